@@ -1,0 +1,1 @@
+"""FrameForge's processing side: the extraction engine and the Dagster asset graph."""

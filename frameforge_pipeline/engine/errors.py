@@ -1,0 +1,21 @@
+"""Why a video is rejected. Every error carries a one-line reason meant for the user."""
+
+
+class VideoError(Exception):
+    """A video that cannot be processed. ``str(error)`` is the human reason."""
+
+
+class EmptyFileError(VideoError):
+    """The file has zero bytes."""
+
+
+class NotAVideoError(VideoError):
+    """No media container could be recognised, or it holds a still image."""
+
+
+class NoVideoStreamError(VideoError):
+    """A media file without any video stream (for example audio only)."""
+
+
+class CorruptVideoError(VideoError):
+    """A recognised container that cannot be read or decoded (truncated, damaged, unsupported)."""

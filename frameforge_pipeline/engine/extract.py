@@ -1,0 +1,303 @@
+"""Stream frames out of a video: decode, choose, render in a thread pool, hand to a sink.
+
+Only chosen frames are converted from YUV. In interval mode the extractor seeks to a
+keyframe whenever one lies between the last decoded frame and the next target, so on short
+GOPs it decodes little more than the frames it returns, and on long GOPs it decodes straight
+through. Memory holds at most a few frames in flight, whatever the length of the video.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import hashlib
+import math
+import os
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.probe import VideoFacts, open_video, probe
+from frameforge_pipeline.engine.render import RenderPlan
+from frameforge_pipeline.engine.sampling import IntervalSampler, expected_count
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """One extracted image, as the manifest lists it."""
+
+    index: int
+    timestamp_ms: float  # presentation time since the first frame, microsecond precision
+    file: str
+    bytes: int
+    width: int
+    height: int
+    sha256: str
+
+
+class FrameSink(Protocol):
+    """Receives encoded frames in order. Implementations write them somewhere."""
+
+    def write(self, record: FrameRecord, data: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    expected: int
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    facts: VideoFacts
+    options: ExtractOptions
+    frames: list[FrameRecord]
+    expected_frames: int
+    decoded_frames: int
+    corrupt_frames: int
+    seeks: int
+    truncated: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class StreamIndex:
+    """What one demux pass (no decoding) learns: keyframe and edge presentation timestamps."""
+
+    keyframes: array[int]  # sorted pts of keyframes
+    first_pts: int | None
+    last_pts: int | None
+
+    @classmethod
+    def scan(cls, path: Path) -> StreamIndex:
+        keyframes: array[int] = array("q")
+        first = last = None
+        with open_video(path) as (container, stream):
+            try:
+                for packet in container.demux(stream):
+                    pts = packet.pts
+                    if pts is None or packet.is_discard:
+                        continue
+                    first = pts if first is None else min(first, pts)
+                    last = pts if last is None else max(last, pts)
+                    if packet.is_keyframe:
+                        keyframes.append(pts)
+            except av.FFmpegError:
+                pass  # a damaged tail: what was read so far is the index
+        return cls(array("q", sorted(keyframes)), first, last)
+
+    def keyframe_at_or_before(self, pts: int) -> int | None:
+        i = bisect.bisect_right(self.keyframes, pts)
+        return self.keyframes[i - 1] if i else None
+
+
+class _FrameReader:
+    """Decodes frames in presentation order, skipping corrupt ones, and seeks on request.
+
+    A seek whose first packet comes after the keyframe asked for (an unreliable container
+    index) makes the reader reopen the file and decode from the start without seeking again,
+    so a bad index costs time, never a wrong frame.
+    """
+
+    def __init__(self, path: Path, keyframes_only: bool = False):
+        self._path = path
+        self._keyframes_only = keyframes_only
+        self._files = contextlib.ExitStack()
+        self._open()
+        self.time_base: Fraction = self.stream.time_base or Fraction(1, 90_000)
+        self.can_seek = True
+        self.position: int | None = None  # pts of the last frame returned
+        self.decoded = self.corrupt = self.seeks = 0
+        self.truncated = False
+
+    def _open(self) -> None:
+        self._files.close()
+        self.container, self.stream = self._files.enter_context(open_video(self._path))
+        self._frames = self._decode()
+        self._seek_target: int | None = None
+        self._landed_late = False
+
+    def close(self) -> None:
+        self._files.close()
+
+    def _decode(self) -> Iterator[av.VideoFrame]:
+        packets = self.container.demux(self.stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.FFmpegError:
+                self.truncated = True
+                return
+            if self._seek_target is not None and packet.pts is not None:
+                if packet.pts > self._seek_target:
+                    self._landed_late = True
+                    return
+                self._seek_target = None
+            if self._keyframes_only and packet.size and not packet.is_keyframe:
+                continue
+            try:
+                frames = packet.decode()
+            except av.FFmpegError:
+                self.corrupt += 1
+                continue
+            for frame in frames:
+                self.decoded += 1
+                if frame.is_corrupt:
+                    self.corrupt += 1
+                    continue
+                yield frame
+
+    def seek(self, keyframe_pts: int) -> None:
+        self.container.seek(keyframe_pts, stream=self.stream, backward=True)
+        self._frames = self._decode()
+        self._seek_target = keyframe_pts
+        self.seeks += 1
+
+    def next_frame(self) -> tuple[int, av.VideoFrame] | None:
+        """The next frame in presentation order with its pts, or None at the end."""
+        while (frame := next(self._frames, None)) is None and self._landed_late:
+            self._open()
+            self.can_seek = False
+            self.position = None
+        if frame is None:
+            return None
+        if frame.pts is not None:
+            self.position = frame.pts
+        else:  # raw elementary streams carry no timestamps: count on from the last frame
+            self.position = 0 if self.position is None else self.position + 1
+        return self.position, frame
+
+
+def _interval_frames(
+    reader: _FrameReader, index: StreamIndex, sampler: IntervalSampler, origin: int
+) -> Iterator[tuple[Fraction, av.VideoFrame]]:
+    """Frames chosen by the sampling rule, seeking ahead when a keyframe allows it."""
+    while (target := sampler.next_target()) is not None:
+        threshold = origin + math.ceil(target / reader.time_base)
+        if index.last_pts is not None and threshold > index.last_pts:
+            return
+        keyframe = index.keyframe_at_or_before(threshold)
+        behind = reader.position if reader.position is not None else origin
+        if reader.can_seek and keyframe is not None and keyframe > behind:
+            reader.seek(keyframe)
+        while (decoded := reader.next_frame()) is not None and decoded[0] < threshold:
+            pass
+        if decoded is None:
+            return
+        pts, frame = decoded
+        when = (pts - origin) * reader.time_base
+        sampler.offer(when)
+        yield when, frame
+
+
+def _keyframes(
+    reader: _FrameReader, options: ExtractOptions, origin: int
+) -> Iterator[tuple[Fraction, av.VideoFrame]]:
+    """Every keyframe inside the window."""
+    start, end = options.start_fraction, options.end_fraction
+    while (decoded := reader.next_frame()) is not None:
+        pts, frame = decoded
+        when = (pts - origin) * reader.time_base
+        if end is not None and when >= end:
+            return
+        if when >= start:
+            yield when, frame
+
+
+def _expected(index: StreamIndex, options: ExtractOptions, time_base: Fraction) -> int:
+    if index.first_pts is None or index.last_pts is None:
+        return 0
+    origin = index.first_pts
+    start, end = options.start_fraction, options.end_fraction
+    if options.mode == "keyframes":
+        times = ((k - origin) * time_base for k in index.keyframes)
+        return sum(1 for t in times if t >= start and (end is None or t < end))
+    last = (index.last_pts - origin) * time_base
+    return expected_count(options.fps_fraction, last, start, end)
+
+
+def frame_name(index: int, extension: str) -> str:
+    return f"frame_{index:06d}{extension}"
+
+
+def extract(
+    path: Path,
+    options: ExtractOptions,
+    sink: FrameSink,
+    on_progress: Callable[[Progress], None] | None = None,
+    workers: int | None = None,
+) -> ExtractionResult:
+    """Extract frames of ``path`` into ``sink`` and return what was done.
+
+    Raises the VideoError subclasses of ``probe`` for files that cannot be processed,
+    FileNotFoundError, and whatever the sink raises. A corrupt frame is skipped and counted.
+    """
+    began = time.perf_counter()
+    facts = probe(path)
+    plan = RenderPlan.for_video(facts, options)
+    index = StreamIndex.scan(path)
+    workers = workers or min(4, os.cpu_count() or 2)
+    records: list[FrameRecord] = []
+
+    reader = _FrameReader(path, keyframes_only=options.mode == "keyframes")
+    try:
+        origin = index.first_pts if index.first_pts is not None else 0
+        expected = _expected(index, options, reader.time_base)
+        if options.mode == "keyframes":
+            chosen = _keyframes(reader, options, origin)
+        else:
+            sampler = IntervalSampler(
+                options.fps_fraction, options.start_fraction, options.end_fraction
+            )
+            chosen = _interval_frames(reader, index, sampler, origin)
+
+        def deliver(when: Fraction, data: bytes) -> None:
+            record = FrameRecord(
+                index=len(records),
+                timestamp_ms=round(float(when * 1000), 3),
+                file=frame_name(len(records), plan.extension),
+                bytes=len(data),
+                width=plan.width,
+                height=plan.height,
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+            sink.write(record, data)
+            records.append(record)
+            if on_progress:
+                on_progress(Progress(len(records), max(expected, len(records))))
+
+        in_flight: deque[tuple[Fraction, Future[bytes]]] = deque()
+        with ThreadPoolExecutor(workers, thread_name_prefix="encode") as pool:
+            for when, frame in chosen:
+                in_flight.append((when, pool.submit(plan.encode, frame)))
+                if len(in_flight) > 2 * workers:
+                    done_when, future = in_flight.popleft()
+                    deliver(done_when, future.result())
+            while in_flight:
+                done_when, future = in_flight.popleft()
+                deliver(done_when, future.result())
+    finally:
+        reader.close()
+
+    return ExtractionResult(
+        facts=facts,
+        options=options,
+        frames=records,
+        expected_frames=expected,
+        decoded_frames=reader.decoded,
+        corrupt_frames=reader.corrupt,
+        seeks=reader.seeks,
+        truncated=reader.truncated,
+        seconds=time.perf_counter() - began,
+    )

@@ -1,0 +1,184 @@
+"""What a file is: container, codec, display size, rotation, rate, duration.
+
+``probe`` decodes one frame, so a file it accepts is known to be decodable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+from av.container import InputContainer
+from av.video.stream import VideoStream
+
+from frameforge_pipeline.engine.errors import (
+    CorruptVideoError,
+    EmptyFileError,
+    NotAVideoError,
+    NoVideoStreamError,
+)
+
+# Packets tried before a stream that yields no frame is declared undecodable. Long enough to
+# reach the first keyframe of a stream that starts mid-GOP.
+_FIRST_FRAME_PACKET_BUDGET = 600
+
+_STILL_IMAGE_FORMATS = {"image2", "webp_pipe", "png_pipe", "jpeg_pipe", "bmp_pipe", "tiff_pipe"}
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoFacts:
+    """Facts of the first video stream. Width and height are the upright display size."""
+
+    container: str
+    codec: str
+    width: int
+    height: int
+    coded_width: int
+    coded_height: int
+    rotation: int  # degrees clockwise to turn the coded picture upright: 0, 90, 180 or 270
+    sample_aspect_ratio: Fraction
+    fps: Fraction | None  # average frame rate
+    duration: Fraction | None  # seconds
+    frame_count: int | None  # as the container declares it
+    pixel_format: str
+    has_audio: bool
+    size_bytes: int
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types; exact rates are kept as strings such as ``"30000/1001"``."""
+        return {
+            field.name: _jsonable(getattr(self, field.name)) for field in dataclasses.fields(self)
+        }
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Fraction):
+        return str(value) if value.denominator != 1 else value.numerator
+    return value
+
+
+def _sniff_container(path: Path) -> str | None:
+    """The container family the first bytes announce, or None when they announce none."""
+    with path.open("rb") as f:
+        head = f.read(200)
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"):
+        return "MP4/QuickTime"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "Matroska/WebM"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "AVI"
+    if head.startswith(b"FLV"):
+        return "FLV"
+    if head.startswith(b"OggS"):
+        return "Ogg"
+    if head.startswith(b"\x30\x26\xb2\x75"):
+        return "ASF/WMV"
+    if head.startswith(b"\x00\x00\x01\xba"):
+        return "MPEG-PS"
+    if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
+        return "MPEG-TS"
+    return None
+
+
+@contextlib.contextmanager
+def open_video(path: Path) -> Iterator[tuple[InputContainer, VideoStream]]:
+    """Open ``path`` and pick its first real video stream (cover art does not count).
+
+    Raises EmptyFileError, NotAVideoError, NoVideoStreamError or CorruptVideoError;
+    FileNotFoundError when there is no such file.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyFileError("the file is empty (0 bytes)")
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.FFmpegError as error:
+        family = _sniff_container(path)
+        if family is None:
+            raise NotAVideoError("not a video file: no known media container was found") from None
+        raise CorruptVideoError(
+            f"the {family} container is damaged or truncated ({error.strerror})"
+        ) from None
+    with container:
+        if container.format.name in _STILL_IMAGE_FORMATS:
+            raise NotAVideoError(f"a still image ({container.format.name}), not a video")
+        streams = [
+            s
+            for s in container.streams.video
+            if not s.disposition & av.stream.Disposition.attached_pic
+        ]
+        if not streams:
+            audio = [s.codec_context.name for s in container.streams.audio]
+            if audio:
+                raise NoVideoStreamError(
+                    f"no video stream: the file holds only audio ({', '.join(audio)})"
+                )
+            raise NotAVideoError("not a video file: the container holds no video stream")
+        stream = streams[0]
+        if stream.codec_context is None:
+            raise CorruptVideoError("the video codec is not supported")
+        stream.thread_type = "AUTO"
+        yield container, stream
+
+
+def rotation_clockwise(counter_clockwise: float) -> int:
+    """FFmpeg's display-matrix angle (counter-clockwise) as 0/90/180/270 clockwise."""
+    return round(-counter_clockwise / 90) % 4 * 90
+
+
+def probe(path: Path) -> VideoFacts:
+    """Probe ``path`` and decode its first frame.
+
+    Raises EmptyFileError, NotAVideoError, NoVideoStreamError or CorruptVideoError (with a
+    one-line human reason) for files that cannot be processed; FileNotFoundError.
+    """
+    with open_video(path) as (container, stream):
+        frame = _first_frame(container, stream)
+        rotation = rotation_clockwise(frame.rotation)
+        sar = stream.sample_aspect_ratio or Fraction(1)
+        display_w, display_h = round(frame.width * sar), frame.height
+        if rotation in (90, 270):
+            display_w, display_h = display_h, display_w
+        duration = None
+        if stream.duration and stream.time_base:
+            duration = stream.duration * stream.time_base
+        elif container.duration:
+            duration = Fraction(container.duration, av.time_base)
+        return VideoFacts(
+            container=container.format.name,
+            codec=stream.codec_context.name,
+            width=display_w,
+            height=display_h,
+            coded_width=frame.width,
+            coded_height=frame.height,
+            rotation=rotation,
+            sample_aspect_ratio=Fraction(sar),
+            fps=stream.average_rate or stream.guessed_rate,
+            duration=duration,
+            frame_count=stream.frames or None,
+            pixel_format=frame.format.name,
+            has_audio=bool(container.streams.audio),
+            size_bytes=path.stat().st_size,
+        )
+
+
+def _first_frame(container: InputContainer, stream: VideoStream) -> av.VideoFrame:
+    """The first decodable frame. Raises CorruptVideoError when none comes."""
+    last_error = "no frame could be decoded"
+    try:
+        for n, packet in enumerate(container.demux(stream)):
+            if n > _FIRST_FRAME_PACKET_BUDGET:
+                break
+            try:
+                for frame in packet.decode():
+                    return frame
+            except av.FFmpegError as error:
+                last_error = error.strerror or str(error)
+    except av.FFmpegError as error:
+        last_error = error.strerror or str(error)
+    raise CorruptVideoError(f"the video stream cannot be decoded ({last_error})")

@@ -1,0 +1,76 @@
+"""Turn a decoded frame into an upright, resized, encoded image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import av
+import cv2
+import numpy as np
+
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.probe import VideoFacts
+
+_ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+_EXTENSIONS = {"jpg": ".jpg", "png": ".png", "webp": ".webp"}
+_PNG_COMPRESSION = 3  # zlib level: PNG is lossless, a low level keeps encoding fast
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """Output size (upright), the size to scale the coded picture to, and how to encode."""
+
+    width: int
+    height: int
+    scaled_width: int  # before rotation
+    scaled_height: int
+    rotation: int
+    extension: str
+    params: tuple[int, ...]
+
+    @classmethod
+    def for_video(cls, facts: VideoFacts, options: ExtractOptions) -> RenderPlan:
+        """Fit the upright display size into max_width x max_height, never enlarging."""
+        scale = min(
+            1.0,
+            (options.max_width or facts.width) / facts.width,
+            (options.max_height or facts.height) / facts.height,
+        )
+        width = max(1, round(facts.width * scale))
+        height = max(1, round(facts.height * scale))
+        scaled_w, scaled_h = (height, width) if facts.rotation in (90, 270) else (width, height)
+        if options.format == "jpg":
+            params: tuple[int, ...] = (cv2.IMWRITE_JPEG_QUALITY, options.quality)
+        elif options.format == "webp":
+            params = (cv2.IMWRITE_WEBP_QUALITY, options.quality)
+        else:
+            params = (cv2.IMWRITE_PNG_COMPRESSION, _PNG_COMPRESSION)
+        return cls(
+            width=width,
+            height=height,
+            scaled_width=scaled_w,
+            scaled_height=scaled_h,
+            rotation=facts.rotation,
+            extension=_EXTENSIONS[options.format],
+            params=params,
+        )
+
+    def pixels(self, frame: av.VideoFrame) -> np.ndarray:
+        """The frame as an upright BGR array of the output size."""
+        shrinking = (self.scaled_width, self.scaled_height) != (frame.width, frame.height)
+        image: np.ndarray = frame.reformat(
+            width=self.scaled_width,
+            height=self.scaled_height,
+            format="bgr24",
+            interpolation="AREA" if shrinking else None,
+        ).to_ndarray()
+        if self.rotation:
+            image = cv2.rotate(image, _ROTATE[self.rotation])
+        return image
+
+    def encode(self, frame: av.VideoFrame) -> bytes:
+        """The frame encoded as an image file. Raises RuntimeError if the encoder fails."""
+        ok, buffer = cv2.imencode(self.extension, self.pixels(frame), list(self.params))
+        if not ok:
+            raise RuntimeError(f"image encoding to {self.extension} failed")
+        return buffer.tobytes()

@@ -1,0 +1,43 @@
+"""Extraction straight into a local ZIP file, with a progress bar for terminals."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from tqdm import tqdm
+
+from frameforge_pipeline.engine import (
+    ExtractionResult,
+    ExtractOptions,
+    FrameZip,
+    Progress,
+    build_manifest,
+    extract,
+)
+
+
+def extract_to_zip(
+    video: Path, output: Path, options: ExtractOptions, show_progress: bool = False
+) -> ExtractionResult:
+    """Write the ZIP of ``video`` to ``output``; nothing is left at ``output`` on failure.
+
+    Raises the engine's VideoError subclasses and OSError.
+    """
+    partial = output.with_name(f".{output.name}.partial")
+    bar = tqdm(unit="frame", disable=not show_progress, dynamic_ncols=True, leave=False)
+
+    def advance(progress: Progress) -> None:
+        bar.total = progress.expected
+        bar.update(1)
+
+    try:
+        with bar, partial.open("wb") as stream, FrameZip(stream) as archive:
+            result = extract(video, options, archive, on_progress=advance)
+            archive.add_manifest(build_manifest(result))
+        os.replace(partial, output)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+    return result
