@@ -9,10 +9,10 @@ import hashlib
 import json
 import shutil
 import zipfile
-from typing import IO, Any
+from typing import IO
 
 from frameforge_pipeline.engine.extract import FrameRecord
-from frameforge_pipeline.engine.manifest import MANIFEST_NAME, manifest_bytes
+from frameforge_pipeline.engine.manifest import MANIFEST_NAME, Manifest, manifest_bytes
 
 _COPY_CHUNK = 1 << 20
 
@@ -40,7 +40,7 @@ class FrameZip:
         with self._zip.open(name, "w", force_zip64=True) as entry:
             shutil.copyfileobj(source, entry, _COPY_CHUNK)
 
-    def add_manifest(self, manifest: dict[str, Any]) -> None:
+    def add_manifest(self, manifest: Manifest) -> None:
         """Write manifest.json, the last entry."""
         self._zip.writestr(MANIFEST_NAME, manifest_bytes(manifest), zipfile.ZIP_DEFLATED)
 

@@ -30,6 +30,8 @@ from frameforge_pipeline.engine.probe import VideoFacts, open_video, probe
 from frameforge_pipeline.engine.render import RenderPlan
 from frameforge_pipeline.engine.sampling import IntervalSampler, expected_count
 
+ENGINE_VERSION = "1"  # bump when the same input and options would give different frames
+
 
 @dataclass(frozen=True)
 class FrameRecord:

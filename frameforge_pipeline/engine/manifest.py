@@ -11,8 +11,11 @@ from frameforge_pipeline.engine.extract import ExtractionResult
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 
+Manifest = dict[str, Any]
+"""The manifest as plain JSON types (see ``build_manifest`` for its shape)."""
 
-def build_manifest(result: ExtractionResult, video_id: str | None = None) -> dict[str, Any]:
+
+def build_manifest(result: ExtractionResult, video_id: str | None = None) -> Manifest:
     """The manifest of one extraction, as plain JSON types."""
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -32,5 +35,5 @@ def build_manifest(result: ExtractionResult, video_id: str | None = None) -> dic
     }
 
 
-def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+def manifest_bytes(manifest: Manifest) -> bytes:
     return json.dumps(manifest, indent=2).encode() + b"\n"

@@ -50,16 +50,13 @@ class VideoFacts:
     size_bytes: int
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON types; exact rates are kept as strings such as ``"30000/1001"``."""
-        return {
-            field.name: _jsonable(getattr(self, field.name)) for field in dataclasses.fields(self)
-        }
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, Fraction):
-        return str(value) if value.denominator != 1 else value.numerator
-    return value
+        """Plain JSON types: rates and durations as numbers, the exact rate also as a string."""
+        plain = dataclasses.asdict(self)
+        plain["sample_aspect_ratio"] = str(self.sample_aspect_ratio)
+        plain["fps"] = None if self.fps is None else round(float(self.fps), 6)
+        plain["fps_exact"] = None if self.fps is None else str(self.fps)
+        plain["duration"] = None if self.duration is None else round(float(self.duration), 6)
+        return plain
 
 
 def _sniff_container(path: Path) -> str | None:

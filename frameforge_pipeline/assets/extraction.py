@@ -1,0 +1,156 @@
+"""Per video partition: source_video -> frames -> manifest -> frames_zip."""
+
+import dagster as dg
+
+from frameforge_pipeline import layout
+from frameforge_pipeline.engine import (
+    MANIFEST_NAME,
+    ExtractionResult,
+    ExtractOptions,
+    FrameRecord,
+    FrameZip,
+    VideoError,
+    VideoFacts,
+    build_manifest,
+    extract,
+    probe,
+)
+from frameforge_pipeline.engine.extract import ENGINE_VERSION
+from frameforge_pipeline.engine.manifest import Manifest, manifest_bytes
+from frameforge_pipeline.partitions import videos
+from frameforge_pipeline.resources import FrameStore
+
+GROUP = "extraction"
+
+
+class ExtractionConfig(dg.Config):
+    """Run config of an extraction; the same fields and rules as ``ExtractOptions``."""
+
+    fps: float = 1.0
+    format: str = "jpg"
+    quality: int = 90
+    max_width: int | None = None
+    max_height: int | None = None
+    start: float = 0.0
+    end: float | None = None
+    mode: str = "interval"
+
+    def to_options(self) -> ExtractOptions:
+        """Raises pydantic.ValidationError for values ExtractOptions refuses."""
+        return ExtractOptions.model_validate(self.model_dump())
+
+
+def source_key(storage: FrameStore, video_id: str) -> str:
+    """The uploaded file of ``video_id``. Raises dg.Failure unless there is exactly one."""
+    keys = storage.list_keys(layout.upload_prefix(video_id))
+    if len(keys) != 1:
+        found = "nothing" if not keys else f"{len(keys)} files"
+        raise dg.Failure(f"expected one uploaded file for video {video_id}, found {found}")
+    return keys[0]
+
+
+class _StoreSink:
+    """Writes each frame to the store as it comes out of the extractor."""
+
+    def __init__(self, storage: FrameStore, prefix: str):
+        self._storage, self._prefix = storage, prefix
+
+    def write(self, record: FrameRecord, data: bytes) -> None:
+        with self._storage.open_write(self._prefix + record.file) as stream:
+            stream.write(data)
+
+
+def _rejected(error: VideoError) -> dg.Failure:
+    return dg.Failure(
+        description=f"video rejected: {error}",
+        metadata={"reason": str(error), "error": type(error).__name__},
+        allow_retries=False,
+    )
+
+
+@dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"video"})
+def source_video(context: dg.AssetExecutionContext, storage: FrameStore) -> VideoFacts:
+    """The uploaded video, probed: container, codec, size, rotation, rate, duration."""
+    key = source_key(storage, context.partition_key)
+    try:
+        with storage.local_path(key) as path:
+            facts = probe(path)
+    except VideoError as error:
+        raise _rejected(error) from None
+    context.add_output_metadata({"source": storage.uri(key), **facts.to_json()})
+    return facts
+
+
+@dg.asset(
+    partitions_def=videos,
+    group_name=GROUP,
+    code_version=ENGINE_VERSION,
+    deps=[source_video],
+    kinds={"image"},
+)
+def frames(
+    context: dg.AssetExecutionContext, config: ExtractionConfig, storage: FrameStore
+) -> ExtractionResult:
+    """The sampled frames, one image file each under frames/<video id>/."""
+    video_id = context.partition_key
+    prefix = layout.frames_prefix(video_id)
+    storage.delete_prefix(prefix)  # a rerun must not mix with an earlier run's frames
+    try:
+        with storage.local_path(source_key(storage, video_id)) as path:
+            result = extract(path, config.to_options(), _StoreSink(storage, prefix))
+    except VideoError as error:
+        storage.delete_prefix(prefix)
+        raise _rejected(error) from None
+    except BaseException:
+        storage.delete_prefix(prefix)
+        raise
+    context.add_output_metadata(
+        {
+            "frame_count": len(result.frames),
+            "expected_frames": result.expected_frames,
+            "decoded_frames": result.decoded_frames,
+            "corrupt_frames": result.corrupt_frames,
+            "seeks": result.seeks,
+            "seconds": round(result.seconds, 3),
+            "location": storage.uri(prefix),
+        }
+    )
+    return result
+
+
+@dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"json"})
+def manifest(
+    context: dg.AssetExecutionContext, frames: ExtractionResult, storage: FrameStore
+) -> Manifest:
+    """manifest.json: video facts, options, and index/time/file/size/sha256 per frame."""
+    document = build_manifest(frames, video_id=context.partition_key)
+    key = layout.manifest_key(context.partition_key)
+    with storage.open_write(key) as stream:
+        stream.write(manifest_bytes(document))
+    context.add_output_metadata({"location": storage.uri(key), "frame_count": len(frames.frames)})
+    return document
+
+
+@dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"zip"})
+def frames_zip(
+    context: dg.AssetExecutionContext, manifest: Manifest, storage: FrameStore
+) -> dg.MaterializeResult[None]:
+    """The download: every frame plus manifest.json, streamed into one ZIP in the store."""
+    video_id = context.partition_key
+    prefix = layout.frames_prefix(video_id)
+    key = layout.zip_key(video_id)
+    frame_files = [frame["file"] for frame in manifest["frames"]]
+    with storage.open_write(key) as stream, FrameZip(stream) as archive:
+        for name in frame_files:
+            with storage.open_read(prefix + name) as source:
+                archive.copy(name, source)
+        archive.add_manifest(manifest)
+    return dg.MaterializeResult(
+        metadata={
+            "location": dg.MetadataValue.url(storage.uri(key)),
+            "bytes": storage.size(key),
+            "frame_count": len(frame_files),
+            "entries": len(frame_files) + 1,
+            "manifest_entry": MANIFEST_NAME,
+        }
+    )

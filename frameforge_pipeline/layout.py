@@ -1,0 +1,42 @@
+"""Where each artifact of a video lives in the store: one definition for every component.
+
+Keys are '/'-separated paths relative to the store's root (a directory or a bucket).
+"""
+
+from __future__ import annotations
+
+import re
+
+_VIDEO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def check_video_id(video_id: str) -> str:
+    """Return ``video_id`` if it is safe as a path segment; raise ValueError otherwise."""
+    if not _VIDEO_ID.match(video_id):
+        raise ValueError(f"invalid video id {video_id!r}: use 1-64 letters, digits, '-' or '_'")
+    return video_id
+
+
+def upload_prefix(video_id: str) -> str:
+    """The uploaded source file lives alone under this prefix, under its original name."""
+    return f"uploads/{check_video_id(video_id)}/"
+
+
+def frames_prefix(video_id: str) -> str:
+    return f"frames/{check_video_id(video_id)}/"
+
+
+def manifest_key(video_id: str) -> str:
+    return f"results/{check_video_id(video_id)}/manifest.json"
+
+
+def zip_key(video_id: str) -> str:
+    return f"results/{check_video_id(video_id)}/frames.zip"
+
+
+FRAME_INDEX_PREFIX = "frame_index/"
+
+
+def frame_index_key(video_id: str) -> str:
+    """One Parquet file per video, hive-partitioned so DuckDB sees a ``video_id`` column."""
+    return f"{FRAME_INDEX_PREFIX}video_id={check_video_id(video_id)}/frames.parquet"
