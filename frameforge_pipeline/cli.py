@@ -94,7 +94,7 @@ def _extract(args: argparse.Namespace) -> int:
 
 
 def _summary(video: Path, output: Path, result: ExtractionResult) -> dict[str, Any]:
-    duration = float(result.facts.duration or 0)
+    duration = None if result.facts.duration is None else float(result.facts.duration)
     return {
         "video": str(video),
         "output": str(output),
@@ -102,21 +102,21 @@ def _summary(video: Path, output: Path, result: ExtractionResult) -> dict[str, A
         "format": result.options.format,
         "width": result.frames[0].width if result.frames else result.facts.width,
         "height": result.frames[0].height if result.frames else result.facts.height,
-        "videoSeconds": round(duration, 3),
+        "videoSeconds": None if duration is None else round(duration, 3),
         "seconds": round(result.seconds, 3),
-        "realtimeFactor": round(duration / result.seconds, 2) if result.seconds else None,
+        "realtimeFactor": None if duration is None else round(duration / result.seconds, 1),
         "corruptFrames": result.corrupt_frames,
         "zipBytes": output.stat().st_size,
     }
 
 
 def _summary_line(s: dict[str, Any]) -> str:
+    source = "" if s["videoSeconds"] is None else f" from {s['videoSeconds']:.1f} s of video"
+    speed = "" if s["realtimeFactor"] is None else f" ({s['realtimeFactor']}x realtime)"
     corrupt = f", {s['corruptFrames']} corrupt frames skipped" if s["corruptFrames"] else ""
     return (
-        f"{s['frames']} frames ({s['width']}x{s['height']} {s['format']}) from "
-        f"{s['videoSeconds']:.1f} s of video in {s['seconds']:.1f} s "
-        f"({s['realtimeFactor']}x realtime){corrupt} -> {s['output']} "
-        f"({s['zipBytes'] / 1e6:.1f} MB)"
+        f"{s['frames']} frames ({s['width']}x{s['height']} {s['format']}){source} "
+        f"in {s['seconds']:.1f} s{speed}{corrupt} -> {s['output']} ({s['zipBytes'] / 1e6:.1f} MB)"
     )
 
 

@@ -1,6 +1,7 @@
 """Per video partition: source_video -> frames -> manifest -> frames_zip."""
 
 import dagster as dg
+from pydantic import ValidationError
 
 from frameforge_pipeline import layout
 from frameforge_pipeline.engine import (
@@ -15,8 +16,9 @@ from frameforge_pipeline.engine import (
     extract,
     probe,
 )
-from frameforge_pipeline.engine.extract import ENGINE_VERSION
+from frameforge_pipeline.engine.extractor import ENGINE_VERSION
 from frameforge_pipeline.engine.manifest import Manifest, manifest_bytes
+from frameforge_pipeline.engine.options import validation_message
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.resources import FrameStore
 
@@ -36,8 +38,13 @@ class ExtractionConfig(dg.Config):
     mode: str = "interval"
 
     def to_options(self) -> ExtractOptions:
-        """Raises pydantic.ValidationError for values ExtractOptions refuses."""
-        return ExtractOptions.model_validate(self.model_dump())
+        """Raises dg.Failure (not retried) naming each value ExtractOptions refuses."""
+        try:
+            return ExtractOptions.model_validate(self.model_dump())
+        except ValidationError as error:
+            raise dg.Failure(
+                f"invalid options: {validation_message(error)}", allow_retries=False
+            ) from None
 
 
 def source_key(storage: FrameStore, video_id: str) -> str:
@@ -93,11 +100,12 @@ def frames(
 ) -> ExtractionResult:
     """The sampled frames, one image file each under frames/<video id>/."""
     video_id = context.partition_key
+    options = config.to_options()
     prefix = layout.frames_prefix(video_id)
     storage.delete_prefix(prefix)  # a rerun must not mix with an earlier run's frames
     try:
         with storage.local_path(source_key(storage, video_id)) as path:
-            result = extract(path, config.to_options(), _StoreSink(storage, prefix))
+            result = extract(path, options, _StoreSink(storage, prefix))
     except VideoError as error:
         storage.delete_prefix(prefix)
         raise _rejected(error) from None

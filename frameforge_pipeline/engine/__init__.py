@@ -8,7 +8,7 @@ from frameforge_pipeline.engine.errors import (
     NoVideoStreamError,
     VideoError,
 )
-from frameforge_pipeline.engine.extract import (
+from frameforge_pipeline.engine.extractor import (
     ExtractionResult,
     FrameRecord,
     FrameSink,

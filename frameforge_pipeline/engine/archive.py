@@ -11,7 +11,7 @@ import shutil
 import zipfile
 from typing import IO
 
-from frameforge_pipeline.engine.extract import FrameRecord
+from frameforge_pipeline.engine.extractor import FrameRecord
 from frameforge_pipeline.engine.manifest import MANIFEST_NAME, Manifest, manifest_bytes
 
 _COPY_CHUNK = 1 << 20

@@ -6,7 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
-from frameforge_pipeline.engine.extract import ExtractionResult
+from frameforge_pipeline.engine.extractor import ExtractionResult
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1

@@ -116,6 +116,8 @@ class _FrameReader:
         self._files = contextlib.ExitStack()
         self._open()
         self.time_base: Fraction = self.stream.time_base or Fraction(1, 90_000)
+        rate = self.stream.average_rate or self.stream.guessed_rate or Fraction(25)
+        self._nominal_step = max(1, round(1 / (rate * self.time_base)))
         self.can_seek = True
         self.position: int | None = None  # pts of the last frame returned
         self.decoded = self.corrupt = self.seeks = 0
@@ -176,8 +178,8 @@ class _FrameReader:
             return None
         if frame.pts is not None:
             self.position = frame.pts
-        else:  # raw elementary streams carry no timestamps: count on from the last frame
-            self.position = 0 if self.position is None else self.position + 1
+        else:  # raw elementary streams carry no timestamps: step by the nominal rate
+            self.position = 0 if self.position is None else self.position + self._nominal_step
         return self.position, frame
 
 

@@ -1,0 +1,36 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from frameforge_pipeline.definitions import defs
+
+ROOT = Path(__file__).resolve().parents[2]
+DAGSTER = Path(sys.executable).with_name("dagster")
+
+
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert keys == {"source_video", "frames", "manifest", "frames_zip", "frame_index"}
+    assert all(graph.get(dg.AssetKey(key)).partitions_def.name == "videos" for key in keys)
+    assert defs.resolve_job_def("extract_video").executor_def.name == "in_process"
+
+
+def test_every_asset_has_a_code_version():
+    graph = defs.resolve_asset_graph()
+    assert all(graph.get(key).code_version for key in graph.get_all_asset_keys())
+
+
+def test_workspace_yaml_loads_with_the_dagster_cli(tmp_path):
+    done = subprocess.run(
+        [DAGSTER, "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"DAGSTER_HOME": str(tmp_path), "FRAMEFORGE_HOME": str(tmp_path / "ff")},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr

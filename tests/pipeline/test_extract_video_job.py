@@ -1,0 +1,146 @@
+"""The whole asset graph for one partition, in a temporary Dagster instance."""
+
+import json
+import zipfile
+
+import dagster as dg
+import duckdb
+import pytest
+
+from frameforge_pipeline import layout
+from frameforge_pipeline.engine import zip_problems
+
+
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """What the UI shows for the failed step: a Failure's description, else the root error."""
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    data = failure.step_failure_data
+    if data.user_failure_data:
+        return data.user_failure_data.description
+    error = data.error
+    while error.cause:
+        error = error.cause
+    return error.message
+
+
+def partial_files(storage) -> list[str]:
+    from pathlib import Path
+
+    return [p.name for p in Path(storage.root).rglob("*.partial")]
+
+
+def test_materializes_every_asset_and_passes_every_check(make_clip, run_video, storage, instance):
+    clip = make_clip("cfr.mp4", seconds=5)
+    result = run_video("vid-1", clip.path)
+    assert result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {"source_video", "frames", "manifest", "frames_zip", "frame_index"}
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert checks == {
+        "frame_count_matches_duration": True,
+        "timestamps_strictly_increasing": True,
+        "zip_matches_manifest": True,
+    }
+
+    facts = instance.get_latest_materialization_event(
+        dg.AssetKey("source_video")
+    ).asset_materialization.metadata
+    assert facts["codec"].value == "h264"
+    assert facts["duration"].value == 5.0
+
+    with storage.open_read(layout.zip_key("vid-1")) as stream:
+        assert zip_problems(stream) == []
+    with storage.local_path(layout.zip_key("vid-1")) as path, zipfile.ZipFile(path) as archive:
+        assert len(archive.namelist()) == 6
+    with storage.open_read(layout.manifest_key("vid-1")) as stream:
+        manifest = json.load(stream)
+    assert manifest["video_id"] == "vid-1"
+    assert [f["timestamp_ms"] for f in manifest["frames"]] == [0, 1000, 2000, 3000, 4000]
+    assert partial_files(storage) == []
+
+
+def test_frame_index_is_queryable_with_duckdb(make_clip, run_video, storage):
+    assert run_video("vid-a", make_clip("cfr.mp4", seconds=5).path).success
+    assert run_video("vid-b", make_clip("short.mp4", seconds=0.4).path, fps=2).success
+    rows = duckdb.sql(
+        f"""
+        SELECT video_id, count(*), max(timestamp_ms), min(width)
+        FROM read_parquet('{storage.root}/frame_index/*/*.parquet', hive_partitioning = true)
+        GROUP BY video_id ORDER BY video_id
+        """
+    ).fetchall()
+    assert rows == [("vid-a", 5, 4000.0, 320), ("vid-b", 1, 0.0, 320)]
+
+
+def test_rerun_with_other_options_replaces_frames_and_rows(make_clip, run_video, storage):
+    clip = make_clip("cfr.mp4", seconds=5)
+    assert run_video("vid-2", clip.path, fps=2).success
+    assert len(storage.list_keys(layout.frames_prefix("vid-2"))) == 10
+    assert run_video("vid-2", None, fps=1, format="png").success
+    assert storage.list_keys(layout.frames_prefix("vid-2")) == [
+        f"frames/vid-2/frame_{i:06d}.png" for i in range(5)
+    ]
+    count = duckdb.sql(
+        f"SELECT count(*) FROM '{storage.root}/frame_index/video_id=vid-2/*.parquet'"
+    ).fetchall()
+    assert count == [(5,)]
+
+
+def test_rejected_video_fails_with_reason_and_harms_nothing(
+    tmp_path, make_clip, run_video, storage
+):
+    assert run_video("good", make_clip("cfr.mp4", seconds=5).path).success
+    good_zip = storage.list_keys("results/good/")
+
+    junk = tmp_path / "upload.mp4"
+    junk.write_bytes(b"this is not a video\n" * 1000)
+    result = run_video("bad", junk)
+    assert not result.success
+    assert failure_message(result) == (
+        "video rejected: not a video file: no known media container was found"
+    )
+    assert storage.list_keys("frames/bad/") == storage.list_keys("results/bad/") == []
+    assert storage.list_keys("results/good/") == good_zip
+    assert storage.list_keys(layout.upload_prefix("bad")) == ["uploads/bad/upload.mp4"]
+
+
+def test_invalid_options_fail_before_touching_the_store(make_clip, run_video, storage):
+    result = run_video("vid-3", make_clip("cfr.mp4", seconds=5).path, fps=0, quality=101)
+    assert not result.success
+    assert failure_message(result) == (
+        "invalid options: fps: Input should be greater than or equal to 0.001; "
+        "quality: Input should be less than or equal to 100"
+    )
+
+
+def test_missing_upload_fails_clearly(run_video):
+    result = run_video("ghost", None)
+    assert not result.success
+    assert failure_message(result) == "expected one uploaded file for video ghost, found nothing"
+
+
+def test_failure_mid_extraction_leaves_no_frames_or_partials(
+    make_clip, run_video, storage, monkeypatch
+):
+    writes = {"n": 0}
+    real_open_write = type(storage).open_write
+
+    def flaky_open_write(self, key):
+        if key.startswith("frames/"):
+            writes["n"] += 1
+            if writes["n"] == 3:
+                raise OSError(28, "No space left on device")
+        return real_open_write(self, key)
+
+    monkeypatch.setattr(type(storage), "open_write", flaky_open_write)
+    result = run_video("vid-4", make_clip("cfr.mp4", seconds=5).path)
+    assert not result.success
+    assert "No space left on device" in failure_message(result)
+    assert storage.list_keys("frames/vid-4/") == []
+    assert partial_files(storage) == []
+
+
+@pytest.mark.parametrize("video_id", ["../etc", "a/b", "", "x" * 65])
+def test_unsafe_video_ids_are_refused(video_id):
+    with pytest.raises(ValueError, match="invalid video id"):
+        layout.zip_key(video_id)
