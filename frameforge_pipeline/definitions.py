@@ -8,6 +8,7 @@ import dagster as dg
 from frameforge_pipeline.assets import checks, extraction, frame_index
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import resources_for_environment
+from frameforge_pipeline.sensors import job_outcome, job_queue
 
 
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
@@ -16,6 +17,12 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
         assets=dg.load_assets_from_modules([extraction, frame_index]),
         asset_checks=dg.load_asset_checks_from_modules([checks]),
         jobs=[extract_video],
+        sensors=[
+            job_queue.job_queue,
+            job_outcome.job_completed,
+            job_outcome.job_failed,
+            job_outcome.job_cancelled,
+        ],
         resources=resources,
         executor=dg.in_process_executor,
     )

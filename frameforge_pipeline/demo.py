@@ -10,10 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from frameforge_pipeline import layout
+from frameforge_core import layout
+from frameforge_core.settings import ensure_dagster_home
+from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import FrameStore
 from frameforge_pipeline.samples import write_clip
-from frameforge_pipeline.settings import ensure_dagster_home
 
 SAMPLE_SECONDS = 10
 SAMPLE_SIZE = (1280, 720)
@@ -43,7 +44,7 @@ def run_demo() -> int:
     print(f"sample video  {SAMPLE_SECONDS} s {width}x{height} H.264, partition {video_id}")
 
     instance = dg.DagsterInstance.get()
-    instance.add_dynamic_partitions("videos", [video_id])
+    instance.add_dynamic_partitions(VIDEOS, [video_id])
     run_began = time.perf_counter()
     result = defs.resolve_job_def("extract_video").execute_in_process(
         partition_key=video_id,

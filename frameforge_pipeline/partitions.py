@@ -1,4 +1,5 @@
 import dagster as dg
 
-videos = dg.DynamicPartitionsDefinition(name="videos")
+VIDEOS = "videos"
+videos = dg.DynamicPartitionsDefinition(name=VIDEOS)
 """One partition per uploaded video; the key is the video id."""

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import dagster as dg
 
-from frameforge_pipeline import layout
+from frameforge_core import layout
 from frameforge_pipeline.assets.extraction import frames_zip, manifest
 from frameforge_pipeline.engine import zip_problems
 from frameforge_pipeline.engine.manifest import Manifest

@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import ValidationError
 
-from frameforge_pipeline import layout
+from frameforge_core import layout
 from frameforge_pipeline.engine import (
     MANIFEST_NAME,
     ExtractionResult,

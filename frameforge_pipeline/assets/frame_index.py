@@ -6,7 +6,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from frameforge_pipeline import layout
+from frameforge_core import layout
 from frameforge_pipeline.assets.extraction import GROUP
 from frameforge_pipeline.engine.manifest import Manifest
 from frameforge_pipeline.partitions import videos

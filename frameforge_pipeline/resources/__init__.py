@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from frameforge_core.database import database_url
+from frameforge_core.settings import store_root
+from frameforge_pipeline.resources.database import AppDatabase
 from frameforge_pipeline.resources.storage import FrameStore, LocalFrameStore
-from frameforge_pipeline.settings import store_root
 
-__all__ = ["FrameStore", "LocalFrameStore", "resources_for_environment"]
+__all__ = ["AppDatabase", "FrameStore", "LocalFrameStore", "resources_for_environment"]
 
 
 def resources_for_environment() -> dict[str, Any]:
-    return {"storage": LocalFrameStore(root=str(store_root()))}
+    return {
+        "storage": LocalFrameStore(root=str(store_root())),
+        "database": AppDatabase(url=database_url()),
+    }

@@ -6,9 +6,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from frameforge_pipeline import layout
+from frameforge_core import layout
+from frameforge_core.database import create_db_engine, migrate
 from frameforge_pipeline.definitions import build_definitions
-from frameforge_pipeline.resources import FrameStore, LocalFrameStore
+from frameforge_pipeline.partitions import VIDEOS
+from frameforge_pipeline.resources import AppDatabase, FrameStore, LocalFrameStore
 
 
 @pytest.fixture
@@ -22,6 +24,14 @@ def storage(tmp_path: Path) -> LocalFrameStore:
     return LocalFrameStore(root=str(tmp_path / "store"))
 
 
+@pytest.fixture
+def database(tmp_path: Path) -> AppDatabase:
+    """A migrated SQLite app database."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    migrate(create_db_engine(url))
+    return AppDatabase(url=url)
+
+
 def upload(storage: FrameStore, video_id: str, source: Path) -> None:
     with (
         source.open("rb") as data,
@@ -31,16 +41,20 @@ def upload(storage: FrameStore, video_id: str, source: Path) -> None:
 
 
 @pytest.fixture
+def defs(storage: LocalFrameStore, database: AppDatabase) -> dg.Definitions:
+    return build_definitions({"storage": storage, "database": database})
+
+
+@pytest.fixture
 def run_video(
-    instance: dg.DagsterInstance, storage: LocalFrameStore
+    instance: dg.DagsterInstance, defs: dg.Definitions, storage: LocalFrameStore
 ) -> Callable[..., dg.ExecuteInProcessResult]:
     """Upload ``source`` as ``video_id`` and run the extract_video job for that partition."""
-    defs = build_definitions({"storage": storage})
 
     def run(video_id: str, source: Path | None, **options: Any) -> dg.ExecuteInProcessResult:
         if source is not None:
             upload(storage, video_id, source)
-        instance.add_dynamic_partitions("videos", [video_id])
+        instance.add_dynamic_partitions(VIDEOS, [video_id])
         return defs.resolve_job_def("extract_video").execute_in_process(
             partition_key=video_id,
             instance=instance,

@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from frameforge_pipeline import layout
+from frameforge_core import layout
 from frameforge_pipeline.engine import zip_problems
 
 

@@ -40,3 +40,13 @@ FRAME_INDEX_PREFIX = "frame_index/"
 def frame_index_key(video_id: str) -> str:
     """One Parquet file per video, hive-partitioned so DuckDB sees a ``video_id`` column."""
     return f"{FRAME_INDEX_PREFIX}video_id={check_video_id(video_id)}/frames.parquet"
+
+
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str) -> str:
+    """A user's file name as a safe key segment: ``../My Clip (1).MOV`` -> ``My_Clip_1_.MOV``."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE_NAME_CHARS.sub("_", base).strip("._") or "video"
+    return cleaned[-120:]

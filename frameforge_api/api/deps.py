@@ -1,0 +1,73 @@
+"""Typed dependencies, so a route's signature reads as a sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import dagster as dg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from frameforge_api.core.config import Settings
+from frameforge_api.core.errors import Problem
+from frameforge_api.core.security import InvalidToken, decode_token
+from frameforge_core.models import User
+from frameforge_pipeline.resources import FrameStore
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_storage(request: Request) -> FrameStore:
+    storage: FrameStore = request.app.state.storage
+    return storage
+
+
+def get_instance(request: Request) -> dg.DagsterInstance:
+    instance: dg.DagsterInstance = request.app.state.instance
+    return instance
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+StorageDep = Annotated[FrameStore, Depends(get_storage)]
+InstanceDep = Annotated[dg.DagsterInstance, Depends(get_instance)]
+
+_bearer = HTTPBearer(auto_error=False)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def get_token_claims(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> dict[str, Any]:
+    """The claims of a valid access token. Raises Problem(401) otherwise."""
+    if credentials is None:
+        raise Problem(401, "missing bearer token", _CHALLENGE)
+    try:
+        return decode_token(credentials.credentials, "access", settings.signing_key)
+    except InvalidToken:
+        raise Problem(401, "invalid or expired access token", _CHALLENGE) from None
+
+
+TokenClaims = Annotated[dict[str, Any], Depends(get_token_claims)]
+
+
+def get_current_user(session: SessionDep, claims: TokenClaims) -> User:
+    """The user of a valid access token. Raises Problem(401) when it is gone."""
+    user = session.get(User, claims["sub"])
+    if user is None:
+        raise Problem(401, "invalid or expired access token", _CHALLENGE)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

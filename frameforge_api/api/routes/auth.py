@@ -1,0 +1,44 @@
+import datetime as dt
+
+from fastapi import APIRouter, status
+
+from frameforge_api.api.deps import CurrentUser, SessionDep, SettingsDep, TokenClaims
+from frameforge_api.api.schemas import Credentials, RefreshIn, TokenInfo, Tokens, UserOut
+from frameforge_api.services import accounts
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _tokens(pair: accounts.TokenPair) -> Tokens:
+    return Tokens(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+    )
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+def register(body: Credentials, session: SessionDep) -> UserOut:
+    """Create an account. 409 when the email is taken."""
+    user = accounts.register(session, body.email, body.password)
+    return UserOut(id=user.id, email=user.email, created_at=user.created_at)
+
+
+@router.post("/login", response_model=Tokens)
+def login(body: Credentials, session: SessionDep, settings: SettingsDep) -> Tokens:
+    """Access token (1 h) and refresh token. 401, in the same time, for any wrong credential."""
+    user = accounts.authenticate(session, body.email, body.password)
+    return _tokens(accounts.issue_tokens(session, user.id, settings, dt.datetime.now(dt.UTC)))
+
+
+@router.post("/refresh", response_model=Tokens)
+def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> Tokens:
+    """A new pair for a refresh token, which is then spent. Reuse revokes the whole chain."""
+    return _tokens(accounts.rotate(session, body.refresh_token, settings, dt.datetime.now(dt.UTC)))
+
+
+@router.post("/validate", response_model=TokenInfo)
+def validate(user: CurrentUser, claims: TokenClaims) -> TokenInfo:
+    """Who the bearer token belongs to and when it expires. 401 when it is not valid."""
+    expires_at = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
+    return TokenInfo(user_id=user.id, email=user.email, expires_at=expires_at)

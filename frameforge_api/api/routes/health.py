@@ -1,0 +1,30 @@
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from frameforge_api.api.deps import InstanceDep, SessionDep
+from frameforge_api.core.errors import Problem
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/ready")
+def ready(session: SessionDep, instance: InstanceDep) -> dict[str, str]:
+    """Readiness: the database and the Dagster instance answer. 503 naming what does not."""
+    checks = {}
+    try:
+        session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:
+        raise Problem(503, f"database unreachable: {type(error).__name__}") from None
+    try:
+        instance.get_runs(limit=1)
+        checks["dagster"] = "ok"
+    except Exception as error:
+        raise Problem(503, f"Dagster instance unreachable: {type(error).__name__}") from None
+    return {"status": "ok", **checks}

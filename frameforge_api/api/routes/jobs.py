@@ -1,0 +1,111 @@
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, status
+
+from frameforge_api.api.deps import CurrentUser, InstanceDep, SessionDep, SettingsDep
+from frameforge_api.api.schemas import JobCreated, JobIn, JobOut, JobPage
+from frameforge_api.core.config import Settings
+from frameforge_api.services import jobs, uploads
+from frameforge_core.models import VideoJob
+
+router = APIRouter(prefix="/videos/jobs", tags=["jobs"])
+
+
+def _view(job: VideoJob, instance: InstanceDep, settings: Settings) -> JobOut:
+    state = jobs.state(instance, job)
+    download = None
+    if state.status == "completed":
+        download = uploads.download_url(settings, job.id, dt.datetime.now(dt.UTC))
+    return JobOut(
+        job_id=job.id,
+        video_id=job.video_id,
+        status=state.status,
+        progress=round(state.progress, 3),
+        frame_count=state.frame_count,
+        options=job.options,
+        video=state.video,
+        error=state.error,
+        download_url=download.url if download else None,
+        download_expires_at=download.expires_at if download else None,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)
+def create_job(
+    body: JobIn,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JobCreated:
+    """Queue the extraction of an uploaded video. ``Idempotency-Key`` makes retries safe."""
+    job = jobs.create(
+        session,
+        user,
+        body.video_id,
+        body.options.model_dump(),
+        str(body.callback_url) if body.callback_url else None,
+        idempotency_key,
+        request.headers.get("x-request-id"),
+    )
+    return JobCreated(job_id=job.id, status=job.status if job.status != "submitted" else "queued")
+
+
+@router.get("", response_model=JobPage)
+def list_jobs(
+    user: CurrentUser,
+    session: SessionDep,
+    instance: InstanceDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=jobs.MAX_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+) -> JobPage:
+    """The user's jobs, newest first. Pass ``nextCursor`` back as ``cursor`` for more."""
+    page, next_cursor = jobs.page(session, user, limit, int(cursor) if cursor else None)
+    return JobPage(
+        items=[_view(job, instance, settings) for job in page],
+        next_cursor=str(next_cursor) if next_cursor is not None else None,
+    )
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def get_job(
+    job_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    instance: InstanceDep,
+    settings: SettingsDep,
+) -> JobOut:
+    """Status, progress, frame count, video facts, the error, and ``downloadUrl`` when done."""
+    return _view(jobs.get(session, user, job_id), instance, settings)
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut)
+def cancel_job(
+    job_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    instance: InstanceDep,
+    settings: SettingsDep,
+) -> JobOut:
+    """Stop a queued or running job. 409 when it has already ended."""
+    job = jobs.get(session, user, job_id)
+    jobs.cancel(session, instance, job)
+    return _view(job, instance, settings)
+
+
+@router.post("/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
+def retry_job(
+    job_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    instance: InstanceDep,
+    settings: SettingsDep,
+) -> JobOut:
+    """Run a failed or cancelled job again from where it failed. 409 otherwise."""
+    job = jobs.get(session, user, job_id)
+    jobs.retry(session, instance, job)
+    return _view(job, instance, settings)

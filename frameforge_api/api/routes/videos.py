@@ -1,0 +1,86 @@
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.responses import FileResponse
+
+from frameforge_api.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
+from frameforge_api.api.schemas import UploadedOut, UploadUrlIn, UploadUrlOut
+from frameforge_api.core.errors import Problem
+from frameforge_api.services import uploads
+from frameforge_core import layout
+from frameforge_core.models import Video, VideoJob
+
+router = APIRouter(tags=["videos"])
+
+
+@router.post("/videos/upload-url", response_model=UploadUrlOut)
+def upload_url(
+    body: UploadUrlIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> UploadUrlOut:
+    """A video id and a signed URL (15 min) to PUT the file to, with these headers."""
+    video, signed = uploads.create_slot(
+        session,
+        user,
+        body.filename,
+        body.content_type,
+        body.size_bytes,
+        settings,
+        dt.datetime.now(dt.UTC),
+    )
+    return UploadUrlOut(
+        video_id=video.id,
+        upload_url=signed.url,
+        headers={"Content-Type": body.content_type},
+        expires_at=signed.expires_at,
+    )
+
+
+@router.put(
+    "/uploads/{video_id}",
+    response_model=UploadedOut,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}}},
+)
+async def receive_upload(
+    video_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    expires: Annotated[int, Query()],
+    signature: Annotated[str, Query(max_length=64)],
+    content_length: Annotated[int | None, Header()] = None,
+) -> UploadedOut:
+    """The bytes of a video, to the URL from upload-url. The signature is the credential."""
+    now = dt.datetime.now(dt.UTC)
+    uploads.check_signature(settings, f"upload:{video_id}", expires, signature, now)
+    video = session.get(Video, video_id)
+    if video is None:
+        raise Problem(404, "no such upload")
+    video = await uploads.receive(session, video, request.stream(), content_length, storage, now)
+    return UploadedOut(video_id=video.id, size_bytes=video.size_bytes or 0)
+
+
+@router.get("/downloads/{job_id}", response_class=FileResponse)
+def download(
+    job_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    expires: Annotated[int, Query()],
+    signature: Annotated[str, Query(max_length=64)],
+) -> FileResponse:
+    """The ZIP of a completed job, from the signed URL in the job's ``downloadUrl``."""
+    uploads.check_signature(
+        settings, f"download:{job_id}", expires, signature, dt.datetime.now(dt.UTC)
+    )
+    job = session.query(VideoJob).filter_by(id=job_id).one_or_none()
+    if job is None:
+        raise Problem(404, "no such job")
+    key = layout.zip_key(job.video_id)
+    try:
+        with storage.local_path(key) as path:
+            return FileResponse(path, media_type="application/zip", filename=f"{job_id}.zip")
+    except FileNotFoundError:
+        raise Problem(404, "the frames of this job are not available") from None

@@ -1,0 +1,80 @@
+"""The FastAPI application factory. ``uvicorn frameforge_api.main:app`` serves the default."""
+
+from __future__ import annotations
+
+import dagster as dg
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.base import RequestResponseEndpoint
+
+from frameforge_api.api.main import api_router
+from frameforge_api.api.routes import health
+from frameforge_api.core.config import Settings, get_settings
+from frameforge_api.core.errors import install_error_handlers
+from frameforge_core.database import create_db_engine, migrate, session_factory
+from frameforge_core.settings import ensure_dagster_home
+from frameforge_pipeline.resources import FrameStore, resources_for_environment
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+DOCS_CSP = "default-src 'self' cdn.jsdelivr.net; img-src 'self' data: fastapi.tiangolo.com; style-src 'self' 'unsafe-inline' cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' cdn.jsdelivr.net"  # noqa: E501
+
+
+def create_app(
+    settings: Settings | None = None,
+    instance: dg.DagsterInstance | None = None,
+    storage: FrameStore | None = None,
+    database_url: str | None = None,
+) -> FastAPI:
+    """The API. Tests pass their own instance, store and database; by default they come
+    from the environment, and the database is migrated (once, under a lock) here.
+    """
+    settings = settings or get_settings()
+    if instance is None:
+        ensure_dagster_home()
+        instance = dg.DagsterInstance.get()
+    engine = create_db_engine(database_url)
+    migrate(engine)
+
+    app = FastAPI(
+        title="FrameForge",
+        version="1.0.0",
+        summary="Upload a video, get its frames as a ZIP with a manifest.",
+    )
+    app.state.settings = settings
+    app.state.instance = instance
+    app.state.storage = storage or resources_for_environment()["storage"]
+    app.state.sessions = session_factory(engine)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(api_router)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path in ("/docs", "/redoc"):
+            response.headers["Content-Security-Policy"] = DOCS_CSP
+        return response
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``frameforge_api.main:app`` builds the app on first use, not at import."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,95 @@
+"""Users and their tokens: registration, login, refresh-token rotation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from frameforge_api.core.config import Settings
+from frameforge_api.core.errors import Problem
+from frameforge_api.core.security import (
+    InvalidToken,
+    create_token,
+    decode_token,
+    hash_password,
+    verify_password,
+)
+from frameforge_core.models import RefreshToken, User, new_id
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def register(session: Session, email: str, password: str) -> User:
+    """Create a user. Raises Problem(409) when the email is taken."""
+    user = User(email=email.lower(), password_hash=hash_password(password))
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Problem(409, "an account with this email already exists") from None
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """The user with these credentials. Raises Problem(401) without saying which was wrong."""
+    user = session.scalar(select(User).where(User.email == email.lower()))
+    if not verify_password(password, user.password_hash if user else None) or user is None:
+        raise Problem(401, "invalid email or password", {"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def issue_tokens(
+    session: Session, user_id: str, settings: Settings, now: dt.datetime, family_id: str = ""
+) -> TokenPair:
+    """A new access token and a new refresh token (in ``family_id``, or a new family)."""
+    refresh = RefreshToken(
+        user_id=user_id,
+        family_id=family_id or new_id(),
+        expires_at=now + dt.timedelta(seconds=settings.refresh_expires_in),
+    )
+    session.add(refresh)
+    session.commit()
+    key = settings.signing_key
+    access_lifetime = dt.timedelta(seconds=settings.jwt_expires_in)
+    return TokenPair(
+        access_token=create_token(user_id, "access", key, access_lifetime, now),
+        refresh_token=create_token(
+            user_id, "refresh", key, refresh.expires_at - now, now, jti=refresh.id
+        ),
+        expires_in=settings.jwt_expires_in,
+    )
+
+
+def rotate(session: Session, token: str, settings: Settings, now: dt.datetime) -> TokenPair:
+    """Trade a refresh token for a new pair. A token used twice revokes its whole family.
+
+    Raises Problem(401) for an invalid, expired, reused or revoked token.
+    """
+    rejected = Problem(401, "invalid or expired refresh token", {"WWW-Authenticate": "Bearer"})
+    try:
+        claims = decode_token(token, "refresh", settings.signing_key)
+    except InvalidToken:
+        raise rejected from None
+    stored = session.get(RefreshToken, claims.get("jti", ""), with_for_update=True)
+    if stored is None or stored.revoked_at is not None:
+        raise rejected
+    if stored.used_at is not None:  # replayed: someone else holds this family
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == stored.family_id)
+            .values(revoked_at=now)
+        )
+        session.commit()
+        raise rejected
+    stored.used_at = now
+    return issue_tokens(session, stored.user_id, settings, now, stored.family_id)

@@ -1,0 +1,151 @@
+"""Jobs: create (idempotently), list, find; a user only ever sees their own."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import dagster as dg
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from frameforge_api.core.errors import Problem
+from frameforge_core.models import User, Video, VideoJob
+from frameforge_pipeline import job_runs
+
+MAX_PAGE = 100
+
+
+def _request_hash(video_id: str, options: dict[str, Any], callback_url: str | None) -> str:
+    canonical = json.dumps([video_id, options, callback_url], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def create(
+    session: Session,
+    user: User,
+    video_id: str,
+    options: dict[str, Any],
+    callback_url: str | None,
+    idempotency_key: str | None,
+    trace_id: str | None,
+) -> VideoJob:
+    """A queued job for an uploaded video of ``user``.
+
+    The same ``idempotency_key`` with the same body returns the first job; with another
+    body it raises Problem(409). Raises Problem(422) for an unknown video and Problem(409)
+    for a video whose upload has not arrived.
+    """
+    request_hash = _request_hash(video_id, options, callback_url)
+    if idempotency_key and (earlier := _by_idempotency_key(session, user, idempotency_key)):
+        if earlier.request_hash != request_hash:
+            raise Problem(409, "this Idempotency-Key was used with a different request body")
+        return earlier
+    video = session.get(Video, video_id)
+    if video is None or video.user_id != user.id:
+        raise Problem(422, f"no video {video_id}: ask for an upload URL first")
+    if video.uploaded_at is None:
+        raise Problem(409, f"video {video_id} has not been uploaded yet")
+    job = VideoJob(
+        user_id=user.id,
+        video_id=video_id,
+        options=options,
+        callback_url=callback_url,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        trace_id=trace_id,
+    )
+    session.add(job)
+    try:
+        session.commit()
+    except IntegrityError as error:  # the same key raced us: answer with the winner
+        session.rollback()
+        winner = _by_idempotency_key(session, user, idempotency_key) if idempotency_key else None
+        if winner is None:
+            raise
+        if winner.request_hash != request_hash:
+            raise Problem(
+                409, "this Idempotency-Key was used with a different request body"
+            ) from error
+        return winner
+    return job
+
+
+def _by_idempotency_key(session: Session, user: User, key: str) -> VideoJob | None:
+    return session.scalar(
+        select(VideoJob).where(VideoJob.user_id == user.id, VideoJob.idempotency_key == key)
+    )
+
+
+def get(session: Session, user: User, job_id: str) -> VideoJob:
+    """The job, if it is the user's. Raises Problem(404) otherwise, whoever owns it."""
+    job = session.scalar(select(VideoJob).where(VideoJob.id == job_id))
+    if job is None or job.user_id != user.id:
+        raise Problem(404, "no such job")
+    return job
+
+
+def page(
+    session: Session, user: User, limit: int, cursor: int | None
+) -> tuple[list[VideoJob], int | None]:
+    """Newest first; ``cursor`` is the ``seq`` below which to continue."""
+    query = select(VideoJob).where(VideoJob.user_id == user.id)
+    if cursor is not None:
+        query = query.where(VideoJob.seq < cursor)
+    jobs = list(session.scalars(query.order_by(VideoJob.seq.desc()).limit(limit + 1)))
+    next_cursor = jobs[limit - 1].seq if len(jobs) > limit else None
+    return jobs[:limit], next_cursor
+
+
+def current_run(instance: dg.DagsterInstance, job: VideoJob) -> dg.DagsterRun | None:
+    """The run of the job's current attempt, if the sensor has launched it."""
+    run = job_runs.latest_run(instance, job.id)
+    if run is None or int(run.tags.get(job_runs.ATTEMPT_TAG, "0")) != job.attempt:
+        return None
+    return run
+
+
+def state(instance: dg.DagsterInstance, job: VideoJob) -> job_runs.RunOutcome:
+    """Live state from Dagster; before its run exists, the row says queued or cancelled."""
+    run = current_run(instance, job)
+    if run is None:
+        status = "cancelled" if job.status == "cancelled" else "queued"
+        return job_runs.RunOutcome(run_id=None, status=status, progress=0.0)
+    return job_runs.outcome(instance, run)
+
+
+def cancel(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None:
+    """Stop the job: a queued run is dropped, a running one terminated.
+
+    Raises Problem(409) when the job has already ended.
+    """
+    run = current_run(instance, job)
+    status = state(instance, job).status
+    if status in ("completed", "failed", "cancelled"):
+        raise Problem(409, f"the job has already {_ENDED[status]}")
+    if run is not None and run.status in _NOT_LAUNCHED:
+        instance.report_run_canceled(run, message="cancelled by its user")
+    elif run is not None:
+        instance.run_launcher.terminate(run.run_id)
+    job.status = "cancelled"
+    session.commit()
+
+
+def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None:
+    """Queue another attempt of a failed or cancelled job; it resumes from the failure.
+
+    Raises Problem(409) for a job that is queued, running or completed.
+    """
+    status = state(instance, job).status
+    if status not in ("failed", "cancelled"):
+        raise Problem(409, f"only a failed or cancelled job can be retried; this one is {status}")
+    job.attempt += 1
+    job.status = "queued"
+    job.error = None
+    session.commit()
+
+
+_NOT_LAUNCHED = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
+_ENDED = {"completed": "completed", "failed": "failed", "cancelled": "been cancelled"}

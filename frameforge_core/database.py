@@ -1,0 +1,87 @@
+"""Engine, sessions and migrations of the application database.
+
+SQLite under the data dir by default, PostgreSQL through ``DATABASE_URL``. Migrations run
+under a lock (an advisory lock on PostgreSQL, a file lock on SQLite), so components that
+start together migrate once and never race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from frameforge_core.settings import frameforge_home
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK_ID = 0x4652_4D46  # "FRMF": any constant shared by every FrameForge process
+
+
+def database_url() -> str:
+    """``$DATABASE_URL``, else a SQLite file in the data dir."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{frameforge_home() / 'app.db'}"
+
+
+def create_db_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    if path := url.removeprefix("sqlite:///"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(connection: Any, _: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                )
+                connection.commit()
+        return
+    database = engine.url.database
+    lock_path = Path(f"{database}.migrate-lock") if database else None
+    if lock_path is None:  # in-memory SQLite: one process only
+        yield
+        return
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision; safe to call from processes starting at once."""
+    with _migration_lock(engine), engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
