@@ -8,19 +8,14 @@ import duckdb
 import pytest
 
 from frameforge_core import layout
+from frameforge_pipeline import job_runs
 from frameforge_pipeline.engine import zip_problems
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
-    """What the UI shows for the failed step: a Failure's description, else the root error."""
+    """What the API and the UI show for the failed step."""
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    data = failure.step_failure_data
-    if data.user_failure_data:
-        return data.user_failure_data.description
-    error = data.error
-    while error.cause:
-        error = error.cause
-    return error.message
+    return job_runs.failure_reason(failure)
 
 
 def partial_files(storage) -> list[str]:
@@ -135,7 +130,7 @@ def test_failure_mid_extraction_leaves_no_frames_or_partials(
     monkeypatch.setattr(type(storage), "open_write", flaky_open_write)
     result = run_video("vid-4", make_clip("cfr.mp4", seconds=5).path)
     assert not result.success
-    assert "No space left on device" in failure_message(result)
+    assert failure_message(result) == "OSError: [Errno 28] No space left on device"
     assert storage.list_keys("frames/vid-4/") == []
     assert partial_files(storage) == []
 

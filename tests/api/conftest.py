@@ -1,0 +1,96 @@
+"""An API on a temporary SQLite database, Dagster instance and local store."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from fastapi.testclient import TestClient
+
+from frameforge_api.core.config import Settings
+from frameforge_api.main import create_app
+from frameforge_pipeline.resources import AppDatabase, LocalFrameStore
+
+PASSWORD = "correct horse 7"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(JWT_SECRET="s" * 40, FRAMEFORGE_MAX_UPLOAD_BYTES=1_000_000)
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalFrameStore:
+    return LocalFrameStore(root=str(tmp_path / "store"))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'app.db'}"
+
+
+@pytest.fixture
+def database(database_url: str, client: TestClient) -> AppDatabase:
+    """The API's database as the pipeline sees it (migrated by the API's startup)."""
+    return AppDatabase(url=database_url)
+
+
+@pytest.fixture
+def client(settings, instance, storage, database_url) -> TestClient:
+    app = create_app(settings, instance=instance, storage=storage, database_url=database_url)
+    return TestClient(app)
+
+
+@pytest.fixture
+def sign_up(client: TestClient) -> Callable[[str], dict[str, str]]:
+    """Register and log in ``email``; returns its Authorization header."""
+
+    def sign_up(email: str) -> dict[str, str]:
+        body = {"email": email, "password": PASSWORD}
+        assert client.post("/api/v1/auth/register", json=body).status_code == 201
+        tokens = client.post("/api/v1/auth/login", json=body).json()
+        return {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+    return sign_up
+
+
+@pytest.fixture
+def alice(sign_up) -> dict[str, str]:
+    return sign_up("alice@example.com")
+
+
+@pytest.fixture
+def bob(sign_up) -> dict[str, str]:
+    return sign_up("bob@example.com")
+
+
+@pytest.fixture
+def upload(client: TestClient) -> Callable[..., str]:
+    """Upload ``data`` as ``user``'s video through the signed URL; returns the video id."""
+
+    def upload(user: dict[str, str], data: bytes, filename: str = "clip.mp4") -> str:
+        slot = client.post(
+            "/api/v1/videos/upload-url",
+            json={"filename": filename, "contentType": "video/mp4", "sizeBytes": len(data)},
+            headers=user,
+        ).json()
+        done = client.put(slot["uploadUrl"], content=data, headers=slot["headers"])
+        assert done.status_code == 201, done.json()
+        return str(slot["videoId"])
+
+    return upload
+
+
+def problem(response) -> tuple[int, str]:
+    """Status and detail of a problem+json answer, checking its shape."""
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == response.status_code
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    return response.status_code, body["detail"]

@@ -1,0 +1,161 @@
+import datetime as dt
+
+import jwt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from frameforge_api.core.security import (
+    InvalidToken,
+    create_token,
+    decode_token,
+    hash_password,
+    verify_password,
+)
+from tests.api.conftest import PASSWORD, problem
+
+KEY = "k" * 40
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def test_register_then_login(client):
+    body = {"email": "Carol@Example.com", "password": PASSWORD}
+    created = client.post("/api/v1/auth/register", json=body)
+    assert created.status_code == 201
+    assert created.json()["email"] == "carol@example.com"
+    assert "password" not in created.text
+
+    tokens = client.post("/api/v1/auth/login", json=body).json()
+    assert tokens["tokenType"] == "bearer"
+    assert tokens["expiresIn"] == 3600
+    claims = jwt.decode(tokens["accessToken"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 3600
+
+
+def test_duplicate_email_is_409_whatever_the_case(client, alice):
+    answer = client.post(
+        "/api/v1/auth/register", json={"email": "ALICE@example.com", "password": PASSWORD}
+    )
+    assert problem(answer) == (409, "an account with this email already exists")
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"email": "not-an-email", "password": PASSWORD}, "email: value is not a valid email"),
+        ({"email": "d@example.com", "password": "short1"}, "password: use at least 10 characters"),
+        ({"email": "d@example.com", "password": "onlyletters"}, "password: mix letters with"),
+        ({"email": "d@example.com", "password": "x1" * 40}, "password: use at most 72 bytes"),
+        ({"email": "d@example.com"}, "password: Field required"),
+        ({"email": "d@example.com", "password": PASSWORD, "admin": True}, "admin: Extra inputs"),
+    ],
+)
+def test_registration_rules(client, body, detail):
+    status, message = problem(client.post("/api/v1/auth/register", json=body))
+    assert status == 422
+    assert message.startswith(detail)
+
+
+def test_malformed_json_is_422_problem(client):
+    answer = client.post(
+        "/api/v1/auth/register", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert problem(answer)[0] == 422
+
+
+def test_wrong_password_and_unknown_email_look_the_same(client, alice):
+    wrong = client.post(
+        "/api/v1/auth/login", json={"email": "alice@example.com", "password": "wrong pass 1"}
+    )
+    unknown = client.post(
+        "/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD}
+    )
+    assert problem(wrong) == problem(unknown) == (401, "invalid email or password")
+
+
+def test_validate(client, alice):
+    info = client.post("/api/v1/auth/validate", headers=alice).json()
+    assert info["email"] == "alice@example.com"
+    assert info["valid"] is True
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {},
+        {"Authorization": "Bearer nonsense"},
+        {"Authorization": "Basic YWxpY2U6cGFzcw=="},
+    ],
+)
+def test_validate_rejects_bad_tokens_with_401(client, header):
+    answer = client.post("/api/v1/auth/validate", headers=header)
+    assert problem(answer)[0] == 401
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_refresh_rotates_and_reuse_revokes_the_family(client, alice):
+    body = {"email": "alice@example.com", "password": PASSWORD}
+    first = client.post("/api/v1/auth/login", json=body).json()["refreshToken"]
+    second = client.post("/api/v1/auth/refresh", json={"refreshToken": first})
+    assert second.status_code == 200
+    newer = second.json()["refreshToken"]
+    replay = client.post("/api/v1/auth/refresh", json={"refreshToken": first})
+    assert problem(replay) == (401, "invalid or expired refresh token")
+    # the thief replayed a spent token: the legitimate holder's newer token dies too
+    assert client.post("/api/v1/auth/refresh", json={"refreshToken": newer}).status_code == 401
+
+
+def test_an_access_token_is_not_a_refresh_token(client, alice):
+    access = alice["Authorization"].removeprefix("Bearer ")
+    answer = client.post("/api/v1/auth/refresh", json={"refreshToken": access})
+    assert problem(answer)[0] == 401
+
+
+# Token rules, as properties.
+
+subjects = st.text(min_size=1, max_size=40)
+
+
+@given(subjects, st.integers(min_value=1, max_value=10**6))
+def test_token_round_trip(subject, seconds):
+    now = dt.datetime.now(dt.UTC)
+    token = create_token(subject, "access", KEY, dt.timedelta(seconds=seconds), now)
+    assert decode_token(token, "access", KEY)["sub"] == subject
+
+
+@given(subjects, st.data())
+def test_any_tampered_token_is_rejected(subject, data):
+    token = create_token(subject, "access", KEY, dt.timedelta(hours=1), dt.datetime.now(dt.UTC))
+    position = data.draw(st.integers(0, len(token) - 1))
+    replacement = data.draw(st.sampled_from("ABCDEFabcdef0123456789-_"))
+    tampered = token[:position] + replacement + token[position + 1 :]
+    if tampered != token:
+        with pytest.raises(InvalidToken):
+            decode_token(tampered, "access", KEY)
+
+
+@given(subjects)
+def test_expired_tokens_are_rejected(subject):
+    token = create_token(subject, "access", KEY, dt.timedelta(hours=1), NOW)
+    with pytest.raises(InvalidToken):
+        decode_token(token, "access", KEY)
+
+
+@given(subjects)
+def test_alg_none_and_other_keys_are_rejected(subject):
+    claims = {"sub": subject, "type": "access", "iat": NOW, "exp": NOW + dt.timedelta(days=3650)}
+    unsigned = jwt.encode(claims, key=None, algorithm="none")
+    with pytest.raises(InvalidToken):
+        decode_token(unsigned, "access", KEY)
+    with pytest.raises(InvalidToken):
+        decode_token(jwt.encode(claims, "another-key" * 4, algorithm="HS256"), "access", KEY)
+
+
+@settings(max_examples=5)  # bcrypt at cost 12 is slow on purpose
+@given(st.text(min_size=1, max_size=30))
+def test_password_hashes_never_repeat_and_verify(password):
+    first, second = hash_password(password), hash_password(password)
+    assert first != second
+    assert first.startswith("$2b$12$")
+    assert verify_password(password, first)
+    assert not verify_password(password + "x", first)

@@ -1,0 +1,279 @@
+import io
+
+import dagster as dg
+import pytest
+from fastapi.testclient import TestClient
+
+from frameforge_api.core.config import Settings
+from frameforge_api.main import create_app
+from frameforge_core.models import VideoJob
+from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.partitions import VIDEOS
+from frameforge_pipeline.sensors.job_outcome import record_outcome
+from frameforge_pipeline.sensors.job_queue import job_queue
+from tests.api.conftest import problem
+
+
+@pytest.fixture
+def defs(storage, database):
+    from frameforge_pipeline.definitions import build_definitions
+
+    return build_definitions({"storage": storage, "database": database})
+
+
+def create_job(client, user, video_id, **extra):
+    headers = {**user, **extra.pop("headers", {})}
+    return client.post("/api/v1/videos/jobs", json={"videoId": video_id, **extra}, headers=headers)
+
+
+def run_queue(instance, defs, database) -> list[dg.RunRequest]:
+    """One sensor tick, and the runs it asks for, as the daemon would carry them out."""
+    context = dg.build_sensor_context(instance=instance, resources={"database": database})
+    result = job_queue(context)
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(VIDEOS, list(request.partition_keys))
+    for request in result.run_requests:
+        outcome = defs.resolve_job_def("extract_video").execute_in_process(
+            partition_key=request.partition_key,
+            instance=instance,
+            run_config=request.run_config,
+            tags={**request.tags, "dagster/run_key": request.run_key},
+            asset_selection=request.asset_selection,
+            raise_on_error=False,
+        )
+        record_outcome(instance, instance.get_run_by_id(outcome.run_id), database)
+    return list(result.run_requests)
+
+
+def test_job_goes_from_queued_to_completed_with_a_download(
+    client, alice, upload, make_clip, instance, defs, database
+):
+    video_id = upload(alice, make_clip("cfr.mp4", seconds=5).path.read_bytes())
+    created = create_job(client, alice, video_id, options={"fps": 2})
+    assert created.status_code == 202
+    job_id = created.json()["jobId"]
+    assert created.json() == {"jobId": job_id, "status": "queued"}
+    queued = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
+    assert (queued["status"], queued["progress"], queued["downloadUrl"]) == ("queued", 0, None)
+
+    [request] = run_queue(instance, defs, database)
+    assert request.run_key == f"{job_id}:0"
+    done = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
+    assert done["status"] == "completed"
+    assert done["progress"] == 1
+    assert done["frameCount"] == 10
+    assert done["video"]["codec"] == "h264"
+    assert done["options"]["fps"] == 2
+
+    archive = client.get(done["downloadUrl"])
+    assert archive.status_code == 200
+    assert archive.headers["content-type"] == "application/zip"
+    assert zip_problems(io.BytesIO(archive.content)) == []
+
+    assert run_queue(instance, defs, database) == []  # nothing asked twice
+    with database.session() as session:
+        row = session.query(VideoJob).filter_by(id=job_id).one()
+        assert (row.status, row.frame_count) == ("completed", 10)
+
+
+def test_sensor_evaluated_twice_asks_for_one_run(
+    client, alice, upload, make_clip, instance, database
+):
+    video_id = upload(alice, make_clip("cfr.mp4", seconds=5).path.read_bytes())
+    job_id = create_job(client, alice, video_id).json()["jobId"]
+    context = dg.build_sensor_context(instance=instance, resources={"database": database})
+    first, second = job_queue(context), job_queue(context)
+    assert [r.run_key for r in first.run_requests] == [r.run_key for r in second.run_requests]
+    assert first.run_requests[0].run_key == f"{job_id}:0"
+    assert first.run_requests[0].partition_key == video_id
+
+
+def test_rejected_video_fails_with_its_reason_and_can_be_retried(
+    client, alice, upload, instance, defs, database
+):
+    video_id = upload(alice, b"definitely not a video " * 100)
+    job_id = create_job(client, alice, video_id).json()["jobId"]
+    run_queue(instance, defs, database)
+    failed = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
+    assert failed["status"] == "failed"
+    assert failed["error"] == "video rejected: not a video file: no known media container was found"
+    assert failed["downloadUrl"] is None
+
+    retried = client.post(f"/api/v1/videos/jobs/{job_id}/retry", headers=alice)
+    assert retried.status_code == 202
+    assert retried.json()["status"] == "queued"
+    [request] = run_queue(instance, defs, database)
+    assert request.run_key == f"{job_id}:1"
+    assert request.tags["dagster/parent_run_id"]
+
+
+def test_retry_resumes_from_the_failed_step(
+    client, alice, upload, make_clip, instance, defs, database, storage, monkeypatch
+):
+    video_id = upload(alice, make_clip("cfr.mp4", seconds=5).path.read_bytes())
+    job_id = create_job(client, alice, video_id).json()["jobId"]
+    real_open_write = type(storage).open_write
+
+    def full_disk_for_zips(self, key):
+        if key.endswith(".zip"):
+            raise OSError(28, "No space left on device")
+        return real_open_write(self, key)
+
+    monkeypatch.setattr(type(storage), "open_write", full_disk_for_zips)
+    run_queue(instance, defs, database)
+    failed = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
+    assert failed["status"] == "failed"
+    assert failed["error"] == "OSError: [Errno 28] No space left on device"
+    assert 0 < failed["progress"] < 1
+
+    monkeypatch.setattr(type(storage), "open_write", real_open_write)
+    client.post(f"/api/v1/videos/jobs/{job_id}/retry", headers=alice)
+    [request] = run_queue(instance, defs, database)
+    selected = {key.to_user_string() for key in request.asset_selection}
+    assert "frames_zip" in selected
+    assert selected.isdisjoint({"source_video", "frames", "manifest"})  # not done again
+    assert request.run_config == {}
+    done = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
+    assert done["status"] == "completed"
+    assert client.get(done["downloadUrl"]).status_code == 200
+
+
+def test_cancel_a_queued_job_and_retry_it(
+    client, alice, upload, make_clip, instance, defs, database
+):
+    video_id = upload(alice, make_clip("cfr.mp4", seconds=5).path.read_bytes())
+    job_id = create_job(client, alice, video_id).json()["jobId"]
+    cancelled = client.post(f"/api/v1/videos/jobs/{job_id}/cancel", headers=alice)
+    assert cancelled.json()["status"] == "cancelled"
+    assert run_queue(instance, defs, database) == []  # a cancelled job never runs
+    again = client.post(f"/api/v1/videos/jobs/{job_id}/cancel", headers=alice)
+    assert problem(again) == (409, "the job has already been cancelled")
+    assert client.post(f"/api/v1/videos/jobs/{job_id}/retry", headers=alice).status_code == 202
+    [request] = run_queue(instance, defs, database)
+    assert request.run_key == f"{job_id}:1"
+    assert (
+        client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()["status"] == "completed"
+    )
+
+
+def test_retrying_a_queued_job_is_409(client, alice, upload):
+    video_id = upload(alice, b"bytes")
+    job_id = create_job(client, alice, video_id).json()["jobId"]
+    answer = client.post(f"/api/v1/videos/jobs/{job_id}/retry", headers=alice)
+    assert problem(answer) == (
+        409,
+        "only a failed or cancelled job can be retried; this one is queued",
+    )
+
+
+def test_other_users_jobs_do_not_exist_for_them(client, alice, bob, upload):
+    video_id = upload(alice, b"bytes")
+    job_id = create_job(client, alice, video_id).json()["jobId"]
+    for method, path in [
+        ("get", f"/api/v1/videos/jobs/{job_id}"),
+        ("post", f"/api/v1/videos/jobs/{job_id}/cancel"),
+        ("post", f"/api/v1/videos/jobs/{job_id}/retry"),
+    ]:
+        assert problem(client.request(method, path, headers=bob)) == (404, "no such job")
+    assert client.get("/api/v1/videos/jobs", headers=bob).json()["items"] == []
+    # nor can Bob start a job on Alice's video
+    assert problem(create_job(client, bob, video_id))[0] == 422
+    assert client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()["status"] == "queued"
+
+
+def test_unknown_and_not_uploaded_videos(client, alice):
+    assert problem(create_job(client, alice, "no-such-video")) == (
+        422,
+        "no video no-such-video: ask for an upload URL first",
+    )
+    slot = client.post(
+        "/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=alice
+    ).json()
+    assert problem(create_job(client, alice, slot["videoId"])) == (
+        409,
+        f"video {slot['videoId']} has not been uploaded yet",
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "detail"),
+    [
+        ({"fps": 0}, "options.fps: Input should be greater than or equal to 0.001"),
+        ({"format": "gif"}, "options.format: Input should be 'jpg', 'png' or 'webp'"),
+        ({"maxWidth": 100}, "options.maxWidth: Extra inputs are not permitted"),
+        ({"start": 5, "end": 2}, "options: end (2.0 s) must be after start (5.0 s)"),
+    ],
+)
+def test_invalid_options_are_422(client, alice, upload, options, detail):
+    video_id = upload(alice, b"bytes")
+    status, message = problem(create_job(client, alice, video_id, options=options))
+    assert status == 422
+    assert message == detail
+
+
+def test_idempotency_key(client, alice, upload):
+    video_id = upload(alice, b"bytes")
+    key = {"Idempotency-Key": "order-42"}
+    first = create_job(client, alice, video_id, headers=key).json()
+    again = create_job(client, alice, video_id, headers=key).json()
+    assert first == again
+    other = create_job(client, alice, video_id, options={"fps": 5}, headers=key)
+    assert problem(other) == (409, "this Idempotency-Key was used with a different request body")
+    assert len(client.get("/api/v1/videos/jobs", headers=alice).json()["items"]) == 1
+
+
+def test_list_is_newest_first_with_a_cursor(client, alice, upload):
+    video_id = upload(alice, b"bytes")
+    ids = [create_job(client, alice, video_id).json()["jobId"] for _ in range(5)]
+    first = client.get("/api/v1/videos/jobs", params={"limit": 2}, headers=alice).json()
+    assert [j["jobId"] for j in first["items"]] == ids[:-3:-1]
+    rest = client.get(
+        "/api/v1/videos/jobs", params={"limit": 10, "cursor": first["nextCursor"]}, headers=alice
+    ).json()
+    assert [j["jobId"] for j in rest["items"]] == ids[2::-1]
+    assert rest["nextCursor"] is None
+    bad = client.get("/api/v1/videos/jobs", params={"cursor": "../1"}, headers=alice)
+    assert problem(bad)[0] == 422
+
+
+def test_download_urls_are_signed_per_job(client, alice, upload):
+    video_id = upload(alice, b"bytes")
+    job_id = create_job(client, alice, video_id).json()["jobId"]
+    forged = client.get(
+        f"/api/v1/downloads/{job_id}", params={"expires": 9999999999, "signature": "0" * 64}
+    )
+    assert problem(forged) == (403, "the signature of this URL is not valid")
+
+
+def test_health_ready_and_security_headers(client):
+    health = client.get("/health")
+    assert health.json() == {"status": "ok"}
+    assert health.headers["x-content-type-options"] == "nosniff"
+    assert health.headers["x-frame-options"] == "DENY"
+    assert client.get("/ready").json() == {"status": "ok", "database": "ok", "dagster": "ok"}
+    assert client.get("/openapi.json").json()["paths"].keys() >= {
+        "/api/v1/auth/login",
+        "/api/v1/videos/upload-url",
+        "/api/v1/videos/jobs",
+        "/api/v1/videos/jobs/{job_id}",
+    }
+
+
+def test_production_refuses_to_start_without_a_secret():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="JWT_SECRET must be set to at least 32"):
+        Settings(FRAMEFORGE_ENV="production")
+
+
+def test_development_makes_and_keeps_a_secret(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path))
+    first, second = Settings().signing_key, Settings().signing_key
+    assert first == second
+    assert len(first) == 64
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_two_apps_on_one_database_migrate_once(settings, instance, storage, database_url):
+    for _ in range(2):
+        TestClient(create_app(settings, instance, storage, database_url)).get("/health")
