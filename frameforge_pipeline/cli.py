@@ -43,15 +43,25 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", help="run the pipeline once on a generated sample video (embedded default)"
     )
+    up = commands.add_parser(
+        "up", help="start the API, the Dagster webserver and daemon on one data dir"
+    )
+    up.add_argument("--api-port", type=int, default=8000)
+    up.add_argument("--dagster-port", type=int, default=3000)
+    up.add_argument("--host", default="127.0.0.1")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
-        from frameforge_pipeline.demo import run_demo  # Dagster loads only when needed
+        from frameforge_api.demo import run_demo  # services load only when needed
 
         return run_demo()
+    if args.command == "up":
+        from frameforge_api.stack import run_stack
+
+        return run_stack(args.api_port, args.dagster_port, args.host)
     return _extract(args)
 
 

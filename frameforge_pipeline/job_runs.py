@@ -36,6 +36,8 @@ class RunOutcome:
     frame_count: int | None = None
     video: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    started_at: float | None = None  # unix time the run process started
+    finished_at: float | None = None
 
 
 def latest_run(instance: dg.DagsterInstance, job_id: str) -> dg.DagsterRun | None:
@@ -64,6 +66,7 @@ def outcome(instance: dg.DagsterInstance, run: dg.DagsterRun | None) -> RunOutco
             done[event.asset_key.to_user_string()] = {k: v.value for k, v in metadata.items()}
     status = _STATUS.get(run.status, "running")
     frame_count = done.get("manifest", {}).get("frame_count")
+    record = instance.get_run_record_by_id(run.run_id)
     return RunOutcome(
         run_id=run.run_id,
         status=status,
@@ -71,6 +74,8 @@ def outcome(instance: dg.DagsterInstance, run: dg.DagsterRun | None) -> RunOutco
         frame_count=frame_count,
         video={k: v for k, v in done.get("source_video", {}).items() if k != "source"},
         error=error if status == "failed" else None,
+        started_at=record.start_time if record else None,
+        finished_at=record.end_time if record else None,
     )
 
 

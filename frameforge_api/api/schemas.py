@@ -100,7 +100,8 @@ class JobOut(Body):
     download_url: str | None
     download_expires_at: dt.datetime | None
     created_at: dt.datetime
-    updated_at: dt.datetime
+    started_at: dt.datetime | None  # when its run's process started
+    finished_at: dt.datetime | None
 
 
 class JobPage(Body):

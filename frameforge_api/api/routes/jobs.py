@@ -29,8 +29,13 @@ def _view(job: VideoJob, instance: InstanceDep, settings: Settings) -> JobOut:
         download_url=download.url if download else None,
         download_expires_at=download.expires_at if download else None,
         created_at=job.created_at,
-        updated_at=job.updated_at,
+        started_at=_when(state.started_at),
+        finished_at=_when(state.finished_at),
     )
+
+
+def _when(timestamp: float | None) -> dt.datetime | None:
+    return None if timestamp is None else dt.datetime.fromtimestamp(timestamp, dt.UTC)
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)

@@ -1,0 +1,56 @@
+"""The embedded stack as real processes (API, Dagster webserver and daemon), over HTTP."""
+
+import io
+import time
+
+import httpx2
+import pytest
+
+from frameforge_api.demo import running_stack
+from frameforge_pipeline.engine import zip_problems
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(client: httpx2.Client, job_id: str, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/videos/jobs/{job_id}").json()
+        if job["status"] in ("completed", "failed", "cancelled"):
+            return job
+        time.sleep(0.25)
+    raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+
+
+def submit(client: httpx2.Client, data: bytes) -> str:
+    slot = client.post("/api/v1/videos/upload-url", json={"filename": "clip.mp4"}).json()
+    assert httpx2.put(slot["uploadUrl"], content=data, headers=slot["headers"]).status_code == 201
+    created = client.post("/api/v1/videos/jobs", json={"videoId": slot["videoId"]})
+    assert created.status_code == 202
+    return str(created.json()["jobId"])
+
+
+def test_upload_to_zip_through_the_running_stack(tmp_path, monkeypatch, make_clip):
+    monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    with running_stack(tmp_path / "stack.log") as base, httpx2.Client(base_url=base) as client:
+        account = {"email": "e2e@example.com", "password": "end to end 2"}
+        assert client.post("/api/v1/auth/register", json=account).status_code == 201
+        token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
+        client.headers["Authorization"] = f"Bearer {token}"
+
+        good = submit(client, make_clip("cfr.mp4", seconds=5).path.read_bytes())
+        bad = submit(client, b"not a video at all " * 50)
+
+        done = wait_for(client, good)
+        assert done["status"] == "completed", done
+        assert done["frameCount"] == 5
+        archive = httpx2.get(done["downloadUrl"])
+        assert archive.status_code == 200
+        assert zip_problems(io.BytesIO(archive.content)) == []
+
+        failed = wait_for(client, bad)
+        assert failed["status"] == "failed"
+        assert failed["error"] == (
+            "video rejected: not a video file: no known media container was found"
+        )
