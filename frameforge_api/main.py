@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from pydantic import ValidationError
 from starlette.middleware.base import RequestResponseEndpoint
 
 from frameforge_api.api.main import api_router
@@ -13,6 +14,7 @@ from frameforge_api.core.config import Settings, get_settings
 from frameforge_api.core.errors import install_error_handlers
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import ensure_dagster_home
+from frameforge_pipeline.engine.options import validation_message
 from frameforge_pipeline.resources import FrameStore, resources_for_environment
 
 SECURITY_HEADERS = {
@@ -74,7 +76,15 @@ def create_app(
 
 
 def __getattr__(name: str) -> FastAPI:
-    """``frameforge_api.main:app`` builds the app on first use, not at import."""
-    if name == "app":
+    """``frameforge_api.main:app`` builds the app on first use, not at import.
+
+    A bad configuration stops the server with one line saying what to fix.
+    """
+    if name != "app":
+        raise AttributeError(name)
+    try:
         return create_app()
-    raise AttributeError(name)
+    except ValidationError as error:
+        raise SystemExit(
+            f"frameforge-api: configuration error: {validation_message(error)}"
+        ) from None

@@ -22,10 +22,11 @@ def wait_for(client: httpx2.Client, job_id: str, timeout: float = 180) -> dict:
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
 
 
-def submit(client: httpx2.Client, data: bytes) -> str:
+def submit(client: httpx2.Client, data: bytes, **options: object) -> str:
     slot = client.post("/api/v1/videos/upload-url", json={"filename": "clip.mp4"}).json()
     assert httpx2.put(slot["uploadUrl"], content=data, headers=slot["headers"]).status_code == 201
-    created = client.post("/api/v1/videos/jobs", json={"videoId": slot["videoId"]})
+    body = {"videoId": slot["videoId"], "options": options}
+    created = client.post("/api/v1/videos/jobs", json=body)
     assert created.status_code == 202
     return str(created.json()["jobId"])
 
@@ -54,3 +55,13 @@ def test_upload_to_zip_through_the_running_stack(tmp_path, monkeypatch, make_cli
         assert failed["error"] == (
             "video rejected: not a video file: no known media container was found"
         )
+
+        # every frame of 60 s as PNG: long enough to be caught running, and cancelled
+        long_clip = make_clip("long-640.mp4", seconds=60, size=(640, 480), gop=250)
+        slow = submit(client, long_clip.path.read_bytes(), fps=30, format="png")
+        deadline = time.monotonic() + 60
+        while client.get(f"/api/v1/videos/jobs/{slow}").json()["status"] != "running":
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.1)
+        assert client.post(f"/api/v1/videos/jobs/{slow}/cancel").status_code == 200
+        assert wait_for(client, slow, timeout=60)["status"] == "cancelled"

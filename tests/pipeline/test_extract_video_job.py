@@ -139,3 +139,22 @@ def test_failure_mid_extraction_leaves_no_frames_or_partials(
 def test_unsafe_video_ids_are_refused(video_id):
     with pytest.raises(ValueError, match="invalid video id"):
         layout.zip_key(video_id)
+
+
+def test_zip_check_fails_when_the_stored_zip_disagrees(
+    make_clip, run_video, defs, instance, storage
+):
+    from frameforge_pipeline.assets.checks import zip_matches_manifest
+
+    assert run_video("vid-5", make_clip("cfr.mp4", seconds=5).path).success
+    with storage.local_path(layout.zip_key("vid-5")) as path, zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("stray.jpg", b"not ours")
+    only_the_check = defs.resolve_job_def("extract_video").get_subset(
+        asset_selection=set(), asset_check_selection={zip_matches_manifest.check_key}
+    )
+    result = only_the_check.execute_in_process(partition_key="vid-5", instance=instance)
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert evaluation.metadata["problems"].value == [
+        "stray.jpg is in the ZIP but not in the manifest"
+    ]

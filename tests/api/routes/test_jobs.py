@@ -2,10 +2,7 @@ import io
 
 import dagster as dg
 import pytest
-from fastapi.testclient import TestClient
 
-from frameforge_api.core.config import Settings
-from frameforge_api.main import create_app
 from frameforge_core.models import VideoJob
 from frameforge_pipeline.engine import zip_problems
 from frameforge_pipeline.partitions import VIDEOS
@@ -243,37 +240,3 @@ def test_download_urls_are_signed_per_job(client, alice, upload):
         f"/api/v1/downloads/{job_id}", params={"expires": 9999999999, "signature": "0" * 64}
     )
     assert problem(forged) == (403, "the signature of this URL is not valid")
-
-
-def test_health_ready_and_security_headers(client):
-    health = client.get("/health")
-    assert health.json() == {"status": "ok"}
-    assert health.headers["x-content-type-options"] == "nosniff"
-    assert health.headers["x-frame-options"] == "DENY"
-    assert client.get("/ready").json() == {"status": "ok", "database": "ok", "dagster": "ok"}
-    assert client.get("/openapi.json").json()["paths"].keys() >= {
-        "/api/v1/auth/login",
-        "/api/v1/videos/upload-url",
-        "/api/v1/videos/jobs",
-        "/api/v1/videos/jobs/{job_id}",
-    }
-
-
-def test_production_refuses_to_start_without_a_secret():
-    from pydantic import ValidationError
-
-    with pytest.raises(ValidationError, match="JWT_SECRET must be set to at least 32"):
-        Settings(FRAMEFORGE_ENV="production")
-
-
-def test_development_makes_and_keeps_a_secret(tmp_path, monkeypatch):
-    monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path))
-    first, second = Settings().signing_key, Settings().signing_key
-    assert first == second
-    assert len(first) == 64
-    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
-
-
-def test_two_apps_on_one_database_migrate_once(settings, instance, storage, database_url):
-    for _ in range(2):
-        TestClient(create_app(settings, instance, storage, database_url)).get("/health")
