@@ -73,29 +73,38 @@ class ExtractionResult:
 
 @dataclass(frozen=True)
 class StreamIndex:
-    """What one demux pass (no decoding) learns: keyframe and edge presentation timestamps."""
+    """What one demux pass (no decoding) learns: keyframe and edge presentation timestamps.
+
+    ``discontinuous`` marks a timeline that jumps back (MPEG-TS files cut and joined, a
+    recorder's clock reset): its timestamps cannot be used to seek or to know the end.
+    """
 
     keyframes: array[int]  # sorted pts of keyframes
     first_pts: int | None
     last_pts: int | None
+    discontinuous: bool = False
 
     @classmethod
     def scan(cls, path: Path) -> StreamIndex:
         keyframes: array[int] = array("q")
-        first = last = None
+        first = last = last_dts = None
+        discontinuous = False
         with open_video(path) as (container, stream):
             try:
                 for packet in container.demux(stream):
-                    pts = packet.pts
+                    pts, dts = packet.pts, packet.dts
                     if pts is None or packet.is_discard:
                         continue
+                    if dts is not None:  # decode order never goes back on one timeline
+                        discontinuous = discontinuous or (last_dts is not None and dts < last_dts)
+                        last_dts = dts
                     first = pts if first is None else min(first, pts)
                     last = pts if last is None else max(last, pts)
                     if packet.is_keyframe:
                         keyframes.append(pts)
             except av.FFmpegError:
                 pass  # a damaged tail: what was read so far is the index
-        return cls(array("q", sorted(keyframes)), first, last)
+        return cls(array("q", sorted(keyframes)), first, last, discontinuous)
 
     def keyframe_at_or_before(self, pts: int) -> int | None:
         i = bisect.bisect_right(self.keyframes, pts)
@@ -110,9 +119,11 @@ class _FrameReader:
     so a bad index costs time, never a wrong frame.
     """
 
-    def __init__(self, path: Path, keyframes_only: bool = False):
+    def __init__(self, path: Path, keyframes_only: bool = False, rejoin_timeline: bool = False):
         self._path = path
         self._keyframes_only = keyframes_only
+        self._rejoin = rejoin_timeline
+        self._offset = 0  # added to pts after a jump back, so time keeps going forward
         self._files = contextlib.ExitStack()
         self._open()
         self.time_base: Fraction = self.stream.time_base or Fraction(1, 90_000)
@@ -173,13 +184,17 @@ class _FrameReader:
         while (frame := next(self._frames, None)) is None and self._landed_late:
             self._open()
             self.can_seek = False
-            self.position = None
+            self.position, self._offset = None, 0
         if frame is None:
             return None
-        if frame.pts is not None:
-            self.position = frame.pts
-        else:  # raw elementary streams carry no timestamps: step by the nominal rate
-            self.position = 0 if self.position is None else self.position + self._nominal_step
+        previous = self.position
+        if frame.pts is None:  # raw elementary streams carry no timestamps: step on
+            self.position = 0 if previous is None else previous + self._nominal_step
+        elif self._rejoin and previous is not None and frame.pts + self._offset <= previous:
+            self._offset = previous + self._nominal_step - frame.pts  # a jump back: join on
+            self.position = frame.pts + self._offset
+        else:
+            self.position = frame.pts + self._offset
         return self.position, frame
 
 
@@ -189,7 +204,7 @@ def _interval_frames(
     """Frames chosen by the sampling rule, seeking ahead when a keyframe allows it."""
     while (target := sampler.next_target()) is not None:
         threshold = origin + math.ceil(target / reader.time_base)
-        if index.last_pts is not None and threshold > index.last_pts:
+        if not index.discontinuous and index.last_pts is not None and threshold > index.last_pts:
             return
         keyframe = index.keyframe_at_or_before(threshold)
         behind = reader.position if reader.position is not None else origin
@@ -220,7 +235,8 @@ def _keyframes(
 
 
 def _expected(index: StreamIndex, options: ExtractOptions, time_base: Fraction) -> int:
-    if index.first_pts is None or index.last_pts is None:
+    """Frames to expect, for progress; 0 when the timestamps cannot tell."""
+    if index.first_pts is None or index.last_pts is None or index.discontinuous:
         return 0
     origin = index.first_pts
     start, end = options.start_fraction, options.end_fraction
@@ -254,7 +270,10 @@ def extract(
     workers = workers or min(4, os.cpu_count() or 2)
     records: list[FrameRecord] = []
 
-    reader = _FrameReader(path, keyframes_only=options.mode == "keyframes")
+    reader = _FrameReader(
+        path, keyframes_only=options.mode == "keyframes", rejoin_timeline=index.discontinuous
+    )
+    reader.can_seek = not index.discontinuous
     try:
         origin = index.first_pts if index.first_pts is not None else 0
         expected = _expected(index, options, reader.time_base)

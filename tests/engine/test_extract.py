@@ -100,6 +100,17 @@ def test_elementary_stream_without_timestamps_uses_its_nominal_rate(make_clip, c
     assert collector.times_ms == [0, 1000, 2000]
 
 
+def test_timeline_that_jumps_back_is_joined_on(make_clip, tmp_path, collector):
+    first = make_clip("part-a.ts", seconds=2).path.read_bytes()
+    second = make_clip("part-b.ts", seconds=2, size=(320, 240)).path.read_bytes()
+    joined = tmp_path / "joined.ts"  # both parts start at the same timestamp
+    joined.write_bytes(first + second)
+    result = extract(joined, ExtractOptions(), collector)
+    assert collector.times_ms == [0, 1000, 2000, 3000]
+    assert collector.source_indices == [0, 30, 0, 30]  # the second part's frames 0 and 30
+    assert result.seeks == 0
+
+
 def test_window_start_and_end(make_clip, collector):
     clip = make_clip("long-gop.mp4", seconds=12, gop=250)
     extract(clip.path, ExtractOptions(start=2.5, end=6), collector)
