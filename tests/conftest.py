@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import cv2
+import dagster as dg
 import numpy as np
 import pytest
 from hypothesis import settings
 
+from frameforge_pipeline.definitions import build_definitions
 from frameforge_pipeline.engine import FrameRecord
+from frameforge_pipeline.resources import AppDatabase, LocalFrameStore
 from frameforge_pipeline.samples import read_index, write_clip
 
 # No wall-clock deadline: timings belong in bench/, and CI machines are shared.
@@ -65,3 +68,26 @@ class Collector:
 @pytest.fixture
 def collector() -> Collector:
     return Collector()
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A temporary Dagster instance."""
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalFrameStore:
+    return LocalFrameStore(root=str(tmp_path / "store"))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'app.db'}"
+
+
+@pytest.fixture
+def defs(storage: LocalFrameStore, database: AppDatabase) -> dg.Definitions:
+    """The code location bound to the test's store and app database."""
+    return build_definitions({"storage": storage, "database": database})

@@ -1,15 +1,13 @@
 """An API on a temporary SQLite database, Dagster instance and local store."""
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import dagster as dg
 import pytest
 from fastapi.testclient import TestClient
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
-from frameforge_pipeline.resources import AppDatabase, LocalFrameStore
+from frameforge_pipeline.resources import AppDatabase
 
 PASSWORD = "correct horse 7"
 
@@ -17,22 +15,6 @@ PASSWORD = "correct horse 7"
 @pytest.fixture
 def settings() -> Settings:
     return Settings(JWT_SECRET="s" * 40, FRAMEFORGE_MAX_UPLOAD_BYTES=1_000_000)
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalFrameStore:
-    return LocalFrameStore(root=str(tmp_path / "store"))
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'app.db'}"
 
 
 @pytest.fixture

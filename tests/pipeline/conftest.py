@@ -1,5 +1,5 @@
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -8,28 +8,15 @@ import pytest
 
 from frameforge_core import layout
 from frameforge_core.database import create_db_engine, migrate
-from frameforge_pipeline.definitions import build_definitions
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import AppDatabase, FrameStore, LocalFrameStore
 
 
 @pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalFrameStore:
-    return LocalFrameStore(root=str(tmp_path / "store"))
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> AppDatabase:
+def database(database_url: str) -> AppDatabase:
     """A migrated SQLite app database."""
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    migrate(create_db_engine(url))
-    return AppDatabase(url=url)
+    migrate(create_db_engine(database_url))
+    return AppDatabase(url=database_url)
 
 
 def upload(storage: FrameStore, video_id: str, source: Path) -> None:
@@ -38,11 +25,6 @@ def upload(storage: FrameStore, video_id: str, source: Path) -> None:
         storage.open_write(layout.upload_prefix(video_id) + source.name) as target,
     ):
         shutil.copyfileobj(data, target)
-
-
-@pytest.fixture
-def defs(storage: LocalFrameStore, database: AppDatabase) -> dg.Definitions:
-    return build_definitions({"storage": storage, "database": database})
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 
 from frameforge_api.api.deps import CurrentUser, InstanceDep, SessionDep, SettingsDep
 from frameforge_api.api.schemas import JobCreated, JobIn, JobOut, JobPage
@@ -44,6 +44,7 @@ def create_job(
     request: Request,
     user: CurrentUser,
     session: SessionDep,
+    instance: InstanceDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobCreated:
     """Queue the extraction of an uploaded video. ``Idempotency-Key`` makes retries safe."""
@@ -56,7 +57,7 @@ def create_job(
         idempotency_key,
         request.headers.get("x-request-id"),
     )
-    return JobCreated(job_id=job.id, status=job.status if job.status != "submitted" else "queued")
+    return JobCreated(job_id=job.id, status=jobs.state(instance, job).status)
 
 
 @router.get("", response_model=JobPage)
@@ -76,41 +77,33 @@ def list_jobs(
     )
 
 
+def get_owned_job(job_id: str, user: CurrentUser, session: SessionDep) -> VideoJob:
+    """The job if it is the user's; 404 otherwise, whoever owns it."""
+    return jobs.get(session, user, job_id)
+
+
+OwnedJob = Annotated[VideoJob, Depends(get_owned_job)]
+
+
 @router.get("/{job_id}", response_model=JobOut)
-def get_job(
-    job_id: str,
-    user: CurrentUser,
-    session: SessionDep,
-    instance: InstanceDep,
-    settings: SettingsDep,
-) -> JobOut:
+def get_job(job: OwnedJob, instance: InstanceDep, settings: SettingsDep) -> JobOut:
     """Status, progress, frame count, video facts, the error, and ``downloadUrl`` when done."""
-    return _view(jobs.get(session, user, job_id), instance, settings)
+    return _view(job, instance, settings)
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut)
 def cancel_job(
-    job_id: str,
-    user: CurrentUser,
-    session: SessionDep,
-    instance: InstanceDep,
-    settings: SettingsDep,
+    job: OwnedJob, session: SessionDep, instance: InstanceDep, settings: SettingsDep
 ) -> JobOut:
     """Stop a queued or running job. 409 when it has already ended."""
-    job = jobs.get(session, user, job_id)
     jobs.cancel(session, instance, job)
     return _view(job, instance, settings)
 
 
 @router.post("/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
 def retry_job(
-    job_id: str,
-    user: CurrentUser,
-    session: SessionDep,
-    instance: InstanceDep,
-    settings: SettingsDep,
+    job: OwnedJob, session: SessionDep, instance: InstanceDep, settings: SettingsDep
 ) -> JobOut:
     """Run a failed or cancelled job again from where it failed. 409 otherwise."""
-    job = jobs.get(session, user, job_id)
     jobs.retry(session, instance, job)
     return _view(job, instance, settings)

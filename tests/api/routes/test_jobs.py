@@ -11,13 +11,6 @@ from frameforge_pipeline.sensors.job_queue import job_queue
 from tests.api.conftest import problem
 
 
-@pytest.fixture
-def defs(storage, database):
-    from frameforge_pipeline.definitions import build_definitions
-
-    return build_definitions({"storage": storage, "database": database})
-
-
 def create_job(client, user, video_id, **extra):
     headers = {**user, **extra.pop("headers", {})}
     return client.post("/api/v1/videos/jobs", json={"videoId": video_id, **extra}, headers=headers)
