@@ -35,8 +35,8 @@ def main() -> None:
         os.environ.pop("DAGSTER_HOME", None)
         clip = Path(tmp) / "clip.mp4"
         write_clip(clip, seconds=args.seconds, size=(width, height))
-        with running_stack(Path(tmp) / "stack.log") as base:
-            api = Api(base)
+        with running_stack(Path(tmp) / "stack.log") as stack:
+            api = Api(stack.api)
             account = {"email": "bench@example.com", "password": "bench mark 1"}
             api.call("POST", "/api/v1/auth/register", account)
             api.token = api.call("POST", "/api/v1/auth/login", account)["accessToken"]

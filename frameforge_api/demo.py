@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,31 +64,41 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Stack:
+    api: str  # base URLs
+    dagster: str
+
+
 @contextlib.contextmanager
-def running_stack(log: Path) -> Iterator[str]:
-    """`frameforge up` in the background; yields the API's base URL once it is ready."""
+def running_stack(log: Path) -> Iterator[Stack]:
+    """`frameforge up` in the background, on free ports; yields once the API is ready."""
     api_port, dagster_port = _free_port(), _free_port()
     command = [sys.executable, "-m", "frameforge_pipeline.cli", "up",
                "--api-port", str(api_port), "--dagster-port", str(dagster_port)]  # fmt: skip
     with log.open("wb") as output:
         stack = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         try:
-            base = f"http://127.0.0.1:{api_port}"
-            _wait_ready(base, stack, log)
-            yield base
+            urls = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dagster_port}")
+            _wait_ready([f"{urls.api}/ready", f"{urls.dagster}/server_info"], stack, log)
+            yield urls
         finally:
             stack.send_signal(signal.SIGINT)
             stack.wait(60)
 
 
-def _wait_ready(base: str, stack: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_ready(urls: list[str], stack: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
+    waiting = list(urls)
     while time.monotonic() < deadline:
         if stack.poll() is not None:
             raise RuntimeError(f"the stack stopped while starting; see {log}")
         with contextlib.suppress(OSError):
-            urllib.request.urlopen(base + "/ready", timeout=2).close()
-            return
+            urllib.request.urlopen(waiting[0], timeout=2).close()
+            waiting.pop(0)
+            if not waiting:
+                return
+            continue
         time.sleep(0.3)
     raise RuntimeError(f"the stack was not ready after {START_TIMEOUT} s; see {log}")
 
@@ -99,9 +110,9 @@ def run_demo() -> int:
     log = home / "demo-stack.log"
     began = time.perf_counter()
     try:
-        with running_stack(log) as base, tempfile.TemporaryDirectory() as tmp:
+        with running_stack(log) as stack, tempfile.TemporaryDirectory() as tmp:
             print(f"stack         ready in {time.perf_counter() - began:.1f} s (log: {log})")
-            return _drive(Api(base), Path(tmp), home)
+            return _drive(Api(stack.api), Path(tmp), home)
     except (RuntimeError, OSError) as error:
         print(f"demo failed: {error}", file=sys.stderr)
         return 1

@@ -34,7 +34,17 @@ def submit(client: httpx2.Client, data: bytes, **options: object) -> str:
 def test_upload_to_zip_through_the_running_stack(tmp_path, monkeypatch, make_clip):
     monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    with running_stack(tmp_path / "stack.log") as base, httpx2.Client(base_url=base) as client:
+    with (
+        running_stack(tmp_path / "stack.log") as stack,
+        httpx2.Client(base_url=stack.api) as client,
+    ):
+        assets = httpx2.post(
+            f"{stack.dagster}/graphql", json={"query": "{ assetNodes { assetKey { path } } }"}
+        ).json()["data"]["assetNodes"]
+        assert sorted(node["assetKey"]["path"][0] for node in assets) == [
+            "frame_index", "frames", "frames_zip", "manifest", "source_video"
+        ]  # fmt: skip
+
         account = {"email": "e2e@example.com", "password": "end to end 2"}
         assert client.post("/api/v1/auth/register", json=account).status_code == 201
         token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
