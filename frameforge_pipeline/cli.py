@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import av
 from pydantic import ValidationError
 
 from frameforge_pipeline.engine import ExtractionResult, ExtractOptions, VideoError
@@ -93,6 +94,8 @@ def _extract(args: argparse.Namespace) -> int:
         result = extract_to_zip(args.video, args.output, options, show_progress=interactive)
     except VideoError as error:
         return _reject(f"{args.video}: {error}")
+    except av.FFmpegError as error:  # damage found past the first frames
+        return _reject(f"{args.video}: the video cannot be decoded ({error.strerror or error})")
     except OSError as error:
         return _reject(f"{args.output}: {error.strerror or error}")
     summary = _summary(args.video, args.output, result)
@@ -116,6 +119,7 @@ def _summary(video: Path, output: Path, result: ExtractionResult) -> dict[str, A
         "seconds": round(result.seconds, 3),
         "realtimeFactor": None if duration is None else round(duration / result.seconds, 1),
         "corruptFrames": result.corrupt_frames,
+        "truncated": result.truncated,
         "zipBytes": output.stat().st_size,
     }
 
@@ -124,6 +128,8 @@ def _summary_line(s: dict[str, Any]) -> str:
     source = "" if s["videoSeconds"] is None else f" from {s['videoSeconds']:.1f} s of video"
     speed = "" if s["realtimeFactor"] is None else f" ({s['realtimeFactor']}x realtime)"
     corrupt = f", {s['corruptFrames']} corrupt frames skipped" if s["corruptFrames"] else ""
+    if s["truncated"]:
+        corrupt += ", the file ends early (truncated?)"
     return (
         f"{s['frames']} frames ({s['width']}x{s['height']} {s['format']}){source} "
         f"in {s['seconds']:.1f} s{speed}{corrupt} -> {s['output']} ({s['zipBytes'] / 1e6:.1f} MB)"

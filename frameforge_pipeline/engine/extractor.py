@@ -98,7 +98,8 @@ class StreamIndex:
                     if dts is not None:  # decode order never goes back on one timeline
                         discontinuous = discontinuous or (last_dts is not None and dts < last_dts)
                         last_dts = dts
-                    first = pts if first is None else min(first, pts)
+                    if not discontinuous:  # the origin is the first timeline's start
+                        first = pts if first is None else min(first, pts)
                     last = pts if last is None else max(last, pts)
                     if packet.is_keyframe:
                         keyframes.append(pts)
@@ -129,7 +130,7 @@ class _FrameReader:
         self.time_base: Fraction = self.stream.time_base or Fraction(1, 90_000)
         rate = self.stream.average_rate or self.stream.guessed_rate or Fraction(25)
         self._nominal_step = max(1, round(1 / (rate * self.time_base)))
-        self.can_seek = True
+        self.can_seek = not rejoin_timeline  # joined timestamps cannot be seeked to
         self.position: int | None = None  # pts of the last frame returned
         self.decoded = self.corrupt = self.seeks = 0
         self.truncated = False
@@ -216,6 +217,8 @@ def _interval_frames(
             return
         pts, frame = decoded
         when = (pts - origin) * reader.time_base
+        if sampler.end is not None and when >= sampler.end:
+            return  # the frame for the last target lies past the window
         sampler.offer(when)
         yield when, frame
 
@@ -247,6 +250,14 @@ def _expected(index: StreamIndex, options: ExtractOptions, time_base: Fraction) 
     return expected_count(options.fps_fraction, last, start, end)
 
 
+def _ends_early(index: StreamIndex, facts: VideoFacts, time_base: Fraction) -> bool:
+    """True when the frames stop well before the duration the container declares."""
+    if facts.duration is None or index.first_pts is None or index.last_pts is None:
+        return False
+    last = (index.last_pts - index.first_pts) * time_base
+    return not index.discontinuous and last + max(1, facts.duration / 50) < facts.duration
+
+
 def frame_name(index: int, extension: str) -> str:
     return f"frame_{index:06d}{extension}"
 
@@ -273,7 +284,6 @@ def extract(
     reader = _FrameReader(
         path, keyframes_only=options.mode == "keyframes", rejoin_timeline=index.discontinuous
     )
-    reader.can_seek = not index.discontinuous
     try:
         origin = index.first_pts if index.first_pts is not None else 0
         expected = _expected(index, options, reader.time_base)
@@ -321,6 +331,6 @@ def extract(
         decoded_frames=reader.decoded,
         corrupt_frames=reader.corrupt,
         seeks=reader.seeks,
-        truncated=reader.truncated,
+        truncated=reader.truncated or _ends_early(index, facts, reader.time_base),
         seconds=time.perf_counter() - began,
     )

@@ -231,3 +231,34 @@ def test_records_describe_the_bytes_written(make_clip):
         assert record.sha256 == hashlib.sha256(data).hexdigest()
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         assert image.shape[:2] == (record.height, record.width)
+
+
+def test_a_cut_off_file_is_extracted_and_flagged_truncated(make_clip, tmp_path, collector):
+    whole = make_clip("to-cut.mkv", seconds=5).path.read_bytes()
+    cut = tmp_path / "cut.mkv"  # Matroska keeps its header (and declared duration) up front
+    cut.write_bytes(whole[: len(whole) * 6 // 10])
+    result = extract(cut, ExtractOptions(), collector)
+    assert result.truncated
+    assert 1 <= len(result.frames) < 5
+    assert not extract(
+        make_clip("to-cut.mkv", seconds=5).path, ExtractOptions(), collector
+    ).truncated
+
+
+def test_a_timeline_restarting_lower_is_joined_from_its_first_part(tmp_path, collector):
+    from frameforge_pipeline.samples import write_clip
+
+    late = [10 + Fraction(i, 30) for i in range(60)]  # starts at 10 s
+    write_clip(tmp_path / "a.ts", times=late)
+    write_clip(tmp_path / "b.ts", seconds=2)  # starts at 0 s
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes((tmp_path / "a.ts").read_bytes() + (tmp_path / "b.ts").read_bytes())
+    extract(joined, ExtractOptions(), collector)
+    assert collector.times_ms == [0, 1000, 2000, 3000]
+    assert collector.source_indices == [0, 30, 0, 30]
+
+
+def test_no_frame_at_or_after_end(make_clip, collector):
+    clip = make_clip("one-per-second.mp4", times=[Fraction(0), Fraction(1), Fraction(2)])
+    extract(clip.path, ExtractOptions(start=0.5, end=0.9), collector)
+    assert collector.records == []  # the frame for the 0.5 s target is at 1 s, past the end
