@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, Update, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from frameforge_core.settings import frameforge_home
@@ -32,9 +32,9 @@ def database_url() -> str:
 
 def create_db_engine(url: str | None = None) -> Engine:
     url = url or database_url()
-    if not url.startswith("sqlite"):
+    if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if path := url.removeprefix("sqlite:///"):
+    if path := make_url(url).database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -50,6 +50,13 @@ def create_db_engine(url: str | None = None) -> Engine:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def rows_changed(session: Session, statement: Update) -> int:
+    """Run an UPDATE and say how many rows it changed (for check-and-set updates)."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 @contextlib.contextmanager

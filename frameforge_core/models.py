@@ -20,8 +20,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+_LIVE = "status NOT IN ('failed', 'cancelled')"
 
 
 def utcnow() -> dt.datetime:
@@ -84,6 +87,15 @@ class VideoJob(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key", name="uq_video_jobs_idempotency"),
         Index("ix_video_jobs_user_seq", "user_id", "seq"),
+        # A video's frames, manifest and ZIP are one partition: one unfinished or completed
+        # job per video at a time (failed and cancelled ones may be followed by another).
+        Index(
+            "uq_video_jobs_one_live_per_video",
+            "video_id",
+            unique=True,
+            sqlite_where=text(_LIVE),
+            postgresql_where=text(_LIVE),
+        ),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

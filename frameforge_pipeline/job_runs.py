@@ -1,7 +1,8 @@
 """What a job's Dagster runs say: status, progress, frame count, facts, failure reason.
 
-Runs of a job carry the tag ``frameforge/job_id``; the API and the run-status sensor both
-read a job's state through this module, from the instance, never from a guess of their own.
+Runs of a job carry the tags ``frameforge/job_id`` and ``frameforge/attempt``; the API and
+the sensors read a job's state through this module, from the instance, never from a guess
+of their own.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _STATUS = {
 class RunOutcome:
     run_id: str | None
     status: str  # queued | running | completed | failed | cancelled
-    progress: float  # 0..1, assets materialized of the graph
+    progress: float  # 0..1: share of the asset graph made for this job
     frame_count: int | None = None
     video: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -40,43 +41,11 @@ class RunOutcome:
     finished_at: float | None = None
 
 
-def latest_run(instance: dg.DagsterInstance, job_id: str) -> dg.DagsterRun | None:
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={JOB_ID_TAG: job_id}), limit=1)
+def attempt_run(instance: dg.DagsterInstance, job_id: str, attempt: int) -> dg.DagsterRun | None:
+    """The run of one attempt of a job, once the sensor has had it created."""
+    tags = {JOB_ID_TAG: job_id, ATTEMPT_TAG: str(attempt)}
+    runs = instance.get_runs(filters=dg.RunsFilter(tags=tags), limit=1)
     return runs[0] if runs else None
-
-
-def outcome(instance: dg.DagsterInstance, run: dg.DagsterRun | None) -> RunOutcome:
-    """The state of ``run``; a job with no run yet is queued."""
-    if run is None:
-        return RunOutcome(run_id=None, status="queued", progress=0.0)
-    events = instance.all_logs(
-        run.run_id,
-        of_type={dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.STEP_FAILURE},
-    )
-    done: dict[str, dict[str, Any]] = {}
-    error = None
-    for entry in events:
-        event = entry.dagster_event
-        if event is None:
-            continue
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE and error is None:
-            error = failure_reason(event)
-        elif event.asset_key is not None:
-            metadata = event.step_materialization_data.materialization.metadata
-            done[event.asset_key.to_user_string()] = {k: v.value for k, v in metadata.items()}
-    status = _STATUS.get(run.status, "running")
-    frame_count = done.get("manifest", {}).get("frame_count")
-    record = instance.get_run_record_by_id(run.run_id)
-    return RunOutcome(
-        run_id=run.run_id,
-        status=status,
-        progress=1.0 if status == "completed" else len(done.keys() & set(STEPS)) / len(STEPS),
-        frame_count=frame_count,
-        video={k: v for k, v in done.get("source_video", {}).items() if k != "source"},
-        error=error if status == "failed" else None,
-        started_at=record.start_time if record else None,
-        finished_at=record.end_time if record else None,
-    )
 
 
 def materialized(instance: dg.DagsterInstance, run_id: str) -> set[str]:
@@ -89,8 +58,65 @@ def materialized(instance: dg.DagsterInstance, run_id: str) -> set[str]:
     }
 
 
+def outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:
+    """The state of a job's run. Facts and frame count come from the partition's latest
+    materializations, so a retry that resumed after them still reports them."""
+    status = _STATUS.get(run.status, "running")
+    selected = {key.to_user_string() for key in run.asset_selection or ()} or set(STEPS)
+    made_before = len(set(STEPS) - selected)
+    done = materialized(instance, run.run_id) & selected
+    record = instance.get_run_record_by_id(run.run_id)
+    partition = run.tags.get("dagster/partition")
+    manifest = _latest_metadata(instance, "manifest", partition) if status == "completed" else {}
+    return RunOutcome(
+        run_id=run.run_id,
+        status=status,
+        progress=1.0 if status == "completed" else (made_before + len(done)) / len(STEPS),
+        frame_count=manifest.get("frame_count"),
+        video={
+            k: v
+            for k, v in _latest_metadata(instance, "source_video", partition).items()
+            if k != "source"
+        },
+        error=user_error(instance, run) if status == "failed" else None,
+        started_at=record.start_time if record else None,
+        finished_at=record.end_time if record else None,
+    )
+
+
+def _latest_metadata(
+    instance: dg.DagsterInstance, asset: str, partition: str | None
+) -> dict[str, Any]:
+    if partition is None:
+        return {}
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]),
+        limit=1,
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return {}
+    return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
+
+
+def user_error(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
+    """What to tell the user: a rejection's reason, never an internal error's details."""
+    failures = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+    for entry in failures:
+        event = entry.dagster_event
+        if event is None:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data and data.user_failure_data.description:
+            return data.user_failure_data.description
+        return (
+            f"processing failed unexpectedly in step {event.step_key} (run {run.run_id}); "
+            "retry the job, or contact support with this run id"
+        )
+    return f"the run failed (run {run.run_id})"
+
+
 def failure_reason(event: dg.DagsterEvent) -> str:
-    """What the user should read: a Failure's description, else the innermost error."""
+    """What an operator should read: a Failure's description, else the innermost error."""
     data = event.step_failure_data
     if data.user_failure_data and data.user_failure_data.description:
         return data.user_failure_data.description

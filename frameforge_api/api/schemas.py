@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from frameforge_pipeline.engine import ExtractOptions
@@ -80,7 +80,6 @@ class UploadedOut(Body):
 class JobIn(Body):
     video_id: str = Field(max_length=64)
     options: ExtractOptions = Field(default_factory=ExtractOptions)
-    callback_url: HttpUrl | None = None
 
 
 class JobCreated(Body):

@@ -18,6 +18,7 @@ from frameforge_api.core.security import (
     hash_password,
     verify_password,
 )
+from frameforge_core.database import rows_changed
 from frameforge_core.models import RefreshToken, User, new_id
 
 
@@ -80,10 +81,20 @@ def rotate(session: Session, token: str, settings: Settings, now: dt.datetime) -
         claims = decode_token(token, "refresh", settings.signing_key)
     except InvalidToken:
         raise rejected from None
-    stored = session.get(RefreshToken, claims.get("jti", ""), with_for_update=True)
+    stored = session.get(RefreshToken, claims.get("jti", ""))
     if stored is None or stored.revoked_at is not None:
         raise rejected
-    if stored.used_at is not None:  # replayed: someone else holds this family
+    spent = rows_changed(  # one atomic check-and-set: two concurrent uses cannot both win
+        session,
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == stored.id,
+            RefreshToken.used_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+        )
+        .values(used_at=now),
+    )
+    if spent != 1:  # replayed: someone else holds this family
         session.execute(
             update(RefreshToken)
             .where(RefreshToken.family_id == stored.family_id)
@@ -91,5 +102,4 @@ def rotate(session: Session, token: str, settings: Settings, now: dt.datetime) -
         )
         session.commit()
         raise rejected
-    stored.used_at = now
     return issue_tokens(session, stored.user_id, settings, now, stored.family_id)

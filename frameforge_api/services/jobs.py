@@ -18,9 +18,25 @@ from frameforge_pipeline import job_runs
 MAX_PAGE = 100
 
 
-def _request_hash(video_id: str, options: dict[str, Any], callback_url: str | None) -> str:
-    canonical = json.dumps([video_id, options, callback_url], sort_keys=True)
+def _request_hash(video_id: str, options: dict[str, Any]) -> str:
+    canonical = json.dumps([video_id, options], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_KEY_REUSED = "this Idempotency-Key was used with a different request body"
+
+
+def _live_job_conflict(session: Session, video_id: str) -> Problem:
+    live = session.scalar(
+        select(VideoJob.id).where(
+            VideoJob.video_id == video_id, VideoJob.status.not_in(("failed", "cancelled"))
+        )
+    )
+    return Problem(
+        409,
+        f"video {video_id} already has job {live}; upload the video again to extract it "
+        "with other options",
+    )
 
 
 def create(
@@ -28,20 +44,19 @@ def create(
     user: User,
     video_id: str,
     options: dict[str, Any],
-    callback_url: str | None,
     idempotency_key: str | None,
     trace_id: str | None,
 ) -> VideoJob:
     """A queued job for an uploaded video of ``user``.
 
     The same ``idempotency_key`` with the same body returns the first job; with another
-    body it raises Problem(409). Raises Problem(422) for an unknown video and Problem(409)
-    for a video whose upload has not arrived.
+    body it raises Problem(409). Raises Problem(422) for an unknown video, Problem(409) for
+    a video whose upload has not arrived or that already has a live or completed job.
     """
-    request_hash = _request_hash(video_id, options, callback_url)
+    request_hash = _request_hash(video_id, options)
     if idempotency_key and (earlier := _by_idempotency_key(session, user, idempotency_key)):
         if earlier.request_hash != request_hash:
-            raise Problem(409, "this Idempotency-Key was used with a different request body")
+            raise Problem(409, _KEY_REUSED)
         return earlier
     video = session.get(Video, video_id)
     if video is None or video.user_id != user.id:
@@ -52,7 +67,6 @@ def create(
         user_id=user.id,
         video_id=video_id,
         options=options,
-        callback_url=callback_url,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         trace_id=trace_id,
@@ -60,15 +74,13 @@ def create(
     session.add(job)
     try:
         session.commit()
-    except IntegrityError as error:  # the same key raced us: answer with the winner
+    except IntegrityError as error:  # a live job of this video, or the same key, got there first
         session.rollback()
         winner = _by_idempotency_key(session, user, idempotency_key) if idempotency_key else None
         if winner is None:
-            raise
+            raise _live_job_conflict(session, video_id) from error
         if winner.request_hash != request_hash:
-            raise Problem(
-                409, "this Idempotency-Key was used with a different request body"
-            ) from error
+            raise Problem(409, _KEY_REUSED) from error
         return winner
     return job
 
@@ -99,17 +111,9 @@ def page(
     return jobs[:limit], next_cursor
 
 
-def current_run(instance: dg.DagsterInstance, job: VideoJob) -> dg.DagsterRun | None:
-    """The run of the job's current attempt, if the sensor has launched it."""
-    run = job_runs.latest_run(instance, job.id)
-    if run is None or int(run.tags.get(job_runs.ATTEMPT_TAG, "0")) != job.attempt:
-        return None
-    return run
-
-
 def state(instance: dg.DagsterInstance, job: VideoJob) -> job_runs.RunOutcome:
     """Live state from Dagster; before its run exists, the row says queued or cancelled."""
-    run = current_run(instance, job)
+    run = job_runs.attempt_run(instance, job.id, job.attempt)
     if run is None:
         status = "cancelled" if job.status == "cancelled" else "queued"
         return job_runs.RunOutcome(run_id=None, status=status, progress=0.0)
@@ -121,7 +125,7 @@ def cancel(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> Non
 
     Raises Problem(409) when the job has already ended.
     """
-    run = current_run(instance, job)
+    run = job_runs.attempt_run(instance, job.id, job.attempt)
     status = state(instance, job).status
     if status in ("completed", "failed", "cancelled"):
         raise Problem(409, f"the job has already {_ENDED[status]}")
@@ -144,7 +148,11 @@ def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None
     job.attempt += 1
     job.status = "queued"
     job.error = None
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as error:  # the video got another job since this one failed
+        session.rollback()
+        raise _live_job_conflict(session, job.video_id) from error
 
 
 _NOT_LAUNCHED = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)

@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from frameforge_api.core.config import Settings
 from frameforge_api.core.errors import Problem
 from frameforge_api.core.security import sign, signature_matches
 from frameforge_core import layout
+from frameforge_core.database import rows_changed
 from frameforge_core.models import User, Video, new_id
 from frameforge_pipeline.resources import FrameStore
 
@@ -93,8 +95,17 @@ async def receive(
             target.write(chunk)
         if received == 0:
             raise Problem(400, "the upload is empty")
-    video.size_bytes, video.uploaded_at = received, now
-    session.commit()
+        claimed = rows_changed(  # before the file is put in place: one upload wins
+            session,
+            update(Video)
+            .where(Video.id == video.id, Video.uploaded_at.is_(None))
+            .values(size_bytes=received, uploaded_at=now),
+        )
+        if claimed != 1:
+            session.rollback()
+            raise Problem(409, "this video has already been uploaded")
+        session.commit()
+    session.refresh(video)
     return video
 
 

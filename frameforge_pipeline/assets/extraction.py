@@ -106,11 +106,10 @@ def frames(
     try:
         with storage.local_path(source_key(storage, video_id)) as path:
             result = extract(path, options, _StoreSink(storage, prefix))
-    except VideoError as error:
-        storage.delete_prefix(prefix)
-        raise _rejected(error) from None
-    except BaseException:
-        storage.delete_prefix(prefix)
+    except BaseException as error:
+        storage.delete_prefix(prefix)  # no half set of frames survives a failure
+        if isinstance(error, VideoError):
+            raise _rejected(error) from None
         raise
     context.add_output_metadata(
         {

@@ -255,7 +255,8 @@ def _ends_early(index: StreamIndex, facts: VideoFacts, time_base: Fraction) -> b
     if facts.duration is None or index.first_pts is None or index.last_pts is None:
         return False
     last = (index.last_pts - index.first_pts) * time_base
-    return not index.discontinuous and last + max(1, facts.duration / 50) < facts.duration
+    slack = max(Fraction(1), facts.duration / 50)
+    return not index.discontinuous and last + slack < facts.duration
 
 
 def frame_name(index: int, extension: str) -> str:

@@ -9,7 +9,7 @@ previous attempt did not materialize: it resumes from the failure.
 from typing import Any
 
 import dagster as dg
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from frameforge_core.models import VideoJob
 from frameforge_pipeline import job_runs
@@ -20,18 +20,12 @@ from frameforge_pipeline.resources import AppDatabase
 BATCH = 50
 
 
-def _attempt_run(instance: dg.DagsterInstance, job: VideoJob, attempt: int) -> dg.DagsterRun | None:
-    tags = {job_runs.JOB_ID_TAG: job.id, job_runs.ATTEMPT_TAG: str(attempt)}
-    runs = instance.get_runs(filters=dg.RunsFilter(tags=tags), limit=1)
-    return runs[0] if runs else None
-
-
 def run_request(instance: dg.DagsterInstance, job: VideoJob) -> dg.RunRequest:
     tags = {job_runs.JOB_ID_TAG: job.id, job_runs.ATTEMPT_TAG: str(job.attempt)}
     if job.trace_id:
         tags[job_runs.TRACE_ID_TAG] = job.trace_id
     remaining = list(job_runs.STEPS)
-    previous = _attempt_run(instance, job, job.attempt - 1) if job.attempt else None
+    previous = job_runs.attempt_run(instance, job.id, job.attempt - 1) if job.attempt else None
     if previous is not None:
         done = job_runs.materialized(instance, previous.run_id)
         remaining = [step for step in job_runs.STEPS if step not in done] or remaining
@@ -62,8 +56,13 @@ def job_queue(context: dg.SensorEvaluationContext, database: AppDatabase) -> dg.
             select(VideoJob).where(VideoJob.status == "queued").order_by(VideoJob.seq).limit(BATCH)
         ).all()
         for job in queued:
-            if _attempt_run(instance, job, job.attempt) is not None:
-                job.status = "submitted"  # its run exists: stop offering it
+            if job_runs.attempt_run(instance, job.id, job.attempt) is not None:
+                # its run exists: stop offering it (unless a cancel or an outcome came first)
+                session.execute(
+                    update(VideoJob)
+                    .where(VideoJob.seq == job.seq, VideoJob.status == "queued")
+                    .values(status="submitted")
+                )
                 continue
             if not instance.has_dynamic_partition(VIDEOS, job.video_id):
                 new_partitions.add(job.video_id)

@@ -53,7 +53,6 @@ def create_job(
         user,
         body.video_id,
         body.options.model_dump(),
-        str(body.callback_url) if body.callback_url else None,
         idempotency_key,
         request.headers.get("x-request-id"),
     )

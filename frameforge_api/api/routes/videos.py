@@ -12,6 +12,7 @@ from frameforge_core import layout
 from frameforge_core.models import Video, VideoJob
 
 router = APIRouter(tags=["videos"])
+SIGNATURE = r"^[0-9a-f]{64}$"
 
 
 @router.post("/videos/upload-url", response_model=UploadUrlOut)
@@ -49,7 +50,7 @@ async def receive_upload(
     settings: SettingsDep,
     storage: StorageDep,
     expires: Annotated[int, Query()],
-    signature: Annotated[str, Query(max_length=64)],
+    signature: Annotated[str, Query(pattern=SIGNATURE)],
     content_length: Annotated[int | None, Header()] = None,
 ) -> UploadedOut:
     """The bytes of a video, to the URL from upload-url. The signature is the credential."""
@@ -69,7 +70,7 @@ def download(
     settings: SettingsDep,
     storage: StorageDep,
     expires: Annotated[int, Query()],
-    signature: Annotated[str, Query(max_length=64)],
+    signature: Annotated[str, Query(pattern=SIGNATURE)],
 ) -> FileResponse:
     """The ZIP of a completed job, from the signed URL in the job's ``downloadUrl``."""
     uploads.check_signature(

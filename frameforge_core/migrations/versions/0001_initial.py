@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 07:04:32.281152
+Create Date: 2026-11-29 08:03:41.166736
 """
 
 from collections.abc import Sequence
@@ -88,6 +88,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_video_jobs_status"), ["status"], unique=False)
         batch_op.create_index("ix_video_jobs_user_seq", ["user_id", "seq"], unique=False)
         batch_op.create_index(batch_op.f("ix_video_jobs_video_id"), ["video_id"], unique=False)
+        batch_op.create_index(
+            "uq_video_jobs_one_live_per_video",
+            ["video_id"],
+            unique=True,
+            sqlite_where=sa.text("status NOT IN ('failed', 'cancelled')"),
+            postgresql_where=sa.text("status NOT IN ('failed', 'cancelled')"),
+        )
 
     op.create_table(
         "notification_log",
@@ -111,6 +118,11 @@ def downgrade() -> None:
 
     op.drop_table("notification_log")
     with op.batch_alter_table("video_jobs", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_video_jobs_one_live_per_video",
+            sqlite_where=sa.text("status NOT IN ('failed', 'cancelled')"),
+            postgresql_where=sa.text("status NOT IN ('failed', 'cancelled')"),
+        )
         batch_op.drop_index(batch_op.f("ix_video_jobs_video_id"))
         batch_op.drop_index("ix_video_jobs_user_seq")
         batch_op.drop_index(batch_op.f("ix_video_jobs_status"))

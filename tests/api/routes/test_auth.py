@@ -159,3 +159,20 @@ def test_password_hashes_never_repeat_and_verify(password):
     assert first.startswith("$2b$12$")
     assert verify_password(password, first)
     assert not verify_password(password + "x", first)
+
+
+def test_concurrent_use_of_one_refresh_token_has_one_winner(client, alice):
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"email": "alice@example.com", "password": PASSWORD}
+    token = client.post("/api/v1/auth/login", json=body).json()["refreshToken"]
+    with ThreadPoolExecutor(4) as pool:
+        codes = list(
+            pool.map(
+                lambda _: (
+                    client.post("/api/v1/auth/refresh", json={"refreshToken": token}).status_code
+                ),
+                range(4),
+            )
+        )
+    assert sorted(codes) == [200, 401, 401, 401]

@@ -79,6 +79,8 @@ def test_tampered_or_expired_upload_urls_are_refused(client, alice, storage):
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     base = url.path
 
+    not_hex = {**query, "signature": "é" * 64}
+    assert problem(client.put(base, params=not_hex, content=b"x"))[0] == 422
     forged = {**query, "signature": "0" * 64}
     assert problem(client.put(base, params=forged, content=b"x")) == (
         403,
