@@ -29,8 +29,8 @@ def _migrate(url: str) -> None:
     migrate(create_db_engine(url))
 
 
-def test_processes_starting_together_migrate_once(tmp_path):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
+def assert_processes_starting_together_migrate_once(url: str) -> None:
+    """Four processes migrate ``url`` at once: all succeed, the schema is made once."""
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_migrate, args=(url,)) for _ in range(4)]
     for worker in workers:
@@ -41,6 +41,10 @@ def test_processes_starting_together_migrate_once(tmp_path):
     with create_db_engine(url).connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     assert versions == [("0001",)]
+
+
+def test_processes_starting_together_migrate_once(tmp_path):
+    assert_processes_starting_together_migrate_once(f"sqlite:///{tmp_path / 'app.db'}")
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,14 @@
 """The app database on a real PostgreSQL server."""
 
-import multiprocessing
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
 from frameforge_core.database import create_db_engine, migrate
 from frameforge_core.models import Base
-from tests.core.test_database import _migrate
+from tests.core.test_database import assert_processes_starting_together_migrate_once
 
 
 def test_migrations_build_exactly_the_models(postgres_url):
@@ -22,16 +19,7 @@ def test_migrations_build_exactly_the_models(postgres_url):
 
 
 def test_processes_starting_together_migrate_once(postgres_url):
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_migrate, args=(postgres_url,)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
-    with create_db_engine(postgres_url).connect() as connection:
-        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0001",)]
+    assert_processes_starting_together_migrate_once(postgres_url)
 
 
 def test_api_on_postgres(postgres_url, instance, storage):
