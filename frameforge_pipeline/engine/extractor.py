@@ -237,11 +237,10 @@ def _keyframes(
             yield when, frame
 
 
-def _expected(index: StreamIndex, options: ExtractOptions, time_base: Fraction) -> int:
+def _expected(index: StreamIndex, options: ExtractOptions, origin: int, time_base: Fraction) -> int:
     """Frames to expect, for progress; 0 when the timestamps cannot tell."""
-    if index.first_pts is None or index.last_pts is None or index.discontinuous:
+    if index.last_pts is None or index.discontinuous:
         return 0
-    origin = index.first_pts
     start, end = options.start_fraction, options.end_fraction
     if options.mode == "keyframes":
         times = ((k - origin) * time_base for k in index.keyframes)
@@ -250,11 +249,11 @@ def _expected(index: StreamIndex, options: ExtractOptions, time_base: Fraction) 
     return expected_count(options.fps_fraction, last, start, end)
 
 
-def _ends_early(index: StreamIndex, facts: VideoFacts, time_base: Fraction) -> bool:
+def _ends_early(index: StreamIndex, facts: VideoFacts, origin: int, time_base: Fraction) -> bool:
     """True when the frames stop well before the duration the container declares."""
-    if facts.duration is None or index.first_pts is None or index.last_pts is None:
+    if facts.duration is None or index.last_pts is None:
         return False
-    last = (index.last_pts - index.first_pts) * time_base
+    last = (index.last_pts - origin) * time_base
     slack = max(Fraction(1), facts.duration / 50)
     return not index.discontinuous and last + slack < facts.duration
 
@@ -286,8 +285,9 @@ def extract(
         path, keyframes_only=options.mode == "keyframes", rejoin_timeline=index.discontinuous
     )
     try:
-        origin = index.first_pts if index.first_pts is not None else 0
-        expected = _expected(index, options, reader.time_base)
+        # time zero: the first frame that decodes (packets before it may not, mid-GOP)
+        origin = facts.start_pts if facts.start_pts is not None else index.first_pts or 0
+        expected = _expected(index, options, origin, reader.time_base)
         if options.mode == "keyframes":
             chosen = _keyframes(reader, options, origin)
         else:
@@ -332,6 +332,6 @@ def extract(
         decoded_frames=reader.decoded,
         corrupt_frames=reader.corrupt,
         seeks=reader.seeks,
-        truncated=reader.truncated or _ends_early(index, facts, reader.time_base),
+        truncated=reader.truncated or _ends_early(index, facts, origin, reader.time_base),
         seconds=time.perf_counter() - began,
     )

@@ -48,10 +48,13 @@ class VideoFacts:
     pixel_format: str
     has_audio: bool
     size_bytes: int
+    # pts (stream time base) of the first decodable frame: time zero of every timestamp
+    start_pts: int | None = dataclasses.field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types: rates and durations as numbers, the exact rate also as a string."""
         plain = dataclasses.asdict(self)
+        del plain["start_pts"]
         plain["sample_aspect_ratio"] = str(self.sample_aspect_ratio)
         plain["fps"] = None if self.fps is None else round(float(self.fps), 6)
         plain["fps_exact"] = None if self.fps is None else str(self.fps)
@@ -161,6 +164,7 @@ def probe(path: Path) -> VideoFacts:
             pixel_format=frame.format.name,
             has_audio=bool(container.streams.audio),
             size_bytes=path.stat().st_size,
+            start_pts=frame.pts,
         )
 
 

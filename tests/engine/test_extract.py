@@ -262,3 +262,22 @@ def test_no_frame_at_or_after_end(make_clip, collector):
     clip = make_clip("one-per-second.mp4", times=[Fraction(0), Fraction(1), Fraction(2)])
     extract(clip.path, ExtractOptions(start=0.5, end=0.9), collector)
     assert collector.records == []  # the frame for the 0.5 s target is at 1 s, past the end
+
+
+def test_a_stream_starting_mid_gop_counts_time_from_its_first_decodable_frame(
+    make_clip, tmp_path, collector
+):
+    import av
+
+    clip = make_clip("gop60.ts", seconds=6, gop=60)
+    mid_gop = tmp_path / "mid-gop.ts"  # the first 20 packets (of GOP 0) are lost
+    with av.open(str(clip.path)) as source, av.open(str(mid_gop), "w") as target:
+        stream = target.add_stream_from_template(source.streams.video[0])
+        for n, packet in enumerate(source.demux(source.streams.video[0])):
+            if n >= 20 and packet.dts is not None:
+                packet.stream = stream
+                target.mux(packet)
+    result = extract(mid_gop, ExtractOptions(), collector)
+    assert collector.source_indices == [60, 90, 120, 150]  # GOP 1 is the first that decodes
+    assert collector.times_ms == [0, 1000, 2000, 3000]
+    assert result.expected_frames == 4
