@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import http
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -106,3 +107,30 @@ class JobOut(Body):
 class JobPage(Body):
     items: list[JobOut]
     next_cursor: str | None
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemOut(BaseModel):
+    """Every error (RFC 9457, application/problem+json)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None  # on 422: one per rejected field
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem documents a route can answer with."""
+    return {
+        status: {
+            "model": ProblemOut,
+            "content": {"application/problem+json": {}},
+            "description": http.HTTPStatus(status).phrase,
+        }
+        for status in statuses
+    }
