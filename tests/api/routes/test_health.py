@@ -18,3 +18,23 @@ def test_openapi_documents_errors_as_problem_json(client):
     assert set(answer) >= {"202", "401", "409", "422"}
     assert "application/problem+json" in answer["422"]["content"]
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_cors_only_for_configured_origins(instance, storage, database_url, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from frameforge_api.core.config import Settings
+    from frameforge_api.main import create_app
+
+    monkeypatch.setenv("FRAMEFORGE_CORS_ORIGINS", '["https://app.example.com"]')
+    settings = Settings(JWT_SECRET="c" * 40)
+    client = TestClient(create_app(settings, instance, storage, database_url))
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = client.options(
+        "/api/v1/videos/jobs", headers={"Origin": "https://app.example.com", **preflight}
+    )
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+    other = client.options(
+        "/api/v1/videos/jobs", headers={"Origin": "https://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in other.headers
