@@ -12,6 +12,7 @@ from frameforge_api.api.main import api_router
 from frameforge_api.api.routes import health
 from frameforge_api.core.config import Settings, get_settings
 from frameforge_api.core.errors import install_error_handlers
+from frameforge_api.core.rate_limit import RateLimiter, rate_limiter_for
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import ensure_dagster_home
 from frameforge_pipeline.engine.options import validation_message
@@ -32,6 +33,7 @@ def create_app(
     instance: dg.DagsterInstance | None = None,
     storage: FrameStore | None = None,
     database_url: str | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> FastAPI:
     """The API. Tests pass their own instance, store and database; by default they come
     from the environment, and the database is migrated (once, under a lock) here.
@@ -52,6 +54,7 @@ def create_app(
     app.state.instance = instance
     app.state.storage = storage or resources_for_environment()["storage"]
     app.state.sessions = session_factory(engine)
+    app.state.rate_limiter = rate_limiter or rate_limiter_for(settings.redis_url)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api_router)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from frameforge_api.core.config import Settings
 from frameforge_api.core.errors import Problem
+from frameforge_api.core.rate_limit import RateLimiter
 from frameforge_api.core.security import InvalidToken, decode_token
 from frameforge_core.models import User
 from frameforge_pipeline.resources import FrameStore
@@ -62,11 +63,23 @@ def get_token_claims(
 TokenClaims = Annotated[dict[str, Any], Depends(get_token_claims)]
 
 
-def get_current_user(session: SessionDep, claims: TokenClaims) -> User:
-    """The user of a valid access token. Raises Problem(401) when it is gone."""
+def get_current_user(request: Request, session: SessionDep, claims: TokenClaims) -> User:
+    """The user of a valid access token, within the rate limit.
+
+    Raises Problem(401) when the user is gone, Problem(429) with Retry-After past the limit.
+    """
     user = session.get(User, claims["sub"])
     if user is None:
         raise Problem(401, "invalid or expired access token", _CHALLENGE)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    decision = limiter.hit(user.id)
+    if not decision.allowed:
+        raise Problem(
+            429,
+            f"too many requests: {limiter.limit} per {limiter.window:g} s per user; "
+            f"retry in {decision.retry_after} s",
+            {"Retry-After": str(decision.retry_after)},
+        )
     return user
 
 

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(2 * 1024**3, gt=0, alias="FRAMEFORGE_MAX_UPLOAD_BYTES")
     url_ttl_seconds: int = Field(15 * 60, gt=0)
     cors_origins: list[str] = Field(default_factory=list, alias="FRAMEFORGE_CORS_ORIGINS")
+    redis_url: str | None = None  # unset: rate limits are counted in process
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:

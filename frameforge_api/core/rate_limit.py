@@ -1,0 +1,103 @@
+"""Requests per user per minute: a sliding window, in process or shared through Redis.
+
+At most ``limit`` requests are allowed in any ``window`` seconds. The embedded default
+counts in process; with ``REDIS_URL`` every API process shares one count (a Lua script
+makes check-and-record atomic). When Redis cannot be reached the limiter fails open:
+requests are served and the outage is logged, since refusing every user because a
+counter is down would turn a cache problem into an outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis
+
+log = logging.getLogger("frameforge.api.rate_limit")
+
+LIMIT = 100
+WINDOW = 60.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int = 0  # whole seconds until a request would be allowed
+
+
+class RateLimiter(Protocol):
+    limit: int
+    window: float
+
+    def hit(self, key: str, now: float | None = None) -> Decision:
+        """Record a request of ``key`` if the window has room; say whether it may proceed."""
+        ...
+
+
+class MemoryRateLimiter:
+    """One process's count (the embedded default)."""
+
+    def __init__(self, limit: int = LIMIT, window: float = WINDOW):
+        self.limit, self.window = limit, window
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, now: float | None = None) -> Decision:
+        now = time.time() if now is None else now
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return Decision(False, max(1, math.ceil(hits[0] + self.window - now)))
+            hits.append(now)
+            return Decision(True)
+
+
+# KEYS[1] the user's sorted set; ARGV: now, window, limit, member. Returns {allowed, oldest}.
+_SLIDING_WINDOW = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+  return {0, oldest}
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(ARGV[2] * 1000))
+return {1, '0'}
+"""
+
+
+class RedisRateLimiter:
+    """A count shared by every API process."""
+
+    def __init__(self, client: redis.Redis, limit: int = LIMIT, window: float = WINDOW):
+        self.limit, self.window = limit, window
+        self._script = client.register_script(_SLIDING_WINDOW)
+
+    def hit(self, key: str, now: float | None = None) -> Decision:
+        now = time.time() if now is None else now
+        try:
+            allowed, oldest = self._script(
+                keys=[f"frameforge:rate:{key}"],
+                args=[now, self.window, self.limit, f"{now}:{uuid.uuid4().hex}"],
+            )
+        except redis.RedisError as error:
+            log.warning("rate limit not enforced: Redis unreachable (%s)", error)
+            return Decision(True)
+        if allowed:
+            return Decision(True)
+        return Decision(False, max(1, math.ceil(float(oldest) + self.window - now)))
+
+
+def rate_limiter_for(redis_url: str | None) -> RateLimiter:
+    if not redis_url:
+        return MemoryRateLimiter()
+    client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return RedisRateLimiter(client)
