@@ -17,9 +17,12 @@ def check_video_id(video_id: str) -> str:
     return video_id
 
 
+UPLOADS_PREFIX = "uploads/"
+
+
 def upload_prefix(video_id: str) -> str:
     """The uploaded source file lives alone under this prefix, under its original name."""
-    return f"uploads/{check_video_id(video_id)}/"
+    return f"{UPLOADS_PREFIX}{check_video_id(video_id)}/"
 
 
 def frames_prefix(video_id: str) -> str:

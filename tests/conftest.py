@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+from frameforge_core.database import create_db_engine, migrate
 from frameforge_pipeline.definitions import build_definitions
 from frameforge_pipeline.engine import FrameRecord
 from frameforge_pipeline.resources import AppDatabase, LocalFrameStore
+from frameforge_pipeline.resources.s3_storage import S3FrameStore
 from frameforge_pipeline.samples import read_index, write_clip
 
 # No wall-clock deadline: timings belong in bench/, and CI machines are shared.
@@ -88,6 +90,71 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def database(database_url: str) -> AppDatabase:
+    """A migrated SQLite app database (tests/api overrides it with the API's own)."""
+    migrate(create_db_engine(database_url))
+    return AppDatabase(url=database_url)
+
+
+@pytest.fixture
 def defs(storage: LocalFrameStore, database: AppDatabase) -> dg.Definitions:
     """The code location bound to the test's store and app database."""
     return build_definitions({"storage": storage, "database": database})
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """An S3-compatible HTTP endpoint on loopback: moto in server mode, started here."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        os.environ.setdefault(name, value)
+    server = subprocess.Popen(
+        [Path(sys.executable).with_name("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(endpoint, timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the moto S3 server did not start")
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture
+def s3_store(moto_endpoint: str) -> S3FrameStore:
+    """An S3 store on two fresh buckets of the moto server."""
+    import uuid
+
+    import boto3
+
+    suffix = uuid.uuid4().hex[:10]
+    store = S3FrameStore(
+        uploads_bucket=f"uploads-{suffix}", results_bucket=f"results-{suffix}",
+        endpoint_url=moto_endpoint,
+    )  # fmt: skip
+    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    for bucket in (store.uploads_bucket, store.results_bucket):
+        client.create_bucket(Bucket=bucket)
+    return store

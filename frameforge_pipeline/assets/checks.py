@@ -65,8 +65,12 @@ def timestamps_strictly_increasing(
 def zip_matches_manifest(
     context: dg.AssetCheckExecutionContext, storage: FrameStore
 ) -> dg.AssetCheckResult:
-    with storage.open_read(layout.zip_key(_video_id(context))) as stream:
-        problems = zip_problems(stream)
+    # a ZIP is read from its end: a local (seekable) file, downloaded first from S3
+    with (
+        storage.local_path(layout.zip_key(_video_id(context))) as path,
+        path.open("rb") as zip_file,
+    ):
+        problems = zip_problems(zip_file)
     return dg.AssetCheckResult(
         passed=not problems, metadata={"problems": problems[:20], "count": len(problems)}
     )

@@ -7,16 +7,8 @@ import dagster as dg
 import pytest
 
 from frameforge_core import layout
-from frameforge_core.database import create_db_engine, migrate
 from frameforge_pipeline.partitions import VIDEOS
-from frameforge_pipeline.resources import AppDatabase, FrameStore, LocalFrameStore
-
-
-@pytest.fixture
-def database(database_url: str) -> AppDatabase:
-    """A migrated SQLite app database."""
-    migrate(create_db_engine(database_url))
-    return AppDatabase(url=database_url)
+from frameforge_pipeline.resources import FrameStore, LocalFrameStore
 
 
 def upload(storage: FrameStore, video_id: str, source: Path) -> None:
