@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
@@ -12,8 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from frameforge_api.core.errors import Problem
+from frameforge_api.services import uploads
 from frameforge_core.models import User, Video, VideoJob
 from frameforge_pipeline import job_runs
+from frameforge_pipeline.resources import FrameStore
 
 MAX_PAGE = 100
 
@@ -46,6 +49,7 @@ def create(
     options: dict[str, Any],
     idempotency_key: str | None,
     trace_id: str | None,
+    storage: FrameStore,
 ) -> VideoJob:
     """A queued job for an uploaded video of ``user``.
 
@@ -61,8 +65,7 @@ def create(
     video = session.get(Video, video_id)
     if video is None or video.user_id != user.id:
         raise Problem(422, f"no video {video_id}: ask for an upload URL first")
-    if video.uploaded_at is None:
-        raise Problem(409, f"video {video_id} has not been uploaded yet")
+    uploads.confirm_upload(session, video, storage, dt.datetime.now(dt.UTC))
     job = VideoJob(
         user_id=user.id,
         video_id=video_id,

@@ -50,6 +50,7 @@ def create_slot(
     content_type: str,
     size_bytes: int | None,
     settings: Settings,
+    storage: FrameStore,
     now: dt.datetime,
 ) -> tuple[Video, SignedUrl]:
     """A new video id and the URL to PUT its bytes to. Raises Problem(413) when too big."""
@@ -66,6 +67,11 @@ def create_slot(
     )
     session.add(video)
     session.commit()
+    direct = storage.presigned_url(
+        "PUT", video.storage_key, settings.url_ttl_seconds, ContentType=content_type
+    )
+    if direct:  # S3: the bytes go straight to the bucket, not through the API
+        return video, SignedUrl(direct, now + dt.timedelta(seconds=settings.url_ttl_seconds))
     return video, _signed(settings, f"/uploads/{video_id}", f"upload:{video_id}", now)
 
 
@@ -107,6 +113,31 @@ async def receive(
         session.commit()
     session.refresh(video)
     return video
+
+
+def confirm_upload(session: Session, video: Video, storage: FrameStore, now: dt.datetime) -> None:
+    """Notice an upload that went straight to the store (a presigned PUT).
+
+    Raises Problem(409) when nothing has arrived, Problem(413) (and drops the object) when
+    more arrived than the limit allows.
+    """
+    if video.uploaded_at is not None:
+        return
+    try:
+        size = storage.size(video.storage_key)
+    except FileNotFoundError:
+        raise Problem(409, f"video {video.id} has not been uploaded yet") from None
+    if size > video.max_bytes:
+        storage.delete_prefix(video.storage_key)
+        raise Problem(413, f"the upload is larger than the {video.max_bytes} bytes allowed")
+    rows_changed(
+        session,
+        update(Video)
+        .where(Video.id == video.id, Video.uploaded_at.is_(None))
+        .values(size_bytes=size, uploaded_at=now),
+    )
+    session.commit()
+    session.refresh(video)
 
 
 def download_url(settings: Settings, job_id: str, now: dt.datetime) -> SignedUrl:

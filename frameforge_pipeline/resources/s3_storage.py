@@ -96,7 +96,6 @@ class S3FrameStore(FrameStore):
         return f"s3://{bucket}/{name}"
 
     def presigned_url(self, method: str, key: str, seconds: int, **params: str) -> str:
-        """A URL that lets a plain HTTP client GET or PUT the object for ``seconds``."""
         bucket, name = self._locate(key)
         operation = {"GET": "get_object", "PUT": "put_object"}[method]
         url: str = self._s3.generate_presigned_url(

@@ -59,6 +59,11 @@ class FrameStore(dg.ConfigurableResource):  # type: ignore[type-arg]
     def uri(self, key: str) -> str:
         """Where a person or a tool (DuckDB, a browser) finds the object."""
 
+    def presigned_url(self, method: str, key: str, seconds: int, **params: str) -> str | None:
+        """A URL a plain HTTP client can GET or PUT the object with, for ``seconds``; None
+        when the store has no such URLs (the local store: the API serves it instead)."""
+        return None
+
 
 class LocalFrameStore(FrameStore):
     """Objects as files under ``root`` (the embedded default)."""

@@ -34,3 +34,60 @@ def test_the_whole_graph_on_s3(s3_store, database, instance, make_clip):
         assert zip_problems(io.BytesIO(stream.read())) == []
     assert len(s3_store.list_keys(layout.frames_prefix("v-s3"))) == 5
     assert s3_store.list_keys("uploads/") == ["uploads/v-s3/cfr.mp4"]  # the uploads bucket
+
+
+def test_api_on_s3_uploads_and_downloads_go_straight_to_the_bucket(
+    s3_store, instance, database_url, make_clip
+):
+    from fastapi.testclient import TestClient
+
+    from frameforge_api.core.config import Settings
+    from frameforge_api.main import create_app
+    from frameforge_pipeline.resources import AppDatabase
+    from tests.api.routes.test_jobs import run_queue
+
+    client = TestClient(create_app(Settings(JWT_SECRET="3" * 40), instance, s3_store, database_url))
+    account = {"email": "s3@example.com", "password": "bucket list 9"}
+    client.post("/api/v1/auth/register", json=account)
+    token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
+    headers = {"Authorization": f"Bearer {token}"}
+    slot = client.post(
+        "/api/v1/videos/upload-url",
+        json={"filename": "clip.mp4", "contentType": "video/mp4"},
+        headers=headers,
+    ).json()
+    assert slot["uploadUrl"].startswith(s3_store.endpoint_url)  # presigned, not the API
+    data = make_clip("cfr.mp4", seconds=5).path.read_bytes()
+    assert httpx2.put(slot["uploadUrl"], content=data, headers=slot["headers"]).status_code == 200
+
+    job_id = client.post(
+        "/api/v1/videos/jobs", json={"videoId": slot["videoId"]}, headers=headers
+    ).json()["jobId"]
+    database = AppDatabase(url=database_url)
+    defs = build_definitions({"storage": s3_store, "database": database})
+    run_queue(instance, defs, database)
+    done = client.get(f"/api/v1/videos/jobs/{job_id}", headers=headers).json()
+    assert done["status"] == "completed"
+    redirect = client.get(done["downloadUrl"], follow_redirects=False)
+    assert redirect.status_code == 307
+    archive = httpx2.get(redirect.headers["location"])
+    assert archive.headers["content-disposition"] == f'attachment; filename="{job_id}.zip"'
+    assert zip_problems(io.BytesIO(archive.content)) == []
+
+
+def test_a_job_on_a_video_never_put_is_409(s3_store, instance, database_url):
+    from fastapi.testclient import TestClient
+
+    from frameforge_api.core.config import Settings
+    from frameforge_api.main import create_app
+
+    client = TestClient(create_app(Settings(JWT_SECRET="3" * 40), instance, s3_store, database_url))
+    account = {"email": "s3b@example.com", "password": "bucket list 9"}
+    client.post("/api/v1/auth/register", json=account)
+    token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
+    headers = {"Authorization": f"Bearer {token}"}
+    slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=headers)
+    video_id = slot.json()["videoId"]
+    answer = client.post("/api/v1/videos/jobs", json={"videoId": video_id}, headers=headers)
+    assert answer.status_code == 409
+    assert answer.json()["detail"] == f"video {video_id} has not been uploaded yet"

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 
-from frameforge_api.api.deps import CurrentUser, InstanceDep, SessionDep, SettingsDep
+from frameforge_api.api.deps import CurrentUser, InstanceDep, SessionDep, SettingsDep, StorageDep
 from frameforge_api.api.schemas import JobCreated, JobIn, JobOut, JobPage
 from frameforge_api.core.config import Settings
 from frameforge_api.services import jobs, uploads
@@ -45,6 +45,7 @@ def create_job(
     user: CurrentUser,
     session: SessionDep,
     instance: InstanceDep,
+    storage: StorageDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobCreated:
     """Queue the extraction of an uploaded video. ``Idempotency-Key`` makes retries safe."""
@@ -55,6 +56,7 @@ def create_job(
         body.options.model_dump(),
         idempotency_key,
         request.headers.get("x-request-id"),
+        storage,
     )
     return JobCreated(job_id=job.id, status=jobs.state(instance, job).status)
 

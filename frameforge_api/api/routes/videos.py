@@ -2,7 +2,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from frameforge_api.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
 from frameforge_api.api.schemas import UploadedOut, UploadUrlIn, UploadUrlOut
@@ -17,7 +17,11 @@ SIGNATURE = r"^[0-9a-f]{64}$"
 
 @router.post("/videos/upload-url", response_model=UploadUrlOut)
 def upload_url(
-    body: UploadUrlIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    body: UploadUrlIn,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
 ) -> UploadUrlOut:
     """A video id and a signed URL (15 min) to PUT the file to, with these headers."""
     video, signed = uploads.create_slot(
@@ -27,6 +31,7 @@ def upload_url(
         body.content_type,
         body.size_bytes,
         settings,
+        storage,
         dt.datetime.now(dt.UTC),
     )
     return UploadUrlOut(
@@ -63,7 +68,11 @@ async def receive_upload(
     return UploadedOut(video_id=video.id, size_bytes=video.size_bytes or 0)
 
 
-@router.get("/downloads/{job_id}", response_class=FileResponse)
+@router.get(
+    "/downloads/{job_id}",
+    response_class=FileResponse,
+    responses={307: {"description": "Redirect to the object store"}},
+)
 def download(
     job_id: str,
     session: SessionDep,
@@ -71,8 +80,9 @@ def download(
     storage: StorageDep,
     expires: Annotated[int, Query()],
     signature: Annotated[str, Query(pattern=SIGNATURE)],
-) -> FileResponse:
-    """The ZIP of a completed job, from the signed URL in the job's ``downloadUrl``."""
+) -> Response:
+    """The ZIP of a completed job, from the signed URL in the job's ``downloadUrl``: served
+    from the local store, or a redirect to a presigned URL of the S3 store."""
     uploads.check_signature(
         settings, f"download:{job_id}", expires, signature, dt.datetime.now(dt.UTC)
     )
@@ -81,7 +91,14 @@ def download(
         raise Problem(404, "no such job")
     key = layout.zip_key(job.video_id)
     try:
-        with storage.local_path(key) as path:
-            return FileResponse(path, media_type="application/zip", filename=f"{job_id}.zip")
+        storage.size(key)
     except FileNotFoundError:
         raise Problem(404, "the frames of this job are not available") from None
+    disposition = f'attachment; filename="{job_id}.zip"'
+    direct = storage.presigned_url(
+        "GET", key, settings.url_ttl_seconds, ResponseContentDisposition=disposition
+    )
+    if direct:
+        return RedirectResponse(direct, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+    with storage.local_path(key) as path:  # the local store's own file: it outlives the block
+        return FileResponse(path, media_type="application/zip", filename=f"{job_id}.zip")
