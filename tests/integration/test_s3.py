@@ -3,11 +3,17 @@
 import io
 
 import httpx2
+import pytest
+from fastapi.testclient import TestClient
 
+from frameforge_api.core.config import Settings
+from frameforge_api.main import create_app
 from frameforge_core import layout
 from frameforge_pipeline.definitions import build_definitions
 from frameforge_pipeline.engine import zip_problems
 from frameforge_pipeline.partitions import VIDEOS
+from frameforge_pipeline.resources import AppDatabase
+from tests.api.routes.test_jobs import run_queue
 from tests.pipeline.conftest import upload
 
 
@@ -36,21 +42,20 @@ def test_the_whole_graph_on_s3(s3_store, database, instance, make_clip):
     assert s3_store.list_keys("uploads/") == ["uploads/v-s3/cfr.mp4"]  # the uploads bucket
 
 
-def test_api_on_s3_uploads_and_downloads_go_straight_to_the_bucket(
-    s3_store, instance, database_url, make_clip
-):
-    from fastapi.testclient import TestClient
-
-    from frameforge_api.core.config import Settings
-    from frameforge_api.main import create_app
-    from frameforge_pipeline.resources import AppDatabase
-    from tests.api.routes.test_jobs import run_queue
-
+@pytest.fixture
+def s3_api(s3_store, instance, database_url) -> tuple[TestClient, dict[str, str]]:
+    """An API on the S3 store, and a signed-in user's headers."""
     client = TestClient(create_app(Settings(JWT_SECRET="3" * 40), instance, s3_store, database_url))
     account = {"email": "s3@example.com", "password": "bucket list 9"}
     client.post("/api/v1/auth/register", json=account)
     token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
-    headers = {"Authorization": f"Bearer {token}"}
+    return client, {"Authorization": f"Bearer {token}"}
+
+
+def test_api_on_s3_uploads_and_downloads_go_straight_to_the_bucket(
+    s3_api, s3_store, instance, database_url, make_clip
+):
+    client, headers = s3_api
     slot = client.post(
         "/api/v1/videos/upload-url",
         json={"filename": "clip.mp4", "contentType": "video/mp4"},
@@ -75,17 +80,8 @@ def test_api_on_s3_uploads_and_downloads_go_straight_to_the_bucket(
     assert zip_problems(io.BytesIO(archive.content)) == []
 
 
-def test_a_job_on_a_video_never_put_is_409(s3_store, instance, database_url):
-    from fastapi.testclient import TestClient
-
-    from frameforge_api.core.config import Settings
-    from frameforge_api.main import create_app
-
-    client = TestClient(create_app(Settings(JWT_SECRET="3" * 40), instance, s3_store, database_url))
-    account = {"email": "s3b@example.com", "password": "bucket list 9"}
-    client.post("/api/v1/auth/register", json=account)
-    token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
-    headers = {"Authorization": f"Bearer {token}"}
+def test_a_job_on_a_video_never_put_is_409(s3_api):
+    client, headers = s3_api
     slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=headers)
     video_id = slot.json()["videoId"]
     answer = client.post("/api/v1/videos/jobs", json={"videoId": video_id}, headers=headers)
