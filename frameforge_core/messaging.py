@@ -1,0 +1,109 @@
+"""RabbitMQ names, topology and the job message schema: one definition for every component.
+
+Exchanges and queues come from DESIGN.md. ``declare_topology`` is idempotent (run it at
+every start); ``Publisher`` sends persistent messages and waits for the broker's confirm.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pika
+from pika.adapters.blocking_connection import BlockingChannel
+
+JOBS_EXCHANGE = "frameforge.video.jobs"
+EVENTS_EXCHANGE = "frameforge.video.events"
+JOBS_QUEUE = "video.processing.jobs"
+JOBS_DLQ = "video.processing.dlq"
+NOTIFICATIONS_QUEUE = "video.events.notifications"
+JOB_CREATED = "video.job.created"
+JOB_COMPLETED = "video.job.completed"
+JOB_FAILED = "video.job.failed"
+
+JOBS_TTL_MS = 60 * 60 * 1000  # 1 h
+NOTIFICATIONS_TTL_MS = 30 * 60 * 1000  # 30 min
+SCHEMA_VERSION = 1
+TRACE_HEADER = "x-trace-id"
+
+
+def declare_topology(channel: BlockingChannel) -> None:
+    """Exchanges, queues and bindings; declaring them again changes nothing."""
+    channel.exchange_declare(JOBS_EXCHANGE, exchange_type="topic", durable=True)
+    channel.exchange_declare(EVENTS_EXCHANGE, exchange_type="topic", durable=True)
+    channel.queue_declare(JOBS_DLQ, durable=True)
+    channel.queue_declare(
+        JOBS_QUEUE,
+        durable=True,
+        arguments={
+            "x-message-ttl": JOBS_TTL_MS,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": JOBS_DLQ,
+        },
+    )
+    channel.queue_bind(JOBS_QUEUE, JOBS_EXCHANGE, routing_key=JOB_CREATED)
+    channel.queue_declare(
+        NOTIFICATIONS_QUEUE, durable=True, arguments={"x-message-ttl": NOTIFICATIONS_TTL_MS}
+    )
+    for key in (JOB_COMPLETED, JOB_FAILED):
+        channel.queue_bind(NOTIFICATIONS_QUEUE, EVENTS_EXCHANGE, routing_key=key)
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    """The body of every job message; ``version`` lets consumers refuse what they don't know."""
+
+    job_id: str
+    video_id: str
+    user_id: str
+    event: str
+    attempt: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+    version: int = SCHEMA_VERSION
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, body: bytes) -> JobMessage:
+        """Raises ValueError for a malformed body or an unknown schema version."""
+        try:
+            fields = json.loads(body)
+            message = cls(**fields)
+        except (json.JSONDecodeError, TypeError) as error:
+            raise ValueError(f"malformed job message: {error}") from None
+        if message.version != SCHEMA_VERSION:
+            raise ValueError(f"unknown job message version {message.version}")
+        return message
+
+
+class Publisher:
+    """Persistent messages with publisher confirms on one channel."""
+
+    def __init__(self, url: str):
+        self._connection = pika.BlockingConnection(pika.URLParameters(url))
+        self._channel = self._connection.channel()
+        self._channel.confirm_delivery()
+        declare_topology(self._channel)
+
+    def publish(self, exchange: str, message: JobMessage, trace_id: str | None = None) -> None:
+        """Returns once the broker has the message. Raises pika's errors when it refuses
+        it (unroutable, nacked) or the connection drops: the caller keeps it to retry."""
+        self._channel.basic_publish(
+            exchange,
+            message.event,
+            message.to_bytes(),
+            pika.BasicProperties(
+                delivery_mode=pika.DeliveryMode.Persistent,
+                content_type="application/json",
+                message_id=str(uuid.uuid4()),
+                headers={TRACE_HEADER: trace_id} if trace_id else None,
+            ),
+            mandatory=True,
+        )
+
+    def close(self) -> None:
+        if self._connection.is_open:
+            self._connection.close()

@@ -1,0 +1,66 @@
+"""Topology and publishing on a real RabbitMQ server."""
+
+import json
+
+import pika
+import pytest
+
+from frameforge_core import messaging
+from frameforge_core.messaging import JobMessage, Publisher, declare_topology
+from tests.integration.conftest import require
+
+URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+
+@pytest.fixture
+def channel():
+    require("127.0.0.1", 5672, "RabbitMQ")
+    connection = pika.BlockingConnection(pika.URLParameters(URL))
+    channel = connection.channel()
+    declare_topology(channel)
+    yield channel
+    connection.close()
+
+
+def test_topology_is_idempotent_and_as_designed(channel):
+    declare_topology(channel)  # a second start changes nothing and does not fail
+    jobs = channel.queue_declare(messaging.JOBS_QUEUE, passive=True)
+    assert jobs.method.queue == "video.processing.jobs"
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker, match="PRECONDITION_FAILED"):
+        channel.queue_declare(  # other arguments than the real queue's are refused
+            messaging.JOBS_QUEUE, durable=True, arguments={"x-message-ttl": 1}
+        )
+
+
+def test_published_job_arrives_persistent_with_version_and_trace(channel):
+    # a private queue with the jobs queue's binding sees a copy, whatever else runs
+    watcher = channel.queue_declare("", exclusive=True).method.queue
+    channel.queue_bind(watcher, messaging.JOBS_EXCHANGE, routing_key=messaging.JOB_CREATED)
+    publisher = Publisher(URL)
+    message = JobMessage(job_id="j1", video_id="v1", user_id="u1", event=messaging.JOB_CREATED)
+    publisher.publish(messaging.JOBS_EXCHANGE, message, trace_id="trace-123")
+    publisher.close()
+    method, properties, body = channel.basic_get(watcher, auto_ack=True)
+    assert method is not None
+    assert properties.delivery_mode == 2
+    assert properties.headers == {"x-trace-id": "trace-123"}
+    assert json.loads(body)["version"] == 1
+    assert JobMessage.from_bytes(body) == message
+    channel.queue_purge(messaging.JOBS_QUEUE)  # nobody consumes it yet: leave it empty
+
+
+def test_unroutable_message_is_refused_not_lost_silently(channel):
+    publisher = Publisher(URL)
+    stray = JobMessage(job_id="j", video_id="v", user_id="u", event="video.job.nobody")
+    with pytest.raises(pika.exceptions.UnroutableError):
+        publisher.publish(messaging.JOBS_EXCHANGE, stray)
+    publisher.close()
+
+
+@pytest.mark.parametrize(
+    "body", [b"not json", b'{"job_id": "j"}', b'{"job_id":"j","video_id":"v","user_id":"u",'
+    b'"event":"e","version":99}']
+)  # fmt: skip
+def test_malformed_messages_are_named(body):
+    with pytest.raises(ValueError, match="job message"):
+        JobMessage.from_bytes(body)
