@@ -58,10 +58,15 @@ def materialized(instance: dg.DagsterInstance, run_id: str) -> set[str]:
     }
 
 
+def run_status(run: dg.DagsterRun) -> str:
+    """A run's status in the API's words."""
+    return _STATUS.get(run.status, "running")
+
+
 def outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:
     """The state of a job's run. Facts and frame count come from the partition's latest
     materializations, so a retry that resumed after them still reports them."""
-    status = _STATUS.get(run.status, "running")
+    status = run_status(run)
     selected = {key.to_user_string() for key in run.asset_selection or ()} or set(STEPS)
     made_before = len(set(STEPS) - selected)
     done = materialized(instance, run.run_id) & selected

@@ -114,12 +114,18 @@ def page(
     return jobs[:limit], next_cursor
 
 
+def _status(job: VideoJob, run: dg.DagsterRun | None) -> str:
+    """The run's status; before its run exists, the row says queued or cancelled."""
+    if run is None:
+        return "cancelled" if job.status == "cancelled" else "queued"
+    return job_runs.run_status(run)
+
+
 def state(instance: dg.DagsterInstance, job: VideoJob) -> job_runs.RunOutcome:
-    """Live state from Dagster; before its run exists, the row says queued or cancelled."""
+    """Live state from Dagster (status, progress, facts, error)."""
     run = job_runs.attempt_run(instance, job.id, job.attempt)
     if run is None:
-        status = "cancelled" if job.status == "cancelled" else "queued"
-        return job_runs.RunOutcome(run_id=None, status=status, progress=0.0)
+        return job_runs.RunOutcome(run_id=None, status=_status(job, run), progress=0.0)
     return job_runs.outcome(instance, run)
 
 
@@ -129,7 +135,7 @@ def cancel(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> Non
     Raises Problem(409) when the job has already ended.
     """
     run = job_runs.attempt_run(instance, job.id, job.attempt)
-    status = state(instance, job).status
+    status = _status(job, run)
     if status in ("completed", "failed", "cancelled"):
         raise Problem(409, f"the job has already {_ENDED[status]}")
     if run is not None and run.status in _NOT_LAUNCHED:
@@ -145,7 +151,7 @@ def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None
 
     Raises Problem(409) for a job that is queued, running or completed.
     """
-    status = state(instance, job).status
+    status = _status(job, job_runs.attempt_run(instance, job.id, job.attempt))
     if status not in ("failed", "cancelled"):
         raise Problem(409, f"only a failed or cancelled job can be retried; this one is {status}")
     job.attempt += 1
