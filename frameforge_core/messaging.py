@@ -14,6 +14,8 @@ from typing import Any
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
+from frameforge_core.models import OutboxMessage
+
 JOBS_EXCHANGE = "frameforge.video.jobs"
 EVENTS_EXCHANGE = "frameforge.video.events"
 JOBS_QUEUE = "video.processing.jobs"
@@ -88,21 +90,42 @@ class Publisher:
         self._channel.confirm_delivery()
         declare_topology(self._channel)
 
-    def publish(self, exchange: str, message: JobMessage, trace_id: str | None = None) -> None:
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        trace_id: str | None = None,
+        message_id: str | None = None,
+    ) -> None:
         """Returns once the broker has the message. Raises pika's errors when it refuses
         it (unroutable, nacked) or the connection drops: the caller keeps it to retry."""
         self._channel.basic_publish(
             exchange,
-            message.event,
-            message.to_bytes(),
+            routing_key,
+            body,
             pika.BasicProperties(
                 delivery_mode=pika.DeliveryMode.Persistent,
                 content_type="application/json",
-                message_id=str(uuid.uuid4()),
+                message_id=message_id or str(uuid.uuid4()),
                 headers={TRACE_HEADER: trace_id} if trace_id else None,
             ),
             mandatory=True,
         )
+
+    def send(self, row: OutboxMessage) -> None:
+        """Publish an outbox row (the relay's ``send``)."""
+        self.publish(
+            row.exchange,
+            row.routing_key,
+            row.body.encode(),
+            trace_id=row.trace_id,
+            message_id=f"outbox-{row.id}",
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self._connection.is_open)
 
     def close(self) -> None:
         if self._connection.is_open:

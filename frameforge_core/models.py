@@ -104,12 +104,15 @@ class VideoJob(Base):
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
     options: Mapped[dict[str, Any]]
     callback_url: Mapped[str | None] = mapped_column(String(2000))
+    # Standard Webhooks secret ("whsec_..."), given to the user once with the job
+    callback_secret: Mapped[str | None] = mapped_column(String(64))
     # queued -> submitted (its run exists) -> completed | failed | cancelled; a retry
     # sets it back to queued with attempt + 1. The API reads live status from Dagster.
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     attempt: Mapped[int] = mapped_column(default=0)
     run_id: Mapped[str | None] = mapped_column(String(64))
     frame_count: Mapped[int | None]
+    processing_seconds: Mapped[float | None]  # the run's wall time, start to end
     error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
@@ -119,14 +122,46 @@ class VideoJob(Base):
 
 
 class NotificationLog(Base):
-    """Every attempt to tell a user about a job (email, webhook), successful or not."""
+    """Every attempt to tell a user about a job (email, webhook), successful or not.
+
+    ``job_attempt`` is the job's attempt the event is about (a retried job notifies again);
+    ``attempt`` counts deliveries of that event on that channel, from 1.
+    """
 
     __tablename__ = "notification_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("video_jobs.id", ondelete="CASCADE"), index=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
+    job_attempt: Mapped[int] = mapped_column(default=0)
+    event: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    status: Mapped[str] = mapped_column(String(16))  # sent | failed
     attempt: Mapped[int]
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message written in the same transaction as the change it announces.
+
+    A relay publishes unpublished rows in ``id`` order and stamps ``published_at``; a crash
+    between commit and publish only delays a message, and consumers are idempotent.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_unpublished",
+            "id",
+            sqlite_where=text("published_at IS NULL"),
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    exchange: Mapped[str] = mapped_column(String(100))
+    routing_key: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    trace_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime | None]

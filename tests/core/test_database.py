@@ -5,10 +5,13 @@ import multiprocessing
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from frameforge_core.database import create_db_engine, migrate
+from frameforge_core.database import MIGRATIONS, create_db_engine, migrate
 from frameforge_core.models import Base
+
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def test_migrations_build_exactly_the_models(tmp_path):
@@ -40,7 +43,7 @@ def assert_processes_starting_together_migrate_once(url: str) -> None:
     assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
     with create_db_engine(url).connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0001",)]
+    assert versions == [(HEAD,)]
 
 
 def test_processes_starting_together_migrate_once(tmp_path):

@@ -38,7 +38,9 @@ def test_published_job_arrives_persistent_with_version_and_trace(channel):
     channel.queue_bind(watcher, messaging.JOBS_EXCHANGE, routing_key=messaging.JOB_CREATED)
     publisher = Publisher(URL)
     message = JobMessage(job_id="j1", video_id="v1", user_id="u1", event=messaging.JOB_CREATED)
-    publisher.publish(messaging.JOBS_EXCHANGE, message, trace_id="trace-123")
+    publisher.publish(
+        messaging.JOBS_EXCHANGE, message.event, message.to_bytes(), trace_id="trace-123"
+    )
     publisher.close()
     method, properties, body = channel.basic_get(watcher, auto_ack=True)
     assert method is not None
@@ -53,7 +55,7 @@ def test_unroutable_message_is_refused_not_lost_silently(channel):
     publisher = Publisher(URL)
     stray = JobMessage(job_id="j", video_id="v", user_id="u", event="video.job.nobody")
     with pytest.raises(pika.exceptions.UnroutableError):
-        publisher.publish(messaging.JOBS_EXCHANGE, stray)
+        publisher.publish(messaging.JOBS_EXCHANGE, stray.event, stray.to_bytes())
     publisher.close()
 
 

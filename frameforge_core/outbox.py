@@ -1,0 +1,60 @@
+"""The transactional outbox: messages committed with the change they announce, sent later.
+
+Writers call ``add`` inside the transaction that changes a job; nothing is sent then. A relay
+(``relay``) sends unpublished rows in order and stamps them, so a crash between commit and
+send only delays a message: delivery is at least once, and every consumer is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from frameforge_core.messaging import JobMessage
+from frameforge_core.models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[OutboxMessage], None]
+
+
+def add(session: Session, exchange: str, message: JobMessage, trace_id: str | None) -> None:
+    """Queue ``message`` for ``exchange``; it is sent only if the session commits."""
+    session.add(
+        OutboxMessage(
+            exchange=exchange,
+            routing_key=message.event,
+            body=message.to_bytes().decode(),
+            trace_id=trace_id,
+        )
+    )
+
+
+def relay(sessions: sessionmaker[Session], send: Send, limit: int = 100) -> int:
+    """Send up to ``limit`` unpublished messages, oldest first; returns how many were sent.
+
+    Stops at the first message ``send`` refuses (raises): it and the rest stay for the next
+    call, in order. Rows are locked with SKIP LOCKED on PostgreSQL, so several relays can run.
+    """
+    with sessions() as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.published_at.is_(None))
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        sent = 0
+        for row in rows:
+            try:
+                send(row)
+            except Exception:
+                log.warning("outbox: sending message %s failed; will retry", row.id, exc_info=True)
+                break
+            row.published_at = utcnow()
+            sent += 1
+        session.commit()
+        return sent
