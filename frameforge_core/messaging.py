@@ -21,6 +21,8 @@ EVENTS_EXCHANGE = "frameforge.video.events"
 JOBS_QUEUE = "video.processing.jobs"
 JOBS_DLQ = "video.processing.dlq"
 NOTIFICATIONS_QUEUE = "video.events.notifications"
+NOTIFICATIONS_DLQ = "video.events.notifications.dlq"  # the notifier parks what it gives up on
+QUEUES = (JOBS_QUEUE, JOBS_DLQ, NOTIFICATIONS_QUEUE, NOTIFICATIONS_DLQ)
 JOB_CREATED = "video.job.created"
 JOB_COMPLETED = "video.job.completed"
 JOB_FAILED = "video.job.failed"
@@ -51,6 +53,7 @@ def declare_topology(channel: BlockingChannel) -> None:
     )
     for key in (JOB_COMPLETED, JOB_FAILED):
         channel.queue_bind(NOTIFICATIONS_QUEUE, EVENTS_EXCHANGE, routing_key=key)
+    channel.queue_declare(NOTIFICATIONS_DLQ, durable=True)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,9 @@ class JobMessage:
             raise ValueError(f"malformed job message: {error}") from None
         if message.version != SCHEMA_VERSION:
             raise ValueError(f"unknown job message version {message.version}")
+        texts = (message.job_id, message.video_id, message.user_id, message.event)
+        if not all(isinstance(text, str) for text in texts) or type(message.attempt) is not int:
+            raise ValueError("malformed job message: ids and event must be text, attempt a number")
         return message
 
 

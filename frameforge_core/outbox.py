@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from frameforge_core.messaging import JobMessage
 from frameforge_core.models import OutboxMessage, utcnow
@@ -33,7 +34,9 @@ def add(session: Session, exchange: str, message: JobMessage, trace_id: str | No
     )
 
 
-def relay(sessions: sessionmaker[Session], send: Send, limit: int = 100) -> int:
+def relay(
+    sessions: Callable[[], AbstractContextManager[Session]], send: Send, limit: int = 100
+) -> int:
     """Send up to ``limit`` unpublished messages, oldest first; returns how many were sent.
 
     Stops at the first message ``send`` refuses (raises): it and the rest stay for the next

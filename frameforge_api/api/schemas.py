@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import http
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AnyUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    UrlConstraints,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from frameforge_pipeline.engine import ExtractOptions
@@ -78,14 +86,23 @@ class UploadedOut(Body):
     size_bytes: int
 
 
+CallbackUrl = Annotated[AnyUrl, UrlConstraints(max_length=2000, allowed_schemes=["https", "http"])]
+
+
 class JobIn(Body):
     video_id: str = Field(max_length=64)
     options: ExtractOptions = Field(default_factory=ExtractOptions)
+    callback_url: CallbackUrl | None = Field(
+        None, description="Called (POST, Standard Webhooks signature) when the job ends."
+    )
 
 
 class JobCreated(Body):
     job_id: str
     status: str
+    webhook_secret: str | None = Field(
+        None, description="Verifies the callback's signature (Standard Webhooks); kept secret."
+    )
 
 
 class JobOut(Body):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
+import secrets
 from typing import Any
 
 import dagster as dg
@@ -14,15 +16,17 @@ from sqlalchemy.orm import Session
 
 from frameforge_api.core.errors import Problem
 from frameforge_api.services import uploads
-from frameforge_core.models import User, Video, VideoJob
+from frameforge_core import logs, messaging, outbox
+from frameforge_core.messaging import JobMessage
+from frameforge_core.models import User, Video, VideoJob, new_id
 from frameforge_pipeline import job_runs
 from frameforge_pipeline.resources import FrameStore
 
 MAX_PAGE = 100
 
 
-def _request_hash(video_id: str, options: dict[str, Any]) -> str:
-    canonical = json.dumps([video_id, options], sort_keys=True)
+def _request_hash(video_id: str, options: dict[str, Any], callback_url: str | None) -> str:
+    canonical = json.dumps([video_id, options, callback_url], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -47,17 +51,18 @@ def create(
     user: User,
     video_id: str,
     options: dict[str, Any],
+    callback_url: str | None,
     idempotency_key: str | None,
-    trace_id: str | None,
     storage: FrameStore,
 ) -> VideoJob:
-    """A queued job for an uploaded video of ``user``.
+    """A queued job for an uploaded video of ``user``, announced through the outbox in the
+    same transaction (a crash after the commit cannot lose it).
 
     The same ``idempotency_key`` with the same body returns the first job; with another
     body it raises Problem(409). Raises Problem(422) for an unknown video, Problem(409) for
     a video whose upload has not arrived or that already has a live or completed job.
     """
-    request_hash = _request_hash(video_id, options)
+    request_hash = _request_hash(video_id, options, callback_url)
     if idempotency_key and (earlier := _by_idempotency_key(session, user, idempotency_key)):
         if earlier.request_hash != request_hash:
             raise Problem(409, _KEY_REUSED)
@@ -67,14 +72,19 @@ def create(
         raise Problem(422, f"no video {video_id}: ask for an upload URL first")
     uploads.confirm_upload(session, video, storage, dt.datetime.now(dt.UTC))
     job = VideoJob(
+        id=new_id(),
+        attempt=0,
         user_id=user.id,
         video_id=video_id,
         options=options,
+        callback_url=callback_url,
+        callback_secret=_webhook_secret() if callback_url else None,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
-        trace_id=trace_id,
+        trace_id=logs.current_trace_id() or logs.new_trace_id(),
     )
     session.add(job)
+    _announce(session, job)
     try:
         session.commit()
     except IntegrityError as error:  # a live job of this video, or the same key, got there first
@@ -86,6 +96,23 @@ def create(
             raise Problem(409, _KEY_REUSED) from error
         return winner
     return job
+
+
+def _webhook_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` + base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def _announce(session: Session, job: VideoJob) -> None:
+    """``video.job.created`` for the job's current attempt, sent once the session commits."""
+    message = JobMessage(
+        job_id=job.id,
+        video_id=job.video_id,
+        user_id=job.user_id,
+        event=messaging.JOB_CREATED,
+        attempt=job.attempt,
+    )
+    outbox.add(session, messaging.JOBS_EXCHANGE, message, job.trace_id)
 
 
 def _by_idempotency_key(session: Session, user: User, key: str) -> VideoJob | None:
@@ -157,6 +184,7 @@ def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None
     job.attempt += 1
     job.status = "queued"
     job.error = None
+    _announce(session, job)
     try:
         session.commit()
     except IntegrityError as error:  # the video got another job since this one failed

@@ -1,16 +1,22 @@
-"""Runs of extract_video that end -> the job row (status, frame count, error, run id).
+"""Runs of extract_video that end -> the job row and the event that tells the user.
 
-The API reads live status from the instance; the row keeps the outcome for queries and
-for the notifications that follow.
+The row (status, frame count, error, run id, processing time) and the outbox message
+``video.job.completed`` / ``video.job.failed`` are committed together; the outbox relay
+sends the message, retrying until the broker takes it (Dagster does not re-run a sensor
+reaction that failed, the outbox does). A cancelled job is not announced: its user asked.
 """
 
 import dagster as dg
 from sqlalchemy import select
 
+from frameforge_core import messaging, outbox
+from frameforge_core.messaging import JobMessage
 from frameforge_core.models import VideoJob
 from frameforge_pipeline import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import AppDatabase
+
+_EVENTS = {"completed": messaging.JOB_COMPLETED, "failed": messaging.JOB_FAILED}
 
 
 def record_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, database: AppDatabase) -> None:
@@ -19,13 +25,32 @@ def record_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, database: A
         return
     outcome = job_runs.outcome(instance, run)
     with database.session() as session:
-        job = session.scalar(select(VideoJob).where(VideoJob.id == job_id))
+        job = session.scalar(select(VideoJob).where(VideoJob.id == job_id).with_for_update())
         if job is None or str(job.attempt) != run.tags.get(job_runs.ATTEMPT_TAG, "0"):
             return  # deleted, or superseded by a retry
+        if job.status == outcome.status and job.run_id == run.run_id:
+            return  # recorded by an earlier evaluation
         job.status = outcome.status
         job.run_id = run.run_id
         job.frame_count = outcome.frame_count
         job.error = outcome.error
+        if outcome.started_at is not None and outcome.finished_at is not None:
+            job.processing_seconds = outcome.finished_at - outcome.started_at
+        if event := _EVENTS.get(outcome.status):
+            details = (
+                {"frameCount": outcome.frame_count}
+                if outcome.status == "completed"
+                else {"error": outcome.error}
+            )
+            message = JobMessage(
+                job_id=job.id,
+                video_id=job.video_id,
+                user_id=job.user_id,
+                event=event,
+                attempt=job.attempt,
+                details=details,
+            )
+            outbox.add(session, messaging.EVENTS_EXCHANGE, message, job.trace_id)
         session.commit()
 
 

@@ -1,13 +1,19 @@
 """Integration tests talk to real servers on loopback. Locally an unreachable server skips
 its tests; with FRAMEFORGE_REQUIRE_SERVICES=1 (CI) it fails them."""
 
+import contextlib
 import os
 import socket
 import uuid
 from collections.abc import Iterator
 
+import dagster as dg
 import psycopg
 import pytest
+
+# The API fixtures of tests/api; modules here point them at real servers by overriding
+# ``database_url``, ``instance`` or ``storage``.
+from tests.api.conftest import alice, client, settings, sign_up, upload  # noqa: F401
 
 POSTGRES_ADMIN_URL = os.environ.get("FRAMEFORGE_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
 
@@ -22,15 +28,57 @@ def require(host: str, port: int, name: str) -> None:
         pytest.skip(message)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database for this test, dropped afterwards."""
+@contextlib.contextmanager
+def _new_database() -> Iterator[str]:
     require("127.0.0.1", 5432, "PostgreSQL")
     name = f"frameforge_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgresql+psycopg://127.0.0.1:5432/{name}"
+        yield name
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database for this test (the app's), dropped afterwards."""
+    with _new_database() as name:
+        yield f"postgresql+psycopg://127.0.0.1:5432/{name}"
+
+
+RABBITMQ_URL = os.environ.get("FRAMEFORGE_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+@pytest.fixture
+def rabbitmq_url() -> str:
+    """The broker with FrameForge's topology declared and its queues empty. Tests that use
+    it share the broker's queues: mark them ``xdist_group("rabbitmq")`` so they take turns."""
+    import pika
+
+    from frameforge_core import messaging
+
+    require("127.0.0.1", 5672, "RabbitMQ")
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    channel = connection.channel()
+    messaging.declare_topology(channel)
+    for queue in messaging.QUEUES:
+        channel.queue_purge(queue)
+    connection.close()
+    return RABBITMQ_URL
+
+
+@pytest.fixture
+def dagster_pg_url() -> Iterator[str]:
+    """A new PostgreSQL database for a Dagster instance (dagster-postgres speaks psycopg2)."""
+    with _new_database() as name:
+        yield f"postgresql+psycopg2://127.0.0.1:5432/{name}"
+
+
+@pytest.fixture
+def pg_instance(dagster_pg_url: str) -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance whose runs, events and schedules live in PostgreSQL."""
+    overrides = {"storage": {"postgres": {"postgres_url": dagster_pg_url}}}
+    with dg.instance_for_test(overrides=overrides) as instance:
+        yield instance

@@ -1,7 +1,7 @@
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, status
 
 from frameforge_api.api.deps import CurrentUser, InstanceDep, SessionDep, SettingsDep, StorageDep
 from frameforge_api.api.schemas import JobCreated, JobIn, JobOut, JobPage
@@ -38,27 +38,37 @@ def _when(timestamp: float | None) -> dt.datetime | None:
     return None if timestamp is None else dt.datetime.fromtimestamp(timestamp, dt.UTC)
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobCreated,
+    response_model_exclude_none=True,
+)
 def create_job(
     body: JobIn,
-    request: Request,
     user: CurrentUser,
     session: SessionDep,
     instance: InstanceDep,
     storage: StorageDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobCreated:
-    """Queue the extraction of an uploaded video. ``Idempotency-Key`` makes retries safe."""
+    """Queue the extraction of an uploaded video. ``Idempotency-Key`` makes retries safe.
+
+    With ``callbackUrl``, the answer carries ``webhookSecret``: the key that signs the
+    callback (Standard Webhooks: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
+    """
     job = jobs.create(
         session,
         user,
         body.video_id,
         body.options.model_dump(),
+        str(body.callback_url) if body.callback_url else None,
         idempotency_key,
-        request.headers.get("x-request-id"),
         storage,
     )
-    return JobCreated(job_id=job.id, status=jobs.state(instance, job).status)
+    return JobCreated(
+        job_id=job.id, status=jobs.state(instance, job).status, webhook_secret=job.callback_secret
+    )
 
 
 @router.get("", response_model=JobPage)

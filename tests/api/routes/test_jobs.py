@@ -6,6 +6,7 @@ import pytest
 from frameforge_core.models import VideoJob
 from frameforge_pipeline.engine import zip_problems
 from frameforge_pipeline.partitions import VIDEOS
+from frameforge_pipeline.resources import MessageBroker
 from frameforge_pipeline.sensors.job_outcome import record_outcome
 from frameforge_pipeline.sensors.job_queue import job_queue
 from tests.api.conftest import problem
@@ -16,10 +17,15 @@ def create_job(client, user, video_id, **extra):
     return client.post("/api/v1/videos/jobs", json={"videoId": video_id, **extra}, headers=headers)
 
 
-def run_queue(instance, defs, database) -> list[dg.RunRequest]:
-    """One sensor tick, and the runs it asks for, as the daemon would carry them out."""
-    context = dg.build_sensor_context(instance=instance, resources={"database": database})
+def run_queue(instance, defs, database, broker=None, execute: bool = True) -> list[dg.RunRequest]:
+    """One sensor tick, and the runs it asks for, as the daemon would carry them out
+    (``execute=False``: the daemon died before it could)."""
+    context = dg.build_sensor_context(
+        instance=instance, resources={"database": database, "broker": broker or MessageBroker()}
+    )
     result = job_queue(context)
+    if not execute:
+        return list(result.run_requests)
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(VIDEOS, list(request.partition_keys))
     for request in result.run_requests:
@@ -71,7 +77,9 @@ def test_sensor_evaluated_twice_asks_for_one_run(
 ):
     video_id = upload(alice, make_clip("cfr.mp4", seconds=5).path.read_bytes())
     job_id = create_job(client, alice, video_id).json()["jobId"]
-    context = dg.build_sensor_context(instance=instance, resources={"database": database})
+    context = dg.build_sensor_context(
+        instance=instance, resources={"database": database, "broker": MessageBroker()}
+    )
     first, second = job_queue(context), job_queue(context)
     assert [r.run_key for r in first.run_requests] == [r.run_key for r in second.run_requests]
     assert first.run_requests[0].run_key == f"{job_id}:0"
