@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import dagster as dg
+import redis
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import ValidationError
 from starlette.middleware.base import RequestResponseEndpoint
 
 from frameforge_api.api.main import api_router
-from frameforge_api.api.routes import health
+from frameforge_api.api.routes import health, metrics
+from frameforge_api.core.cache import Cache, MemoryCache, RedisCache
 from frameforge_api.core.config import Settings, get_settings
 from frameforge_api.core.errors import install_error_handlers
-from frameforge_api.core.rate_limit import RateLimiter, rate_limiter_for
+from frameforge_api.core.metrics import database_registry
+from frameforge_api.core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from frameforge_api.core.telemetry import TelemetryMiddleware
+from frameforge_core import logs
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import ensure_dagster_home
 from frameforge_pipeline.engine.options import validation_message
@@ -25,6 +30,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
+ID_HEADERS = ["X-Trace-Id", "X-Request-Id"]  # see core/telemetry.py
 DOCS_CSP = "default-src 'self' cdn.jsdelivr.net; img-src 'self' data: fastapi.tiangolo.com; style-src 'self' 'unsafe-inline' cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' cdn.jsdelivr.net"  # noqa: E501
 
 
@@ -34,6 +40,7 @@ def create_app(
     storage: FrameStore | None = None,
     database_url: str | None = None,
     rate_limiter: RateLimiter | None = None,
+    cache: Cache | None = None,
 ) -> FastAPI:
     """The API. Tests pass their own instance, store and database; by default they come
     from the environment, and the database is migrated (once, under a lock) here.
@@ -54,9 +61,15 @@ def create_app(
     app.state.instance = instance
     app.state.storage = storage or resources_for_environment()["storage"]
     app.state.sessions = session_factory(engine)
-    app.state.rate_limiter = rate_limiter or rate_limiter_for(settings.redis_url)
+    shared = _redis(settings.redis_url)
+    app.state.rate_limiter = rate_limiter or (
+        RedisRateLimiter(shared) if shared else MemoryRateLimiter()
+    )
+    app.state.cache = cache or (RedisCache(shared) if shared else MemoryCache())
+    app.state.metrics_registry = database_registry(app.state.sessions)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(api_router)
 
     @app.middleware("http")
@@ -73,9 +86,25 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "traceparent",
+                *ID_HEADERS,
+            ],
+            expose_headers=ID_HEADERS,
         )
+    app.add_middleware(TelemetryMiddleware)  # added last: outermost, it sees every answer
     return app
+
+
+def _redis(url: str | None) -> redis.Redis | None:
+    """The Redis the rate limiter and the cache share (REDIS_URL); short timeouts, since
+    both degrade rather than wait when it is down."""
+    if not url:
+        return None
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
 def __getattr__(name: str) -> FastAPI:
@@ -85,6 +114,10 @@ def __getattr__(name: str) -> FastAPI:
     """
     if name != "app":
         raise AttributeError(name)
+    try:
+        logs.configure("api", adopt=["uvicorn"])  # uvicorn's own lines as JSON too
+    except ValueError as error:
+        raise SystemExit(f"frameforge-api: configuration error: {error}") from None
     try:
         return create_app()
     except ValidationError as error:

@@ -2,15 +2,21 @@
 through the job's messages and Dagster run to the email.
 
 ``bound(trace_id=..., user_id=...)`` sets context for the code inside it;
-``current_trace_id()`` reads it. (The JSON formatter and ``configure`` come next.)
+``current_trace_id()`` reads it. ``configure(service)`` makes every record of the process
+a JSON line carrying that context (``JsonFormatter``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime as dt
+import json
+import logging
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 trace_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace_id", default=None)
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -43,3 +49,84 @@ def bound(
     finally:
         for var, token in reversed(tokens):
             var.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, in the shape every FrameForge process shares (DESIGN.md):
+    ``timestamp, level, service, traceId, requestId?, userId?, message, context?, error?``.
+
+    The ids come from the log context (``bound``) at the time of the call, ``context`` from
+    ``extra={"context": {...}}`` and ``error`` from ``exc_info``. ``traceId`` is always
+    present (null outside any trace), so a query on it never misses a line for lack of a key.
+    """
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        created = dt.datetime.fromtimestamp(record.created, dt.UTC)
+        entry: dict[str, Any] = {
+            "timestamp": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "traceId": trace_id_var.get(),
+        }
+        for key, var in (("requestId", request_id_var), ("userId", user_id_var)):
+            if (value := var.get()) is not None:
+                entry[key] = value
+        entry["message"] = record.getMessage()
+        context = getattr(record, "context", None)
+        if isinstance(context, Mapping) and context:
+            entry["context"] = dict(context)
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            entry["error"] = {
+                "name": type(error).__name__,
+                "message": str(error),
+                "stack": self.formatException(record.exc_info),
+            }
+        # A value json cannot encode (a datetime, a UUID) is logged as text, and a context
+        # that cannot be JSON at all (NaN, odd keys, a cycle) as its repr: never lose a line.
+        # Newlines are escaped, so one entry is one line.
+        try:
+            return json.dumps(entry, default=str, allow_nan=False)
+        except (TypeError, ValueError):
+            entry["context"] = {"repr": repr(context)}
+            return json.dumps(entry, default=str)
+
+
+_HANDLER_NAME = "frameforge"
+_TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def configure(service: str, level: str | None = None, adopt: Iterable[str] = ()) -> None:
+    """Send every log record of this process to stderr, one JSON object per line.
+
+    ``level`` defaults to ``$FRAMEFORGE_LOG_LEVEL`` (INFO); ``FRAMEFORGE_LOG_FORMAT=text``
+    gives plain lines for reading in a terminal. Calling it again replaces the handler it
+    installed (other handlers, such as pytest's, are left alone). The loggers named in
+    ``adopt`` (e.g. ``uvicorn``) lose their own handlers and go through this one.
+
+    Raises ValueError for an unknown level or format.
+    """
+    level = (level or os.environ.get("FRAMEFORGE_LOG_LEVEL") or "INFO").upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError(f"FRAMEFORGE_LOG_LEVEL: unknown level {level!r}")
+    style = os.environ.get("FRAMEFORGE_LOG_FORMAT", "json").lower()
+    if style not in ("json", "text"):
+        raise ValueError(f"FRAMEFORGE_LOG_FORMAT must be json or text, not {style!r}")
+    handler = logging.StreamHandler()
+    handler.name = _HANDLER_NAME
+    handler.setFormatter(
+        JsonFormatter(service) if style == "json" else logging.Formatter(_TEXT_FORMAT)
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.name == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in adopt:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True

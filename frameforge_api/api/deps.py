@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from frameforge_api.core import metrics
+from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
 from frameforge_api.core.errors import Problem
 from frameforge_api.core.rate_limit import RateLimiter
@@ -38,10 +40,16 @@ def get_instance(request: Request) -> dg.DagsterInstance:
     return instance
 
 
+def get_cache(request: Request) -> Cache:
+    cache: Cache = request.app.state.cache
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 StorageDep = Annotated[FrameStore, Depends(get_storage)]
 InstanceDep = Annotated[dg.DagsterInstance, Depends(get_instance)]
+CacheDep = Annotated[Cache, Depends(get_cache)]
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -55,9 +63,12 @@ def get_token_claims(
     if credentials is None:
         raise Problem(401, "missing bearer token", _CHALLENGE)
     try:
-        return decode_token(credentials.credentials, "access", settings.signing_key)
+        claims = decode_token(credentials.credentials, "access", settings.signing_key)
     except InvalidToken:
+        metrics.TOKEN_VALIDATIONS.labels(status="invalid").inc()
         raise Problem(401, "invalid or expired access token", _CHALLENGE) from None
+    metrics.TOKEN_VALIDATIONS.labels(status="valid").inc()
+    return claims
 
 
 TokenClaims = Annotated[dict[str, Any], Depends(get_token_claims)]
@@ -71,9 +82,11 @@ def get_current_user(request: Request, session: SessionDep, claims: TokenClaims)
     user = session.get(User, claims["sub"])
     if user is None:
         raise Problem(401, "invalid or expired access token", _CHALLENGE)
+    request.state.user_id = user.id  # for the access log line (core/telemetry.py)
     limiter: RateLimiter = request.app.state.rate_limiter
     decision = limiter.hit(user.id)
     if not decision.allowed:
+        metrics.RATE_LIMIT_EXCEEDED.inc()
         raise Problem(
             429,
             f"too many requests: {limiter.limit} per {limiter.window:g} s per user; "

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:8000", alias="FRAMEFORGE_PUBLIC_URL")
     max_upload_bytes: int = Field(2 * 1024**3, gt=0, alias="FRAMEFORGE_MAX_UPLOAD_BYTES")
     url_ttl_seconds: int = Field(15 * 60, gt=0)
+    # download links in emails: read hours or days later, so longer than url_ttl_seconds
+    email_link_ttl_seconds: int = Field(
+        7 * 24 * 3600, gt=0, alias="FRAMEFORGE_EMAIL_LINK_TTL_SECONDS"
+    )
     cors_origins: list[str] = Field(default_factory=list, alias="FRAMEFORGE_CORS_ORIGINS")
     redis_url: str | None = None  # unset: rate limits are counted in process
 

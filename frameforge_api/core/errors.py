@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from frameforge_core import logs
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("frameforge.api")
 
@@ -62,5 +64,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "an unexpected error occurred; it has been logged")
+        ids = {name: getattr(request.state, name, None) for name in ("trace_id", "request_id")}
+        with logs.bound(**ids):
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+        response = problem_response(500, "an unexpected error occurred; it has been logged")
+        if ids["trace_id"]:
+            response.headers["X-Trace-Id"] = ids["trace_id"]
+        return response

@@ -94,10 +94,3 @@ class RedisRateLimiter:
         if allowed:
             return Decision(True)
         return Decision(False, max(1, math.ceil(float(oldest) + self.window - now)))
-
-
-def rate_limiter_for(redis_url: str | None) -> RateLimiter:
-    if not redis_url:
-        return MemoryRateLimiter()
-    client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return RedisRateLimiter(client)

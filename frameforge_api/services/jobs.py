@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from frameforge_api.core.cache import Cache
 from frameforge_api.core.errors import Problem
 from frameforge_api.services import uploads
 from frameforge_core import logs, messaging, outbox
@@ -148,12 +150,25 @@ def _status(job: VideoJob, run: dg.DagsterRun | None) -> str:
     return job_runs.run_status(run)
 
 
-def state(instance: dg.DagsterInstance, job: VideoJob) -> job_runs.RunOutcome:
-    """Live state from Dagster (status, progress, facts, error)."""
+def state(
+    instance: dg.DagsterInstance, job: VideoJob, cache: Cache | None = None
+) -> job_runs.RunOutcome:
+    """Live state from Dagster (status, progress, facts, error).
+
+    A job that has ended cannot change until its row does (a retry, a cancel, an outcome
+    recorded), so its state is cached under a key made of the row's version.
+    """
+    key = f"job-state:{job.id}:{job.attempt}:{job.updated_at.isoformat()}"
+    if cache is not None and (cached := cache.get(key)) is not None:
+        return job_runs.RunOutcome(**json.loads(cached))
     run = job_runs.attempt_run(instance, job.id, job.attempt)
     if run is None:
-        return job_runs.RunOutcome(run_id=None, status=_status(job, run), progress=0.0)
-    return job_runs.outcome(instance, run)
+        found = job_runs.RunOutcome(run_id=None, status=_status(job, run), progress=0.0)
+    else:
+        found = job_runs.outcome(instance, run)
+    if cache is not None and found.status in _ENDED:
+        cache.set(key, json.dumps(dataclasses.asdict(found), default=str))
+    return found
 
 
 def cancel(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None:

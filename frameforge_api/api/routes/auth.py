@@ -4,6 +4,7 @@ from fastapi import APIRouter, status
 
 from frameforge_api.api.deps import CurrentUser, SessionDep, SettingsDep, TokenClaims
 from frameforge_api.api.schemas import Credentials, RefreshIn, TokenInfo, Tokens, UserOut
+from frameforge_api.core import metrics
 from frameforge_api.services import accounts
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -20,14 +21,16 @@ def _tokens(pair: accounts.TokenPair) -> Tokens:
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
 def register(body: Credentials, session: SessionDep) -> UserOut:
     """Create an account. 409 when the email is taken."""
-    user = accounts.register(session, body.email, body.password)
+    with metrics.counted(metrics.AUTH_REGISTRATIONS):
+        user = accounts.register(session, body.email, body.password)
     return UserOut(id=user.id, email=user.email, created_at=user.created_at)
 
 
 @router.post("/login", response_model=Tokens)
 def login(body: Credentials, session: SessionDep, settings: SettingsDep) -> Tokens:
     """Access token (1 h) and refresh token. 401, in the same time, for any wrong credential."""
-    user = accounts.authenticate(session, body.email, body.password)
+    with metrics.counted(metrics.AUTH_LOGINS):
+        user = accounts.authenticate(session, body.email, body.password)
     return _tokens(accounts.issue_tokens(session, user.id, settings, dt.datetime.now(dt.UTC)))
 
 

@@ -3,8 +3,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, status
 
-from frameforge_api.api.deps import CurrentUser, InstanceDep, SessionDep, SettingsDep, StorageDep
+from frameforge_api.api.deps import (
+    CacheDep,
+    CurrentUser,
+    InstanceDep,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+)
 from frameforge_api.api.schemas import JobCreated, JobIn, JobOut, JobPage
+from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
 from frameforge_api.services import jobs, uploads
 from frameforge_core.models import VideoJob
@@ -12,8 +20,8 @@ from frameforge_core.models import VideoJob
 router = APIRouter(prefix="/videos/jobs", tags=["jobs"])
 
 
-def _view(job: VideoJob, instance: InstanceDep, settings: Settings) -> JobOut:
-    state = jobs.state(instance, job)
+def _view(job: VideoJob, instance: InstanceDep, settings: Settings, cache: Cache) -> JobOut:
+    state = jobs.state(instance, job, cache)
     download = None
     if state.status == "completed":
         download = uploads.download_url(settings, job.id, dt.datetime.now(dt.UTC))
@@ -77,13 +85,14 @@ def list_jobs(
     session: SessionDep,
     instance: InstanceDep,
     settings: SettingsDep,
+    cache: CacheDep,
     limit: Annotated[int, Query(ge=1, le=jobs.MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
 ) -> JobPage:
     """The user's jobs, newest first. Pass ``nextCursor`` back as ``cursor`` for more."""
     page, next_cursor = jobs.page(session, user, limit, int(cursor) if cursor else None)
     return JobPage(
-        items=[_view(job, instance, settings) for job in page],
+        items=[_view(job, instance, settings, cache) for job in page],
         next_cursor=str(next_cursor) if next_cursor is not None else None,
     )
 
@@ -97,24 +106,32 @@ OwnedJob = Annotated[VideoJob, Depends(get_owned_job)]
 
 
 @router.get("/{job_id}", response_model=JobOut)
-def get_job(job: OwnedJob, instance: InstanceDep, settings: SettingsDep) -> JobOut:
+def get_job(job: OwnedJob, instance: InstanceDep, settings: SettingsDep, cache: CacheDep) -> JobOut:
     """Status, progress, frame count, video facts, the error, and ``downloadUrl`` when done."""
-    return _view(job, instance, settings)
+    return _view(job, instance, settings, cache)
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut)
 def cancel_job(
-    job: OwnedJob, session: SessionDep, instance: InstanceDep, settings: SettingsDep
+    job: OwnedJob,
+    session: SessionDep,
+    instance: InstanceDep,
+    settings: SettingsDep,
+    cache: CacheDep,
 ) -> JobOut:
     """Stop a queued or running job. 409 when it has already ended."""
     jobs.cancel(session, instance, job)
-    return _view(job, instance, settings)
+    return _view(job, instance, settings, cache)
 
 
 @router.post("/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
 def retry_job(
-    job: OwnedJob, session: SessionDep, instance: InstanceDep, settings: SettingsDep
+    job: OwnedJob,
+    session: SessionDep,
+    instance: InstanceDep,
+    settings: SettingsDep,
+    cache: CacheDep,
 ) -> JobOut:
     """Run a failed or cancelled job again from where it failed. 409 otherwise."""
     jobs.retry(session, instance, job)
-    return _view(job, instance, settings)
+    return _view(job, instance, settings, cache)

@@ -3,6 +3,7 @@ import io
 import dagster as dg
 import pytest
 
+from frameforge_api.services import jobs
 from frameforge_core.models import VideoJob
 from frameforge_pipeline.engine import zip_problems
 from frameforge_pipeline.partitions import VIDEOS
@@ -103,6 +104,34 @@ def test_rejected_video_fails_with_its_reason_and_can_be_retried(
     [request] = run_queue(instance, defs, database)
     assert request.run_key == f"{job_id}:1"
     assert request.tags["dagster/parent_run_id"]
+
+
+def failed_job(client, user, upload, instance, defs, database) -> str:
+    """A job whose run has failed (the upload is not a video) and whose outcome is recorded."""
+    job_id = create_job(client, user, upload(user, b"not a video " * 100)).json()["jobId"]
+    run_queue(instance, defs, database)
+    return str(job_id)
+
+
+def test_an_ended_job_is_read_from_the_cache_until_it_changes(
+    client, alice, upload, instance, defs, database, monkeypatch
+):
+    job_id = failed_job(client, alice, upload, instance, defs, database)
+    lookups = []
+    real_lookup = jobs.job_runs.attempt_run
+    monkeypatch.setattr(
+        jobs.job_runs, "attempt_run", lambda *args: lookups.append(args) or real_lookup(*args)
+    )
+    views = [client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json() for _ in range(3)]
+    assert views[0]["status"] == "failed"
+    assert views[0] == views[1] == views[2]
+    assert len(lookups) == 1  # the Dagster instance was asked once
+    assert client.get("/api/v1/videos/jobs", headers=alice).json()["items"] == [views[0]]
+    assert len(lookups) == 1
+
+    client.post(f"/api/v1/videos/jobs/{job_id}/retry", headers=alice)
+    # the change shows at once, not after the cache's 5 minutes
+    assert client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()["status"] == "queued"
 
 
 def test_retry_resumes_from_the_failed_step(
