@@ -2,7 +2,8 @@
 
 Starts `frameforge up` on free ports, registers a user, uploads a generated 10 s 720p
 clip through the signed URL, creates a job, polls it, downloads the ZIP, checks it
-against its manifest, prints where it is and how long each part took, and stops the stack.
+against its manifest, finds the email the worker wrote about it, prints where everything
+is and how long each part took, and stops the stack.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SAMPLE_SECONDS = 10
 SAMPLE_SIZE = (1280, 720)
 START_TIMEOUT = 180
 JOB_TIMEOUT = 300
+EMAIL_TIMEOUT = 30
 
 
 class Api:
@@ -155,7 +157,20 @@ def _drive(api: Api, tmp: Path, home: Path) -> int:
     print(f"              {run_seconds:.1f} s in the run, {overhead:.1f} s Dagster overhead")
     print(f"zip           {target} ({len(archive) / 1e6:.1f} MB, "
           f"{'matches its manifest' if not problems else 'BROKEN: ' + problems[0]})")  # fmt: skip
-    return 0 if not problems else 1
+    mail = _email_about(home / "mail", job_id)
+    print(f"email         {mail or f'NOT SENT within {EMAIL_TIMEOUT} s'}")
+    return 0 if not problems and mail else 1
+
+
+def _email_about(folder: Path, job_id: str) -> Path | None:
+    """The .eml the worker wrote for the job (the embedded default's email)."""
+    deadline = time.monotonic() + EMAIL_TIMEOUT
+    while time.monotonic() < deadline:
+        for path in sorted(folder.glob("*.eml")):
+            if job_id in path.read_text(errors="replace"):
+                return path
+        time.sleep(0.2)
+    return None
 
 
 def _poll(api: Api, job_id: str) -> dict[str, Any]:

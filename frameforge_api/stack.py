@@ -1,6 +1,7 @@
-"""`frameforge up`: the whole embedded stack in one command.
+"""`frameforge up`: the whole stack in one command.
 
-The API (uvicorn), the Dagster webserver and the Dagster daemon share one data dir.
+The API (uvicorn), the Dagster webserver, the Dagster daemon and the worker (outbox relay
+and notifier) share one data dir, and the servers the environment names (see the README).
 The database is migrated once before anything starts. Ctrl-C (or SIGTERM) stops
 every process; if one of them dies, the others are stopped too.
 """
@@ -32,6 +33,7 @@ def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]
         "webserver": [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", host,
                       "-p", str(dagster_port)],
         "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
+        "worker": [sys.executable, "-m", "frameforge_pipeline.cli", "worker"],
     }  # fmt: skip
 
 

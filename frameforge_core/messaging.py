@@ -31,6 +31,9 @@ JOBS_TTL_MS = 60 * 60 * 1000  # 1 h
 NOTIFICATIONS_TTL_MS = 30 * 60 * 1000  # 30 min
 SCHEMA_VERSION = 1
 TRACE_HEADER = "x-trace-id"
+REASON_HEADER = "x-frameforge-reason"  # why a message was dead-lettered
+ROUTING_KEY_HEADER = "x-frameforge-routing-key"  # where it was going
+_REASON_LENGTH = 1000
 
 
 def declare_topology(channel: BlockingChannel) -> None:
@@ -54,6 +57,33 @@ def declare_topology(channel: BlockingChannel) -> None:
     for key in (JOB_COMPLETED, JOB_FAILED):
         channel.queue_bind(NOTIFICATIONS_QUEUE, EVENTS_EXCHANGE, routing_key=key)
     channel.queue_declare(NOTIFICATIONS_DLQ, durable=True)
+
+
+def dead_letter(
+    channel: BlockingChannel,
+    queue: str,
+    routing_key: str,
+    properties: pika.BasicProperties,
+    body: bytes,
+    reason: str,
+) -> None:
+    """Park a message its consumer cannot act on in ``queue``, as it was, with its headers,
+    where it was going and why. Wait for the broker's confirm before acking the original."""
+    headers = dict(properties.headers or {})
+    headers[REASON_HEADER] = reason[:_REASON_LENGTH]
+    headers[ROUTING_KEY_HEADER] = routing_key
+    channel.basic_publish(
+        "",
+        queue,
+        body,
+        pika.BasicProperties(
+            delivery_mode=pika.DeliveryMode.Persistent,
+            content_type=properties.content_type,
+            message_id=properties.message_id,
+            headers=headers,
+        ),
+        mandatory=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--api-port", type=int, default=8000)
     up.add_argument("--dagster-port", type=int, default=3000)
     up.add_argument("--host", default="127.0.0.1")
+    commands.add_parser(
+        "worker", help="relay queued messages and send job notifications (email, webhooks)"
+    )
     return parser
 
 
@@ -63,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         from frameforge_api.stack import run_stack
 
         return run_stack(args.api_port, args.dagster_port, args.host)
+    if args.command == "worker":
+        from frameforge_worker.worker import main as run_worker
+
+        return run_worker()
     return _extract(args)
 
 

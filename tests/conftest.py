@@ -158,3 +158,48 @@ def s3_store(moto_endpoint: str) -> S3FrameStore:
     for bucket in (store.uploads_bucket, store.results_bucket):
         client.create_bucket(Bucket=bucket)
     return store
+
+
+class SmtpRecorder:
+    """An aiosmtpd handler that keeps what it accepts; ``refuse(n)`` makes it answer the next
+    ``n`` messages with a 451 (a transient refusal, as a busy or greylisting server does)."""
+
+    REFUSAL = "451 4.3.0 Mailbox busy, try again later"
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.messages: list[Any] = []  # email.message.EmailMessage, parsed with policy.default
+        self.recipients: list[list[str]] = []
+        self._refusals_left = 0
+
+    def refuse(self, times: int) -> None:
+        self._refusals_left = times
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes, policy
+
+        if self._refusals_left > 0:
+            self._refusals_left -= 1
+            return self.REFUSAL
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.recipients.append(list(envelope.rcpt_tos))
+        return f"250 2.0.0 Ok: queued as Q{len(self.messages)}"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpRecorder]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, for this test only."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    recorder = SmtpRecorder("127.0.0.1", port)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield recorder
+    finally:
+        controller.stop()

@@ -25,8 +25,11 @@ class SignedUrl:
     expires_at: dt.datetime
 
 
-def _signed(settings: Settings, path: str, purpose: str, now: dt.datetime) -> SignedUrl:
-    expires_at = now + dt.timedelta(seconds=settings.url_ttl_seconds)
+def _signed(
+    settings: Settings, path: str, purpose: str, now: dt.datetime, ttl_seconds: int | None = None
+) -> SignedUrl:
+    ttl = settings.url_ttl_seconds if ttl_seconds is None else ttl_seconds
+    expires_at = now + dt.timedelta(seconds=ttl)
     expires = int(expires_at.timestamp())
     signature = sign(f"{purpose}:{expires}", settings.signing_key)
     query = urlencode({"expires": expires, "signature": signature})
@@ -140,5 +143,9 @@ def confirm_upload(session: Session, video: Video, storage: FrameStore, now: dt.
     session.refresh(video)
 
 
-def download_url(settings: Settings, job_id: str, now: dt.datetime) -> SignedUrl:
-    return _signed(settings, f"/downloads/{job_id}", f"download:{job_id}", now)
+def download_url(
+    settings: Settings, job_id: str, now: dt.datetime, ttl_seconds: int | None = None
+) -> SignedUrl:
+    """The API's signed link to a job's ZIP, valid ``ttl_seconds`` (default
+    ``settings.url_ttl_seconds``; an email's link needs longer, see email_link_ttl_seconds)."""
+    return _signed(settings, f"/downloads/{job_id}", f"download:{job_id}", now, ttl_seconds)

@@ -1,0 +1,157 @@
+"""The worker on RabbitMQ: relay the outbox to the broker and consume notifications.
+
+One thread does both. The consumer waits at most ``interval`` for a message, then the relay
+runs; the backoff waits between delivery attempts keep relaying too, so a slow mail server
+does not hold up new jobs. A message is acked only once it is done with: notified, or parked
+in the dead-letter queue with the reason in ``x-frameforge-reason``. When the broker (or the
+database) goes away the worker reconnects with backoff; unsent outbox rows just wait, and an
+unacked message comes back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import pika
+from pika.adapters.blocking_connection import BlockingConnection
+from pika.exceptions import AMQPError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from frameforge_core import outbox
+from frameforge_core.messaging import (
+    NOTIFICATIONS_DLQ,
+    NOTIFICATIONS_QUEUE,
+    TRACE_HEADER,
+    Publisher,
+    dead_letter,
+    declare_topology,
+)
+from frameforge_core.models import OutboxMessage
+from frameforge_worker.errors import Stopped
+from frameforge_worker.notifier import Notifier, Sleep
+
+log = logging.getLogger(__name__)
+
+RECONNECT_FIRST_SECONDS = 1.0
+RECONNECT_MAX_SECONDS = 30.0
+_TRANSIENT = (AMQPError, SQLAlchemyError)  # the message comes back after a reconnect
+
+
+class OutboxPublisher:
+    """``Publisher.send`` for the relay, connected only while there is something to send:
+    pika's blocking connection answers heartbeats only while it is used, so an idle one would
+    be dropped by the broker. A connection that failed once is dropped and made anew."""
+
+    def __init__(self, url: str):
+        self._url = url
+        self._publisher: Publisher | None = None
+
+    def send(self, row: OutboxMessage) -> None:
+        if self._publisher is None:
+            self._publisher = Publisher(self._url)
+        try:
+            self._publisher.send(row)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            with contextlib.suppress(AMQPError):
+                publisher.close()
+
+
+class Consumer:
+    def __init__(
+        self,
+        stop: threading.Event,
+        sessions: sessionmaker[Session],
+        url: str,
+        make_notifier: Callable[[Sleep], Notifier],
+        interval: float,
+    ) -> None:
+        self._stop, self._sessions, self._url = stop, sessions, url
+        self._make_notifier, self._interval = make_notifier, interval
+        self._publisher = OutboxPublisher(url)
+        self._last_relay = float("-inf")
+        self._connected = False
+
+    def run(self) -> None:
+        """Until ``stop`` is set; connection losses are logged and survived."""
+        delay = RECONNECT_FIRST_SECONDS
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._serve()
+                except Stopped:
+                    return
+                except _TRANSIENT as error:
+                    if self._connected:  # it worked for a while: start the backoff again
+                        delay = RECONNECT_FIRST_SECONDS
+                    log.warning("worker: %r; reconnecting in %.0f s", error, delay)
+                    self._stop.wait(delay)
+                    delay = min(2 * delay, RECONNECT_MAX_SECONDS)
+        finally:
+            self._publisher.close()
+
+    def _serve(self) -> None:
+        self._connected = False
+        connection = pika.BlockingConnection(pika.URLParameters(self._url))
+        try:
+            channel = connection.channel()
+            declare_topology(channel)
+            channel.basic_qos(prefetch_count=1)
+            dead_letters = connection.channel()
+            dead_letters.confirm_delivery()
+            notifier = self._make_notifier(functools.partial(self._pause, connection))
+            self._connected = True
+            log.info("worker: consuming %s", NOTIFICATIONS_QUEUE)
+            for method, properties, body in channel.consume(
+                NOTIFICATIONS_QUEUE, inactivity_timeout=self._interval
+            ):
+                if method is not None:
+                    reason = notifier.process(body, _trace_id(properties), _TRANSIENT)
+                    if reason is not None:
+                        dead_letter(
+                            dead_letters, NOTIFICATIONS_DLQ, method.routing_key, properties,
+                            body, reason,
+                        )  # fmt: skip
+                        log.error("worker: message dead-lettered: %s", reason)
+                    channel.basic_ack(method.delivery_tag)
+                self._relay_if_due()
+                if self._stop.is_set():
+                    return
+        finally:
+            if connection.is_open:
+                with contextlib.suppress(AMQPError):
+                    connection.close()  # what was not acked goes back to the queue
+
+    def _pause(self, connection: BlockingConnection, seconds: float) -> None:
+        """The notifier's backoff: heartbeats and the relay go on; a stop ends it (Stopped)."""
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            connection.sleep(min(left, self._interval))
+            self._relay_if_due()
+        raise Stopped
+
+    def _relay_if_due(self) -> None:
+        if time.monotonic() - self._last_relay < self._interval:
+            return
+        self._last_relay = time.monotonic()
+        if outbox.relay(self._sessions, self._publisher.send) == 0:
+            self._publisher.close()  # nothing to send: do not keep an idle connection
+
+
+def _trace_id(properties: pika.BasicProperties) -> str | None:
+    trace_id = (properties.headers or {}).get(TRACE_HEADER)
+    return trace_id if isinstance(trace_id, str) else None
