@@ -21,7 +21,6 @@ import datetime as dt
 from typing import Any
 
 import dagster as dg
-import pika
 from pika.adapters.blocking_connection import BlockingChannel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -36,7 +35,6 @@ from frameforge_pipeline.resources import AppDatabase, MessageBroker
 
 BATCH = 50
 STALE_AFTER = dt.timedelta(minutes=15)
-REASON_HEADER = "x-frameforge-reason"
 
 
 def run_request(instance: dg.DagsterInstance, job: VideoJob) -> dg.RunRequest:
@@ -120,15 +118,8 @@ def _take_messages(channel: BlockingChannel, submissions: _Submissions) -> None:
             if job is None:
                 raise ValueError(f"no job {message.job_id}")
         except ValueError as error:
-            channel.basic_publish(
-                "",
-                messaging.JOBS_DLQ,
-                body,
-                pika.BasicProperties(
-                    delivery_mode=pika.DeliveryMode.Persistent,
-                    content_type=properties.content_type,
-                    headers={**(properties.headers or {}), REASON_HEADER: str(error)},
-                ),
+            messaging.dead_letter(
+                channel, messaging.JOBS_DLQ, method.routing_key, properties, body, str(error)
             )
             channel.basic_ack(method.delivery_tag)
             continue

@@ -52,21 +52,27 @@ RABBITMQ_URL = os.environ.get("FRAMEFORGE_TEST_RABBITMQ", "amqp://guest:guest@12
 
 
 @pytest.fixture
-def rabbitmq_url() -> str:
-    """The broker with FrameForge's topology declared and its queues empty. Tests that use
-    it share the broker's queues: mark them ``xdist_group("rabbitmq")`` so they take turns."""
+def rabbitmq_url() -> Iterator[str]:
+    """The broker with FrameForge's topology declared and its queues empty, held by this test
+    alone: tests that use the broker's fixed queues take turns (a file lock, across xdist
+    workers and test sessions on this machine)."""
+    import fcntl
+    import tempfile
+
     import pika
 
     from frameforge_core import messaging
 
     require("127.0.0.1", 5672, "RabbitMQ")
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    channel = connection.channel()
-    messaging.declare_topology(channel)
-    for queue in messaging.QUEUES:
-        channel.queue_purge(queue)
-    connection.close()
-    return RABBITMQ_URL
+    with open(os.path.join(tempfile.gettempdir(), "frameforge-tests-rabbitmq.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+        channel = connection.channel()
+        messaging.declare_topology(channel)
+        for queue in messaging.QUEUES:
+            channel.queue_purge(queue)
+        connection.close()
+        yield RABBITMQ_URL
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from frameforge_pipeline import job_runs
 from tests.api.routes.test_jobs import create_job
 from tests.integration.test_job_queue_rabbitmq import waiting
 
-pytestmark = [pytest.mark.xdist_group("rabbitmq"), pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 JOBS = 20
 DAEMON = Path(sys.executable).with_name("dagster-daemon")

@@ -7,15 +7,12 @@ import pytest
 
 from frameforge_core import messaging
 from frameforge_core.messaging import JobMessage, Publisher, declare_topology
-from tests.integration.conftest import require
-
-URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+from tests.integration.conftest import RABBITMQ_URL as URL
 
 
 @pytest.fixture
-def channel():
-    require("127.0.0.1", 5672, "RabbitMQ")
-    connection = pika.BlockingConnection(pika.URLParameters(URL))
+def channel(rabbitmq_url):
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
     channel = connection.channel()
     declare_topology(channel)
     yield channel
@@ -48,7 +45,6 @@ def test_published_job_arrives_persistent_with_version_and_trace(channel):
     assert properties.headers == {"x-trace-id": "trace-123"}
     assert json.loads(body)["version"] == 1
     assert JobMessage.from_bytes(body) == message
-    channel.queue_purge(messaging.JOBS_QUEUE)  # nobody consumes it yet: leave it empty
 
 
 def test_unroutable_message_is_refused_not_lost_silently(channel):
@@ -61,7 +57,8 @@ def test_unroutable_message_is_refused_not_lost_silently(channel):
 
 @pytest.mark.parametrize(
     "body", [b"not json", b'{"job_id": "j"}', b'{"job_id":"j","video_id":"v","user_id":"u",'
-    b'"event":"e","version":99}']
+    b'"event":"e","version":99}', b'{"job_id":"j","video_id":"v","user_id":"u","event":"e",'
+    b'"attempt":"0"}']
 )  # fmt: skip
 def test_malformed_messages_are_named(body):
     with pytest.raises(ValueError, match="job message"):
