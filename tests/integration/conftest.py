@@ -76,6 +76,18 @@ def rabbitmq_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def database_url(postgres_url: str) -> str:
+    """Integration tests run on PostgreSQL: the app database of every fixture here."""
+    return postgres_url
+
+
+@pytest.fixture
+def instance(pg_instance: dg.DagsterInstance) -> dg.DagsterInstance:
+    """Integration tests run on PostgreSQL: the Dagster instance of every fixture here."""
+    return pg_instance
+
+
+@pytest.fixture
 def dagster_pg_url() -> Iterator[str]:
     """A new PostgreSQL database for a Dagster instance (dagster-postgres speaks psycopg2)."""
     with _new_database() as name:

@@ -26,16 +26,6 @@ JOBS = 20
 DAEMON = Path(sys.executable).with_name("dagster-daemon")
 
 
-@pytest.fixture
-def database_url(postgres_url):
-    return postgres_url
-
-
-@pytest.fixture
-def instance(pg_instance):
-    return pg_instance
-
-
 def start_daemon(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [DAEMON, "run", "-w", str(REPOSITORY_ROOT / "workspace.yaml")],

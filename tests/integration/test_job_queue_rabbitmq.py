@@ -12,16 +12,6 @@ from tests.api.routes.test_jobs import create_job, run_queue
 
 
 @pytest.fixture
-def database_url(postgres_url):
-    return postgres_url
-
-
-@pytest.fixture
-def instance(pg_instance):
-    return pg_instance
-
-
-@pytest.fixture
 def broker(rabbitmq_url):
     return MessageBroker(url=rabbitmq_url)
 

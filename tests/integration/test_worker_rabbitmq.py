@@ -35,13 +35,6 @@ def waiting(url: str, queue: str) -> int:
     return int(count)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_database_url(request, database_url) -> str:
-    return (
-        request.getfixturevalue("postgres_url") if request.param == "postgresql" else database_url
-    )
-
-
 class Worker:
     """The worker loop in a thread, on the test's SMTP server."""
 
@@ -83,13 +76,13 @@ def add_event(sessions, job, trace_id: str = "trace-amqp") -> None:
 
 
 def test_an_outbox_event_travels_through_rabbitmq_to_an_email_and_is_acked(
-    rabbitmq_url, app_database_url, smtp_server, notifier_worker
+    rabbitmq_url, database_url, smtp_server, notifier_worker
 ):
-    sessions = support.migrated_sessions(app_database_url)
+    sessions = support.migrated_sessions(database_url)
     job = support.add_job(sessions)
     add_event(sessions, job)
 
-    notifier_worker.start(rabbitmq_url, app_database_url)
+    notifier_worker.start(rabbitmq_url, database_url)
     wait_until(lambda: smtp_server.messages)
 
     [message] = smtp_server.messages
