@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from frameforge_api.demo import Api, running_stack
+from frameforge_api.demo import POLL_SECONDS, Api, running_stack
 from frameforge_pipeline.samples import write_clip
 
 
@@ -60,7 +60,7 @@ def measure(api: Api, clip: Path) -> tuple[float, float]:
         "completed",
         "failed",
     ):
-        time.sleep(0.1)
+        time.sleep(POLL_SECONDS)
     total = time.perf_counter() - began
     if job["status"] != "completed":
         raise SystemExit(f"job {job_id} failed: {job['error']}")

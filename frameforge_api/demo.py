@@ -34,6 +34,7 @@ SAMPLE_SIZE = (1280, 720)
 START_TIMEOUT = 180
 JOB_TIMEOUT = 300
 EMAIL_TIMEOUT = 30
+POLL_SECONDS = 0.5  # 120 polls a minute at most: the rate limit (100/min) rarely bites
 
 
 class Api:
@@ -49,12 +50,17 @@ class Api:
         if body is not None:
             data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as error:
-            detail = json.loads(error.read() or b"{}").get("detail", error.reason)
-            raise RuntimeError(f"{method} {path}: {error.code} {detail}") from None
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    payload = response.read()
+                break
+            except urllib.error.HTTPError as error:
+                if error.code == 429:  # past the rate limit: wait as told, then again
+                    time.sleep(int(error.headers.get("Retry-After", "1")))
+                    continue
+                detail = json.loads(error.read() or b"{}").get("detail", error.reason)
+                raise RuntimeError(f"{method} {path}: {error.code} {detail}") from None
         if response.headers.get_content_type() == "application/zip":
             return payload
         return json.loads(payload) if payload else None
@@ -179,7 +185,7 @@ def _poll(api: Api, job_id: str) -> dict[str, Any]:
         job: dict[str, Any] = api.call("GET", f"/api/v1/videos/jobs/{job_id}")
         if job["status"] in ("completed", "failed", "cancelled"):
             return job
-        time.sleep(0.2)
+        time.sleep(POLL_SECONDS)
     raise RuntimeError(f"job {job_id} did not finish within {JOB_TIMEOUT} s")
 
 

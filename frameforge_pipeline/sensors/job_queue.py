@@ -87,10 +87,10 @@ class _Submissions:
                 self.new_partitions.add(job.video_id)
         return False
 
-    def offer_queued_rows(self, created_before: dt.datetime | None = None) -> None:
+    def offer_queued_rows(self, queued_before: dt.datetime | None = None) -> None:
         query = select(VideoJob).where(VideoJob.status == "queued")
-        if created_before is not None:
-            query = query.where(VideoJob.created_at < created_before)
+        if queued_before is not None:
+            query = query.where(VideoJob.updated_at < queued_before)
         for job in self.session.scalars(query.order_by(VideoJob.seq).limit(BATCH)):
             self.offer(job, job.attempt)
 
@@ -144,5 +144,5 @@ def job_queue(
         else:
             with broker.channel() as channel:
                 _take_messages(channel, submissions)
-            submissions.offer_queued_rows(created_before=utcnow() - STALE_AFTER)
+            submissions.offer_queued_rows(queued_before=utcnow() - STALE_AFTER)
         return submissions.result()
