@@ -1,12 +1,14 @@
-"""Latency of the embedded stack: POST /videos/jobs -> completed, and how much is overhead.
+"""Latency of the stack: POST /videos/jobs -> completed, and how much is overhead.
 
     python bench/job_latency.py [--jobs 5] [--seconds 10] [--size 1280x720]
 
 Starts `frameforge up` on free ports in a temporary data dir, uploads one generated clip
 per job (H.264, 1 s GOP), and for each job measures the wall time from the POST to the
-first poll that sees `completed` (polling every 0.1 s), the time inside the Dagster run
-(its start to end), and the difference: the overhead of the sensor tick, the run queue and
-the run launch. Prints each job and the medians.
+first poll that sees `completed` (polling every 0.5 s, within the rate limit: the figures
+are up to 0.5 s late), the time inside the Dagster run (its start to end), and the
+difference: the overhead of the relay, the sensor tick, the run queue and the run launch.
+Prints each job and the medians. The environment chooses the configuration: unset, the
+embedded default; with DATABASE_URL, DAGSTER_PG_URL, RABBITMQ_URL... the production one.
 """
 
 from __future__ import annotations

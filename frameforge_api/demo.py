@@ -34,7 +34,7 @@ SAMPLE_SIZE = (1280, 720)
 START_TIMEOUT = 180
 JOB_TIMEOUT = 300
 EMAIL_TIMEOUT = 30
-POLL_SECONDS = 0.5  # 120 polls a minute at most: the rate limit (100/min) rarely bites
+POLL_SECONDS = 0.5  # 120 a minute: past the limit (100/min) Api.call waits as told
 
 
 class Api:

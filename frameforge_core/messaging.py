@@ -7,6 +7,7 @@ every start); ``Publisher`` sends persistent messages and waits for the broker's
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ JOB_CREATED = "video.job.created"
 JOB_COMPLETED = "video.job.completed"
 JOB_FAILED = "video.job.failed"
 
+_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 JOBS_TTL_MS = 60 * 60 * 1000  # 1 h
 NOTIFICATIONS_TTL_MS = 30 * 60 * 1000  # 30 min
 SCHEMA_VERSION = 1
@@ -51,8 +53,14 @@ def declare_topology(channel: BlockingChannel) -> None:
         },
     )
     channel.queue_bind(JOBS_QUEUE, JOBS_EXCHANGE, routing_key=JOB_CREATED)
-    channel.queue_declare(
-        NOTIFICATIONS_QUEUE, durable=True, arguments={"x-message-ttl": NOTIFICATIONS_TTL_MS}
+    channel.queue_declare(  # an event that waits 30 min is parked, not dropped
+        NOTIFICATIONS_QUEUE,
+        durable=True,
+        arguments={
+            "x-message-ttl": NOTIFICATIONS_TTL_MS,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": NOTIFICATIONS_DLQ,
+        },
     )
     for key in (JOB_COMPLETED, JOB_FAILED):
         channel.queue_bind(NOTIFICATIONS_QUEUE, EVENTS_EXCHANGE, routing_key=key)
@@ -111,9 +119,11 @@ class JobMessage:
             raise ValueError(f"malformed job message: {error}") from None
         if message.version != SCHEMA_VERSION:
             raise ValueError(f"unknown job message version {message.version}")
-        texts = (message.job_id, message.video_id, message.user_id, message.event)
-        if not all(isinstance(text, str) for text in texts) or type(message.attempt) is not int:
-            raise ValueError("malformed job message: ids and event must be text, attempt a number")
+        ids = (message.job_id, message.video_id, message.user_id)
+        if not all(isinstance(text, str) and _ID.match(text) for text in ids):
+            raise ValueError("malformed job message: ids must be 1-64 letters, digits or -._:")
+        if not isinstance(message.event, str) or type(message.attempt) is not int:
+            raise ValueError("malformed job message: event must be text, attempt a number")
         return message
 
 

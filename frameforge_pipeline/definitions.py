@@ -23,6 +23,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
             job_outcome.job_completed,
             job_outcome.job_failed,
             job_outcome.job_cancelled,
+            job_outcome.job_outcome_reconciliation,
         ],
         resources={"broker": MessageBroker(), **resources},
         executor=dg.in_process_executor,

@@ -16,6 +16,8 @@ JOB_ID_TAG = "frameforge/job_id"
 TRACE_ID_TAG = "frameforge/trace_id"
 ATTEMPT_TAG = "frameforge/attempt"
 STEPS = ("source_video", "frames", "manifest", "frames_zip", "frame_index")
+ENDED = ("completed", "failed", "cancelled")  # a job in these states changes only if asked
+WILL_RETRY_TAG = "dagster/will_retry"  # on a failed run that the daemon is about to retry
 
 _STATUS = {
     dg.DagsterRunStatus.QUEUED: "queued",
@@ -59,8 +61,15 @@ def materialized(instance: dg.DagsterInstance, run_id: str) -> set[str]:
 
 
 def run_status(run: dg.DagsterRun) -> str:
-    """A run's status in the API's words."""
+    """A run's status in the API's words. A failed run that Dagster retries (its process
+    died) is still running, as far as the job is concerned."""
+    if run.status == dg.DagsterRunStatus.FAILURE and will_retry(run):
+        return "running"
     return _STATUS.get(run.status, "running")
+
+
+def will_retry(run: dg.DagsterRun) -> bool:
+    return run.tags.get(WILL_RETRY_TAG) == "true"
 
 
 def outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:

@@ -105,7 +105,7 @@ class WebhookSender:
         try:
             response = self._client.post(notice.callback_url, content=body, headers=headers)
         except httpx.HTTPError as error:
-            raise DeliveryError(f"POST {notice.callback_url}: {error!r}") from None
+            raise DeliveryError(f"POST {_shown(notice.callback_url)}: {error!r}") from None
         status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
         if not response.is_success:
             excerpt = response.text[:_EXCERPT].strip()
@@ -114,6 +114,13 @@ class WebhookSender:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _shown(url: str) -> str:
+    """The URL for logs: without credentials or query, where receivers put their tokens."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 def _sign(secret: str, event_id: str, now: dt.datetime, body: str) -> str:

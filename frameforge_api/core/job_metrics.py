@@ -29,12 +29,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from frameforge_core.models import NotificationLog, VideoJob
+from frameforge_pipeline import job_runs
 
 log = logging.getLogger("frameforge.api.metrics")
 
 # Runs take seconds to tens of minutes.
 DURATION_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
-ENDED = ("completed", "failed", "cancelled")
 DELIVERY_OUTCOMES = ("sent", "failed")
 
 
@@ -88,7 +88,7 @@ class JobMetricsCollector(Collector):
         ended = CounterMetricFamily(
             "video_processing_total", "Jobs whose latest run ended, by outcome.", labels=["status"]
         )
-        for status in ENDED:
+        for status in job_runs.ENDED:
             ended.add_metric([status], jobs.get(status, 0))
         yield ended
         yield CounterMetricFamily(

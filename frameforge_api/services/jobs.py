@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 import dagster as dg
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from frameforge_api.core.cache import Cache
 from frameforge_api.core.errors import Problem
 from frameforge_api.services import uploads
 from frameforge_core import logs, messaging, outbox
+from frameforge_core.database import rows_changed
 from frameforge_core.messaging import JobMessage
 from frameforge_core.models import User, Video, VideoJob, new_id
 from frameforge_pipeline import job_runs
@@ -155,8 +156,9 @@ def state(
 ) -> job_runs.RunOutcome:
     """Live state from Dagster (status, progress, facts, error).
 
-    A job that has ended cannot change until its row does (a retry, a cancel, an outcome
-    recorded), so its state is cached under a key made of the row's version.
+    A job whose end the row has recorded cannot change until the row does (a retry), so
+    its state is cached under a key made of the row's version. (An end the row has not
+    recorded yet may still turn out otherwise: a failed run that Dagster retries.)
     """
     key = f"job-state:{job.id}:{job.attempt}:{job.updated_at.isoformat()}"
     if cache is not None and (cached := cache.get(key)) is not None:
@@ -166,7 +168,7 @@ def state(
         found = job_runs.RunOutcome(run_id=None, status=_status(job, run), progress=0.0)
     else:
         found = job_runs.outcome(instance, run)
-    if cache is not None and found.status in _ENDED:
+    if cache is not None and found.status in job_runs.ENDED and found.status == job.status:
         cache.set(key, json.dumps(dataclasses.asdict(found), default=str))
     return found
 
@@ -178,14 +180,22 @@ def cancel(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> Non
     """
     run = job_runs.attempt_run(instance, job.id, job.attempt)
     status = _status(job, run)
-    if status in ("completed", "failed", "cancelled"):
-        raise Problem(409, f"the job has already {_ENDED[status]}")
+    if status in job_runs.ENDED:
+        raise Problem(409, f"the job has already {_ENDED_PHRASE[status]}")
+    unfinished = update(VideoJob).where(
+        VideoJob.seq == job.seq,
+        VideoJob.attempt == job.attempt,
+        VideoJob.status.in_(("queued", "submitted")),
+    )  # check and set: an outcome recorded meanwhile is not overwritten
+    if not rows_changed(session, unfinished.values(status="cancelled")):
+        session.rollback()
+        raise Problem(409, "the job has just ended")
+    session.commit()
+    session.refresh(job)
     if run is not None and run.status in _NOT_LAUNCHED:
         instance.report_run_canceled(run, message="cancelled by its user")
     elif run is not None:
         instance.run_launcher.terminate(run.run_id)
-    job.status = "cancelled"
-    session.commit()
 
 
 def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None:
@@ -198,7 +208,7 @@ def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None
         raise Problem(409, f"only a failed or cancelled job can be retried; this one is {status}")
     job.attempt += 1
     job.status = "queued"
-    job.error = None
+    job.error = job.frame_count = job.processing_seconds = None
     _announce(session, job)
     try:
         session.commit()
@@ -208,4 +218,4 @@ def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None
 
 
 _NOT_LAUNCHED = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
-_ENDED = {"completed": "completed", "failed": "failed", "cancelled": "been cancelled"}
+_ENDED_PHRASE = {"completed": "completed", "failed": "failed", "cancelled": "been cancelled"}

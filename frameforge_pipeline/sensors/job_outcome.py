@@ -1,27 +1,33 @@
 """Runs of extract_video that end -> the job row and the event that tells the user.
 
+``job_outcome_reconciliation`` catches what a failed reaction missed.
+
 The row (status, frame count, error, run id, processing time) and the outbox message
 ``video.job.completed`` / ``video.job.failed`` are committed together; the outbox relay
 sends the message, retrying until the broker takes it (Dagster does not re-run a sensor
 reaction that failed, the outbox does). A cancelled job is not announced: its user asked.
 """
 
+import datetime as dt
+
 import dagster as dg
 from sqlalchemy import select
 
 from frameforge_core import messaging, outbox
 from frameforge_core.messaging import JobMessage
-from frameforge_core.models import VideoJob
+from frameforge_core.models import VideoJob, utcnow
 from frameforge_pipeline import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import AppDatabase
 
+RECONCILE_AFTER = dt.timedelta(minutes=1)
+BATCH = 100
 _EVENTS = {"completed": messaging.JOB_COMPLETED, "failed": messaging.JOB_FAILED}
 
 
 def record_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, database: AppDatabase) -> None:
     job_id = run.tags.get(job_runs.JOB_ID_TAG)
-    if job_id is None:  # a run launched by hand in the UI
+    if job_id is None or job_runs.will_retry(run):  # by hand in the UI; or not over yet
         return
     outcome = job_runs.outcome(instance, run)
     with database.session() as session:
@@ -34,8 +40,11 @@ def record_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, database: A
         job.run_id = run.run_id
         job.frame_count = outcome.frame_count
         job.error = outcome.error
-        if outcome.started_at is not None and outcome.finished_at is not None:
-            job.processing_seconds = outcome.finished_at - outcome.started_at
+        job.processing_seconds = (
+            outcome.finished_at - outcome.started_at
+            if outcome.started_at is not None and outcome.finished_at is not None
+            else None
+        )
         if event := _EVENTS.get(outcome.status):
             details = (
                 {"frameCount": outcome.frame_count}
@@ -71,3 +80,28 @@ def _on(status: dg.DagsterRunStatus, name: str) -> dg.RunStatusSensorDefinition:
 job_completed = _on(dg.DagsterRunStatus.SUCCESS, "job_completed")
 job_failed = _on(dg.DagsterRunStatus.FAILURE, "job_failed")
 job_cancelled = _on(dg.DagsterRunStatus.CANCELED, "job_cancelled")
+
+
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Records the outcome of runs whose run-status sensor reaction failed (Dagster "
+    "moves past a failed reaction): submitted jobs whose run has ended.",
+)
+def job_outcome_reconciliation(
+    context: dg.SensorEvaluationContext, database: AppDatabase
+) -> dg.SkipReason:
+    with database.session() as session:
+        submitted = session.scalars(
+            select(VideoJob)
+            .where(VideoJob.status == "submitted", VideoJob.updated_at < utcnow() - RECONCILE_AFTER)
+            .order_by(VideoJob.seq)
+            .limit(BATCH)
+        ).all()
+    recorded = 0
+    for job in submitted:
+        run = job_runs.attempt_run(context.instance, job.id, job.attempt)
+        if run is not None and run.is_finished and not job_runs.will_retry(run):
+            record_outcome(context.instance, run, database)
+            recorded += 1
+    return dg.SkipReason(f"{recorded} missed outcomes recorded of {len(submitted)} checked")

@@ -22,6 +22,7 @@ from typing import Any
 
 import dagster as dg
 from pika.adapters.blocking_connection import BlockingChannel
+from pika.exceptions import AMQPError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -142,7 +143,10 @@ def job_queue(
         if broker.url is None:
             submissions.offer_queued_rows()
         else:
-            with broker.channel() as channel:
-                _take_messages(channel, submissions)
+            try:
+                with broker.channel() as channel:
+                    _take_messages(channel, submissions)
+            except AMQPError as error:  # the stale rows still get their runs
+                context.log.warning(f"RabbitMQ unreachable: {error!r}")
             submissions.offer_queued_rows(queued_before=utcnow() - STALE_AFTER)
         return submissions.result()

@@ -68,9 +68,9 @@ def rabbitmq_url() -> Iterator[str]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
         channel = connection.channel()
+        for queue in messaging.QUEUES:  # empty, and declared as this version declares them
+            channel.queue_delete(queue)
         messaging.declare_topology(channel)
-        for queue in messaging.QUEUES:
-            channel.queue_purge(queue)
         connection.close()
         yield RABBITMQ_URL
 

@@ -1,8 +1,11 @@
 """The job_queue sensor on RabbitMQ, with the app database and the Dagster instance on
 PostgreSQL: a job is acknowledged only once its run exists, and never run twice."""
 
+import datetime as dt
+
 import pika
 import pytest
+from sqlalchemy import update
 
 from frameforge_core import messaging, outbox
 from frameforge_core.messaging import REASON_HEADER, JobMessage, Publisher
@@ -94,3 +97,18 @@ def test_what_is_not_a_job_goes_to_the_dead_letter_queue_with_the_reason(
     assert method is not None
     assert dead == body
     assert reason in properties.headers[REASON_HEADER]
+
+
+def test_with_rabbitmq_down_jobs_queued_long_ago_still_get_their_runs(
+    client, alice, upload, instance, defs, database
+):
+    job_id = create_job(client, alice, upload(alice, b"bytes")).json()["jobId"]
+    down = MessageBroker(url="amqp://guest:guest@127.0.0.1:1/%2F")
+    assert run_queue(instance, defs, database, down, execute=False) == []  # not stale yet
+    with database.session() as session:
+        session.execute(
+            update(VideoJob).values(updated_at=VideoJob.updated_at - dt.timedelta(hours=1))
+        )
+        session.commit()
+    [request] = run_queue(instance, defs, database, down, execute=False)
+    assert request.run_key == f"{job_id}:0"

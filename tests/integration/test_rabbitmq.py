@@ -58,7 +58,7 @@ def test_unroutable_message_is_refused_not_lost_silently(channel):
 @pytest.mark.parametrize(
     "body", [b"not json", b'{"job_id": "j"}', b'{"job_id":"j","video_id":"v","user_id":"u",'
     b'"event":"e","version":99}', b'{"job_id":"j","video_id":"v","user_id":"u","event":"e",'
-    b'"attempt":"0"}']
+    b'"attempt":"0"}', b'{"job_id":"j\\u0000","video_id":"v","user_id":"u","event":"e"}']
 )  # fmt: skip
 def test_malformed_messages_are_named(body):
     with pytest.raises(ValueError, match="job message"):

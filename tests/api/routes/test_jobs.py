@@ -1,14 +1,15 @@
+import datetime as dt
 import io
 
 import dagster as dg
 import pytest
 
 from frameforge_api.services import jobs
-from frameforge_core.models import VideoJob
+from frameforge_core.models import OutboxMessage, VideoJob
 from frameforge_pipeline.engine import zip_problems
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import MessageBroker
-from frameforge_pipeline.sensors.job_outcome import record_outcome
+from frameforge_pipeline.sensors import job_outcome
 from frameforge_pipeline.sensors.job_queue import job_queue
 from tests.api.conftest import problem
 
@@ -38,7 +39,7 @@ def run_queue(instance, defs, database, broker=None, execute: bool = True) -> li
             asset_selection=request.asset_selection,
             raise_on_error=False,
         )
-        record_outcome(instance, instance.get_run_by_id(outcome.run_id), database)
+        job_outcome.record_outcome(instance, instance.get_run_by_id(outcome.run_id), database)
     return list(result.run_requests)
 
 
@@ -111,6 +112,44 @@ def failed_job(client, user, upload, instance, defs, database) -> str:
     job_id = create_job(client, user, upload(user, b"not a video " * 100)).json()["jobId"]
     run_queue(instance, defs, database)
     return str(job_id)
+
+
+def test_a_failed_run_that_dagster_retries_is_no_outcome_yet(
+    client, alice, upload, instance, defs, database
+):
+    job_id = create_job(client, alice, upload(alice, b"not a video " * 100)).json()["jobId"]
+    [request] = run_queue(instance, defs, database, execute=False)
+    instance.add_dynamic_partitions(VIDEOS, [request.partition_key])
+    crashed = defs.resolve_job_def("extract_video").execute_in_process(
+        partition_key=request.partition_key,
+        instance=instance,
+        tags={**request.tags, "dagster/will_retry": "true"},  # as the daemon tags it
+        raise_on_error=False,
+    )
+    job_outcome.record_outcome(instance, instance.get_run_by_id(crashed.run_id), database)
+    with database.session() as session:
+        row = session.query(VideoJob).filter_by(id=job_id).one()
+        assert row.status == "queued"  # no failure recorded, nothing announced
+        assert session.query(OutboxMessage).filter_by(routing_key="video.job.failed").count() == 0
+    view = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
+    assert view["status"] == "running"
+
+
+def test_an_outcome_whose_reaction_failed_is_recorded_by_reconciliation(
+    client, alice, upload, instance, defs, database, monkeypatch
+):
+    job_id = create_job(client, alice, upload(alice, b"not a video " * 100)).json()["jobId"]
+    monkeypatch.setattr(job_outcome, "record_outcome", lambda *args: None)  # the reaction fails
+    run_queue(instance, defs, database)
+    run_queue(instance, defs, database)  # the run exists: the row is submitted
+    monkeypatch.undo()
+    monkeypatch.setattr(job_outcome, "RECONCILE_AFTER", dt.timedelta(0))
+    context = dg.build_sensor_context(instance=instance, resources={"database": database})
+    skipped = job_outcome.job_outcome_reconciliation(context)
+    assert skipped.skip_message == "1 missed outcomes recorded of 1 checked"
+    with database.session() as session:
+        assert session.query(VideoJob).filter_by(id=job_id).one().status == "failed"
+        assert session.query(OutboxMessage).filter_by(routing_key="video.job.failed").count() == 1
 
 
 def test_an_ended_job_is_read_from_the_cache_until_it_changes(
