@@ -127,14 +127,24 @@ class JobMessage:
         return message
 
 
+def connect(url: str) -> tuple[pika.BlockingConnection, BlockingChannel]:
+    """A connection and a confirming channel on the declared topology."""
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        declare_topology(channel)
+    except BaseException:
+        connection.close()
+        raise
+    return connection, channel
+
+
 class Publisher:
     """Persistent messages with publisher confirms on one channel."""
 
     def __init__(self, url: str):
-        self._connection = pika.BlockingConnection(pika.URLParameters(url))
-        self._channel = self._connection.channel()
-        self._channel.confirm_delivery()
-        declare_topology(self._channel)
+        self._connection, self._channel = connect(url)
 
     def publish(
         self,

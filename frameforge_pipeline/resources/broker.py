@@ -6,10 +6,9 @@ import contextlib
 from collections.abc import Iterator
 
 import dagster as dg
-import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
-from frameforge_core.messaging import declare_topology
+from frameforge_core.messaging import connect
 
 
 class MessageBroker(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -22,11 +21,8 @@ class MessageBroker(dg.ConfigurableResource):  # type: ignore[type-arg]
         """A confirming channel on the declared topology. Closing it hands every message
         taken and not acknowledged back to its queue."""
         assert self.url, "no RABBITMQ_URL"
-        connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        connection, channel = connect(self.url)
         try:
-            channel = connection.channel()
-            channel.confirm_delivery()
-            declare_topology(channel)
             yield channel
         finally:
             if connection.is_open:
