@@ -16,7 +16,16 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, Update, create_engine, event, make_url, text
+from sqlalchemy import (
+    CursorResult,
+    Delete,
+    Engine,
+    Update,
+    create_engine,
+    event,
+    make_url,
+    text,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from frameforge_core.settings import frameforge_home
@@ -52,8 +61,8 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def rows_changed(session: Session, statement: Update) -> int:
-    """Run an UPDATE and say how many rows it changed (for check-and-set updates)."""
+def rows_changed(session: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE and say how many rows it changed (check-and-set updates)."""
     result = session.execute(statement)
     assert isinstance(result, CursorResult)
     return result.rowcount

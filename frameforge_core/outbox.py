@@ -7,13 +7,15 @@ send only delays a message: delivery is at least once, and every consumer is ide
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from frameforge_core.database import rows_changed
 from frameforge_core.messaging import JobMessage
 from frameforge_core.models import OutboxMessage, utcnow
 
@@ -61,3 +63,16 @@ def relay(
             sent += 1
         session.commit()
         return sent
+
+
+def prune(
+    sessions: Callable[[], AbstractContextManager[Session]], published_before: dt.datetime
+) -> int:
+    """Delete messages published before ``published_before``; returns how many."""
+    with sessions() as session:
+        deleted = rows_changed(
+            session,
+            delete(OutboxMessage).where(OutboxMessage.published_at < published_before),
+        )
+        session.commit()
+        return deleted

@@ -8,7 +8,7 @@ import dagster as dg
 from frameforge_pipeline.assets import checks, extraction, frame_index
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import MessageBroker, resources_for_environment
-from frameforge_pipeline.sensors import job_outcome, job_queue
+from frameforge_pipeline.sensors import job_outcome, job_queue, outbox_retention
 
 
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
@@ -24,6 +24,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
             job_outcome.job_failed,
             job_outcome.job_cancelled,
             job_outcome.job_outcome_reconciliation,
+            outbox_retention.outbox_retention,
         ],
         resources={"broker": MessageBroker(), **resources},
         executor=dg.in_process_executor,
