@@ -1,4 +1,4 @@
-"""The ``frameforge`` command: one-shot extraction and the embedded demo."""
+"""The ``frameforge`` command: one-shot extraction, the whole stack, its worker, the demo."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run the pipeline once on a generated sample video (embedded default)"
     )
     up = commands.add_parser(
-        "up", help="start the API, the Dagster webserver and daemon on one data dir"
+        "up", help="start the API, the Dagster webserver and daemon and the worker"
     )
     up.add_argument("--api-port", type=int, default=8000)
     up.add_argument("--dagster-port", type=int, default=3000)
