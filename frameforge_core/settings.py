@@ -43,8 +43,12 @@ def ensure_dagster_home() -> Path:
     home = frameforge_home() / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     config = (REPOSITORY_ROOT / "dagster.yaml").read_text()
-    if os.environ.get("DAGSTER_PG_URL"):
+    if url := os.environ.get("DAGSTER_PG_URL"):
         config += POSTGRES_STORAGE
+        # dagster-postgres speaks psycopg2; for a plain URL SQLAlchemy would pick psycopg 3
+        scheme, _, rest = url.partition("://")
+        if scheme in ("postgresql", "postgres"):
+            os.environ["DAGSTER_PG_URL"] = f"postgresql+psycopg2://{rest}"
     target = home / "dagster.yaml"
     if not target.exists() or target.read_text() != config:
         target.write_text(config)

@@ -62,7 +62,7 @@ def production_env(
         "FRAMEFORGE_ENV": "production",
         "JWT_SECRET": uuid.uuid4().hex * 2,
         "DATABASE_URL": postgres_url,
-        "DAGSTER_PG_URL": dagster_pg_url,
+        "DAGSTER_PG_URL": dagster_pg_url.replace("+psycopg2", ""),  # as an operator writes it
         "RABBITMQ_URL": rabbitmq_url,
         "REDIS_URL": REDIS_URL,
         "S3_ENDPOINT_URL": moto_endpoint,
