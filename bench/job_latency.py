@@ -19,6 +19,7 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from frameforge_api.demo import POLL_SECONDS, Api, running_stack
@@ -50,7 +51,7 @@ def main() -> None:
 
 def signed_up(api: Api, n: int) -> Api:
     """A user per job, so that polling never meets the per-user rate limit (100/min)."""
-    account = {"email": f"bench-{n}@example.com", "password": "bench mark 1"}
+    account = {"email": f"bench-{uuid.uuid4().hex[:8]}-{n}@example.com", "password": "bench 1 x"}
     api.call("POST", "/api/v1/auth/register", account)
     api.token = api.call("POST", "/api/v1/auth/login", account)["accessToken"]
     return api

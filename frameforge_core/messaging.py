@@ -28,7 +28,7 @@ JOB_CREATED = "video.job.created"
 JOB_COMPLETED = "video.job.completed"
 JOB_FAILED = "video.job.failed"
 
-_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 JOBS_TTL_MS = 60 * 60 * 1000  # 1 h
 NOTIFICATIONS_TTL_MS = 30 * 60 * 1000  # 30 min
 SCHEMA_VERSION = 1
@@ -120,7 +120,7 @@ class JobMessage:
         if message.version != SCHEMA_VERSION:
             raise ValueError(f"unknown job message version {message.version}")
         ids = (message.job_id, message.video_id, message.user_id)
-        if not all(isinstance(text, str) and _ID.match(text) for text in ids):
+        if not all(isinstance(text, str) and _ID.fullmatch(text) for text in ids):
             raise ValueError("malformed job message: ids must be 1-64 letters, digits or -._:")
         if not isinstance(message.event, str) or type(message.attempt) is not int:
             raise ValueError("malformed job message: event must be text, attempt a number")

@@ -7,6 +7,7 @@ of their own.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,25 @@ def run_status(run: dg.DagsterRun) -> str:
 
 def will_retry(run: dg.DagsterRun) -> bool:
     return run.tags.get(WILL_RETRY_TAG) == "true"
+
+
+def settled(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, wait: float = 5.0
+) -> dg.DagsterRun | None:
+    """The run, once it is a job's outcome; None while Dagster retries it or, after ``wait``
+    seconds, has still not said whether it will. (Dagster records a failure first and tags
+    ``dagster/will_retry`` just after, so a sensor can see a failed run without the tag.)"""
+    deadline = time.monotonic() + wait
+    while (
+        run.status == dg.DagsterRunStatus.FAILURE
+        and instance.run_retries_enabled
+        and WILL_RETRY_TAG not in run.tags
+    ):
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.2)
+        run = instance.get_run_by_id(run.run_id) or run
+    return None if will_retry(run) else run
 
 
 def outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:

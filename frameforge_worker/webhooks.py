@@ -117,10 +117,10 @@ class WebhookSender:
 
 
 def _shown(url: str) -> str:
-    """The URL for logs: without credentials or query, where receivers put their tokens."""
+    """The URL for logs: scheme and host only. Receivers put their tokens in credentials,
+    the query and the path (Slack's and Discord's webhook URLs, say)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
 
 
 def _sign(secret: str, event_id: str, now: dt.datetime, body: str) -> str:

@@ -145,10 +145,10 @@ def page(
 
 
 def _status(job: VideoJob, run: dg.DagsterRun | None) -> str:
-    """The run's status; before its run exists, the row says queued or cancelled."""
-    if run is None:
-        return "cancelled" if job.status == "cancelled" else "queued"
-    return job_runs.run_status(run)
+    """The run's status, unless its user cancelled the job; before its run exists, queued."""
+    if job.status == "cancelled":
+        return "cancelled"
+    return "queued" if run is None else job_runs.run_status(run)
 
 
 def state(
@@ -167,7 +167,7 @@ def state(
     if run is None:
         found = job_runs.RunOutcome(run_id=None, status=_status(job, run), progress=0.0)
     else:
-        found = job_runs.outcome(instance, run)
+        found = dataclasses.replace(job_runs.outcome(instance, run), status=_status(job, run))
     if cache is not None and found.status in job_runs.ENDED and found.status == job.status:
         cache.set(key, json.dumps(dataclasses.asdict(found), default=str))
     return found
@@ -192,9 +192,13 @@ def cancel(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> Non
         raise Problem(409, "the job has just ended")
     session.commit()
     session.refresh(job)
-    if run is not None and run.status in _NOT_LAUNCHED:
+    if run is None:
+        return
+    if run.status in _NOT_LAUNCHED:
         instance.report_run_canceled(run, message="cancelled by its user")
-    elif run is not None:
+    elif run.status == dg.DagsterRunStatus.FAILURE:  # crashed, waiting for Dagster's retry
+        instance.add_run_tags(run.run_id, {job_runs.WILL_RETRY_TAG: "false"})
+    else:
         instance.run_launcher.terminate(run.run_id)
 
 

@@ -27,13 +27,18 @@ _EVENTS = {"completed": messaging.JOB_COMPLETED, "failed": messaging.JOB_FAILED}
 
 def record_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, database: AppDatabase) -> None:
     job_id = run.tags.get(job_runs.JOB_ID_TAG)
-    if job_id is None or job_runs.will_retry(run):  # by hand in the UI; or not over yet
+    if job_id is None:  # a run launched by hand in the UI
         return
-    outcome = job_runs.outcome(instance, run)
+    settled = job_runs.settled(instance, run)
+    if settled is None:  # Dagster retries it (or has not decided: reconciliation looks again)
+        return
+    outcome = job_runs.outcome(instance, settled)
     with database.session() as session:
         job = session.scalar(select(VideoJob).where(VideoJob.id == job_id).with_for_update())
         if job is None or str(job.attempt) != run.tags.get(job_runs.ATTEMPT_TAG, "0"):
             return  # deleted, or superseded by a retry
+        if job.status == "cancelled":
+            return  # its user's cancel stands, even if the run got further
         if job.status == outcome.status and job.run_id == run.run_id:
             return  # recorded by an earlier evaluation
         job.status = outcome.status
@@ -101,7 +106,7 @@ def job_outcome_reconciliation(
     recorded = 0
     for job in submitted:
         run = job_runs.attempt_run(context.instance, job.id, job.attempt)
-        if run is not None and run.is_finished and not job_runs.will_retry(run):
+        if run is not None and run.is_finished and job_runs.settled(context.instance, run, 0):
             record_outcome(context.instance, run, database)
             recorded += 1
     return dg.SkipReason(f"{recorded} missed outcomes recorded of {len(submitted)} checked")

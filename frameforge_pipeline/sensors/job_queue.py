@@ -147,6 +147,6 @@ def job_queue(
                 with broker.channel() as channel:
                     _take_messages(channel, submissions)
             except AMQPError as error:  # the stale rows still get their runs
-                context.log.warning(f"RabbitMQ unreachable: {error!r}")
+                context.log.warning(f"RabbitMQ failed: {error!r}")
             submissions.offer_queued_rows(queued_before=utcnow() - STALE_AFTER)
         return submissions.result()

@@ -1,5 +1,6 @@
 """An API on a temporary SQLite database, Dagster instance and local store."""
 
+import functools
 from collections.abc import Callable
 
 import pytest
@@ -29,17 +30,18 @@ def client(settings, instance, storage, database_url) -> TestClient:
     return TestClient(app)
 
 
+def sign_up_on(client: TestClient, email: str) -> dict[str, str]:
+    """Register and log in ``email``; returns its Authorization header."""
+    body = {"email": email, "password": PASSWORD}
+    assert client.post("/api/v1/auth/register", json=body).status_code == 201
+    tokens = client.post("/api/v1/auth/login", json=body).json()
+    return {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+
 @pytest.fixture
 def sign_up(client: TestClient) -> Callable[[str], dict[str, str]]:
-    """Register and log in ``email``; returns its Authorization header."""
-
-    def sign_up(email: str) -> dict[str, str]:
-        body = {"email": email, "password": PASSWORD}
-        assert client.post("/api/v1/auth/register", json=body).status_code == 201
-        tokens = client.post("/api/v1/auth/login", json=body).json()
-        return {"Authorization": f"Bearer {tokens['accessToken']}"}
-
-    return sign_up
+    """``sign_up(email)`` on the test's API."""
+    return functools.partial(sign_up_on, client)
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@ import io
 
 import dagster as dg
 import pytest
+from fastapi.testclient import TestClient
 
+from frameforge_api.main import create_app
 from frameforge_api.services import jobs
 from frameforge_core.models import OutboxMessage, VideoJob
 from frameforge_pipeline.engine import zip_problems
@@ -11,7 +13,7 @@ from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import MessageBroker
 from frameforge_pipeline.sensors import job_outcome
 from frameforge_pipeline.sensors.job_queue import job_queue
-from tests.api.conftest import problem
+from tests.api.conftest import problem, sign_up_on
 
 
 def create_job(client, user, video_id, **extra):
@@ -114,25 +116,34 @@ def failed_job(client, user, upload, instance, defs, database) -> str:
     return str(job_id)
 
 
-def test_a_failed_run_that_dagster_retries_is_no_outcome_yet(
-    client, alice, upload, instance, defs, database
+@pytest.fixture
+def retrying_instance():
+    """An instance that retries failed runs, step failures included, as Dagster decides."""
+    retries = {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": True}
+    with dg.instance_for_test(overrides={"run_retries": retries}) as instance:
+        yield instance
+
+
+def test_a_failed_run_that_dagster_retries_is_no_outcome_and_can_be_cancelled(
+    settings, retrying_instance, storage, database_url, defs, database
 ):
-    job_id = create_job(client, alice, upload(alice, b"not a video " * 100)).json()["jobId"]
-    [request] = run_queue(instance, defs, database, execute=False)
-    instance.add_dynamic_partitions(VIDEOS, [request.partition_key])
-    crashed = defs.resolve_job_def("extract_video").execute_in_process(
-        partition_key=request.partition_key,
-        instance=instance,
-        tags={**request.tags, "dagster/will_retry": "true"},  # as the daemon tags it
-        raise_on_error=False,
-    )
-    job_outcome.record_outcome(instance, instance.get_run_by_id(crashed.run_id), database)
+    instance = retrying_instance
+    client = TestClient(create_app(settings, instance, storage, database_url))
+    alice = sign_up_on(client, "alice@example.com")
+    slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=alice)
+    client.put(slot.json()["uploadUrl"], content=b"not a video " * 100)
+    job_id = create_job(client, alice, slot.json()["videoId"]).json()["jobId"]
+    run_queue(instance, defs, database)  # fails; Dagster tags it dagster/will_retry=true
+    [run] = instance.get_runs()
+    assert run.tags["dagster/will_retry"] == "true"
     with database.session() as session:
-        row = session.query(VideoJob).filter_by(id=job_id).one()
-        assert row.status == "queued"  # no failure recorded, nothing announced
+        assert session.query(VideoJob).filter_by(id=job_id).one().status == "queued"  # no outcome
         assert session.query(OutboxMessage).filter_by(routing_key="video.job.failed").count() == 0
-    view = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
-    assert view["status"] == "running"
+    path = f"/api/v1/videos/jobs/{job_id}"
+    assert client.get(path, headers=alice).json()["status"] == "running"
+
+    assert client.post(f"{path}/cancel", headers=alice).json()["status"] == "cancelled"
+    assert instance.get_run_by_id(run.run_id).tags["dagster/will_retry"] == "false"
 
 
 def test_an_outcome_whose_reaction_failed_is_recorded_by_reconciliation(
