@@ -51,6 +51,16 @@ def postgres_url() -> Iterator[str]:
 RABBITMQ_URL = os.environ.get("FRAMEFORGE_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 
+def waiting(url: str, queue: str) -> int:
+    """How many messages ``queue`` holds ready (not those a consumer has taken)."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    count = connection.channel().queue_declare(queue, passive=True).method.message_count
+    connection.close()
+    return int(count)
+
+
 @pytest.fixture
 def rabbitmq_url() -> Iterator[str]:
     """The broker with FrameForge's topology declared and its queues empty, held by this test

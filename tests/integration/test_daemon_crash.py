@@ -18,7 +18,7 @@ from frameforge_core.models import VideoJob
 from frameforge_core.settings import REPOSITORY_ROOT
 from frameforge_pipeline import job_runs
 from tests.api.routes.test_jobs import create_job
-from tests.integration.test_job_queue_rabbitmq import waiting
+from tests.integration.conftest import waiting
 
 pytestmark = pytest.mark.slow
 

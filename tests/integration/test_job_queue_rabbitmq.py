@@ -12,18 +12,12 @@ from frameforge_core.messaging import REASON_HEADER, JobMessage, Publisher
 from frameforge_core.models import VideoJob
 from frameforge_pipeline.resources import MessageBroker
 from tests.api.routes.test_jobs import create_job, run_queue
+from tests.integration.conftest import waiting
 
 
 @pytest.fixture
 def broker(rabbitmq_url):
     return MessageBroker(url=rabbitmq_url)
-
-
-def waiting(url: str, queue: str) -> int:
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    count = connection.channel().queue_declare(queue, passive=True).method.message_count
-    connection.close()
-    return int(count)
 
 
 def relay(database, url: str) -> int:

@@ -3,11 +3,8 @@ to the broker, come back to the worker, become emails and are acked; what cannot
 notified is parked in the dead-letter queue with the reason; a dropped connection is
 survived."""
 
-import contextlib
-import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pika
 import pytest
@@ -18,21 +15,9 @@ from frameforge_core.messaging import REASON_HEADER, ROUTING_KEY_HEADER, Publish
 from frameforge_core.models import OutboxMessage
 from frameforge_worker import worker
 from frameforge_worker.settings import WorkerSettings
+from tests.integration.conftest import waiting
+from tests.integration.faults.tcp_proxy import TcpProxy
 from tests.worker import support
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def waiting(url: str, queue: str) -> int:
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    count = connection.channel().queue_declare(queue, passive=True).method.message_count
-    connection.close()
-    return int(count)
 
 
 class Worker:
@@ -83,7 +68,7 @@ def test_an_outbox_event_travels_through_rabbitmq_to_an_email_and_is_acked(
     add_event(sessions, job)
 
     notifier_worker.start(rabbitmq_url, database_url)
-    wait_until(lambda: smtp_server.messages)
+    support.wait_until(lambda: smtp_server.messages)
 
     [message] = smtp_server.messages
     assert message["X-FrameForge-Trace-Id"] == "trace-amqp"  # carried in the AMQP header
@@ -104,7 +89,7 @@ def test_a_malformed_message_is_dead_lettered_with_the_reason(
     publisher.close()
 
     notifier_worker.start(rabbitmq_url, database_url)
-    wait_until(lambda: waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 1)
+    support.wait_until(lambda: waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 1)
 
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
     _method, properties, body = connection.channel().basic_get(
@@ -127,7 +112,7 @@ def test_an_email_that_cannot_be_delivered_is_dead_lettered(
     smtp_server.refuse(100)
 
     notifier_worker.start(rabbitmq_url, database_url)
-    wait_until(lambda: waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 1)
+    support.wait_until(lambda: waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 1)
 
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
     _, properties, _ = connection.channel().basic_get(messaging.NOTIFICATIONS_DLQ, auto_ack=True)
@@ -135,62 +120,20 @@ def test_an_email_that_cannot_be_delivered_is_dead_lettered(
     assert properties.headers[REASON_HEADER] == "delivery failed on email"
 
 
-class CuttableProxy:
-    """A TCP proxy to RabbitMQ whose connections the test can cut, as a broker restart or a
-    network failure would."""
-
-    def __init__(self, upstream: tuple[str, int]):
-        self.upstream = upstream
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.upstream)
-            self.sockets += [client, upstream]
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        for end in (source, target):
-            end.close()
-
-    def cut(self) -> None:
-        for end in self.sockets:
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-        self.sockets.clear()
-
-    def close(self) -> None:
-        self.cut()
-        self.server.close()
-
-
 def test_the_worker_reconnects_when_the_broker_drops_the_connection(
     rabbitmq_url, database_url, smtp_server, notifier_worker
 ):
     sessions = support.migrated_sessions(database_url)
-    proxy = CuttableProxy(("127.0.0.1", 5672))
+    proxy = TcpProxy(("127.0.0.1", 5672))
     try:
         notifier_worker.start(f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F", database_url)
         add_event(sessions, support.add_job(sessions, email="first@example.com"))
-        wait_until(lambda: len(smtp_server.messages) == 1)
+        support.wait_until(lambda: len(smtp_server.messages) == 1)
 
-        proxy.cut()
+        proxy.cut()  # as a broker restart or a network failure would
+        proxy.restore()
         add_event(sessions, support.add_job(sessions, email="second@example.com"))
-        wait_until(lambda: len(smtp_server.messages) == 2)
+        support.wait_until(lambda: len(smtp_server.messages) == 2)
     finally:
         proxy.close()
     assert [m["To"] for m in smtp_server.messages] == ["first@example.com", "second@example.com"]

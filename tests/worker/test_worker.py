@@ -5,8 +5,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -19,13 +17,6 @@ from frameforge_core.models import NotificationLog, OutboxMessage
 from frameforge_worker import worker
 from frameforge_worker.settings import WorkerSettings
 from tests.worker import support
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -51,8 +42,8 @@ def test_an_outbox_event_of_a_completed_job_ends_as_an_eml_file(home, sessions, 
     )
     loop.start()
     try:
-        wait_until(lambda: list((home / "mail").glob("*.eml")))
-        wait_until(lambda: _unpublished(sessions) == 0)
+        support.wait_until(lambda: list((home / "mail").glob("*.eml")), timeout=15)
+        support.wait_until(lambda: _unpublished(sessions) == 0, timeout=15)
     finally:
         stop.set()
         loop.join(10)

@@ -3,8 +3,8 @@ confirmed, a new connection sends it, and no job is lost."""
 
 from frameforge_core import messaging, outbox
 from frameforge_core.messaging import JobMessage, Publisher
+from tests.integration.conftest import waiting
 from tests.integration.faults.tcp_proxy import TcpProxy
-from tests.integration.test_job_queue_rabbitmq import waiting
 
 
 def test_connection_dropped_mid_publish_loses_no_job(rabbitmq_url, database):
