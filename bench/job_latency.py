@@ -22,7 +22,7 @@ import time
 import uuid
 from pathlib import Path
 
-from frameforge_api.demo import POLL_SECONDS, Api, running_stack
+from frameforge.demo import POLL_SECONDS, Api, running_stack
 from frameforge_pipeline.samples import write_clip
 
 

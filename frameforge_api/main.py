@@ -12,16 +12,16 @@ from starlette.middleware.base import RequestResponseEndpoint
 from frameforge_api.api.main import api_router
 from frameforge_api.api.routes import health, metrics
 from frameforge_api.core.cache import Cache, MemoryCache, RedisCache
-from frameforge_api.core.config import Settings, get_settings
+from frameforge_api.core.config import Settings
 from frameforge_api.core.errors import install_error_handlers
 from frameforge_api.core.metrics import database_registry
 from frameforge_api.core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from frameforge_api.core.telemetry import TelemetryMiddleware
 from frameforge_core import logs
 from frameforge_core.database import create_db_engine, migrate, session_factory
-from frameforge_core.settings import ensure_dagster_home
+from frameforge_core.settings import DatabaseSettings, StoreSettings, ensure_dagster_home
 from frameforge_pipeline.engine.options import validation_message
-from frameforge_pipeline.resources import FrameStore, resources_for_environment
+from frameforge_pipeline.resources import FrameStore, storage_for
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -45,11 +45,11 @@ def create_app(
     """The API. Tests pass their own instance, store and database; by default they come
     from the environment, and the database is migrated (once, under a lock) here.
     """
-    settings = settings or get_settings()
+    settings = settings or Settings()
     if instance is None:
         ensure_dagster_home()
         instance = dg.DagsterInstance.get()
-    engine = create_db_engine(database_url)
+    engine = create_db_engine(database_url or DatabaseSettings().url)
     migrate(engine)
 
     app = FastAPI(
@@ -59,7 +59,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.instance = instance
-    app.state.storage = storage or resources_for_environment()["storage"]
+    app.state.storage = storage or storage_for(StoreSettings())
     app.state.sessions = session_factory(engine)
     shared = _redis(settings.redis_url)
     app.state.rate_limiter = rate_limiter or (

@@ -1,21 +1,23 @@
 """Engine, sessions and migrations of the application database.
 
-SQLite under the data dir by default, PostgreSQL through ``DATABASE_URL``. Migrations run
-under a lock (an advisory lock on PostgreSQL, a file lock on SQLite), so components that
-start together migrate once and never race.
+SQLite under the data dir by default, PostgreSQL through ``DATABASE_URL``
+(``DatabaseSettings``). Migrations run under a lock (an advisory lock on PostgreSQL, a file
+lock on SQLite), so components that start together migrate once and never race. The app's
+revision lives in ``frameforge_alembic_version``, so the app and Dagster (whose own Alembic
+keeps ``alembic_version``) can share one database.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     CursorResult,
     Delete,
@@ -23,24 +25,21 @@ from sqlalchemy import (
     Update,
     create_engine,
     event,
+    inspect,
     make_url,
     text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from frameforge_core.settings import frameforge_home
-
 MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "frameforge_alembic_version"
+_LEGACY_VERSION_TABLE = "alembic_version"  # the app's, before it shared databases with Dagster
 _MIGRATION_LOCK_ID = 0x4652_4D46  # "FRMF": any constant shared by every FrameForge process
 
 
-def database_url() -> str:
-    """``$DATABASE_URL``, else a SQLite file in the data dir."""
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{frameforge_home() / 'app.db'}"
-
-
-def create_db_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+def create_db_engine(url: str) -> Engine:
+    """An engine on ``url`` (``DatabaseSettings().url``); a SQLite file's folder is created."""
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if path := make_url(url).database:
@@ -100,4 +99,26 @@ def migrate(engine: Engine) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection
+        _adopt_legacy_version(connection, config)
         command.upgrade(config, "head")
+
+
+def _adopt_legacy_version(connection: Connection, config: Config) -> None:
+    """Move the app's revision out of ``alembic_version`` (where versions before the shared
+    database kept it) into its own table; Dagster's revision, if any, stays where it is."""
+    tables = set(inspect(connection).get_table_names())
+    if VERSION_TABLE in tables or _LEGACY_VERSION_TABLE not in tables:
+        return
+    ours = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    found = connection.execute(text(f"SELECT version_num FROM {_LEGACY_VERSION_TABLE}")).scalars()
+    revisions = [revision for revision in found if revision in ours]
+    if not revisions:
+        return
+    connection.execute(text(f"CREATE TABLE {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL)"))
+    for revision in revisions:
+        connection.execute(
+            text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:r)"), {"r": revision}
+        )
+        connection.execute(
+            text(f"DELETE FROM {_LEGACY_VERSION_TABLE} WHERE version_num = :r"), {"r": revision}
+        )

@@ -13,10 +13,11 @@ import contextvars
 import datetime as dt
 import json
 import logging
-import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+from frameforge_core.settings import LogSettings
 
 trace_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace_id", default=None)
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -110,12 +111,9 @@ def configure(service: str, level: str | None = None, adopt: Iterable[str] = ())
 
     Raises ValueError for an unknown level or format.
     """
-    level = (level or os.environ.get("FRAMEFORGE_LOG_LEVEL") or "INFO").upper()
-    if level not in logging.getLevelNamesMapping():
-        raise ValueError(f"FRAMEFORGE_LOG_LEVEL: unknown level {level!r}")
-    style = os.environ.get("FRAMEFORGE_LOG_FORMAT", "json").lower()
-    if style not in ("json", "text"):
-        raise ValueError(f"FRAMEFORGE_LOG_FORMAT must be json or text, not {style!r}")
+    settings = LogSettings()  # raises ValidationError (a ValueError) naming the variable
+    level = (level or settings.frameforge_log_level).upper()
+    style = settings.frameforge_log_format
     handler = logging.StreamHandler()
     handler.name = _HANDLER_NAME
     handler.setFormatter(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -112,7 +113,7 @@ class VideoJob(Base):
     attempt: Mapped[int] = mapped_column(default=0)
     run_id: Mapped[str | None] = mapped_column(String(64))
     frame_count: Mapped[int | None]
-    processing_seconds: Mapped[float | None]  # the run's wall time, start to end
+    processing_seconds: Mapped[float | None] = mapped_column(Double)  # run's wall time
     error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))

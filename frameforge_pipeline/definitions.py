@@ -7,13 +7,13 @@ import dagster as dg
 
 from frameforge_pipeline.assets import checks, extraction, frame_index
 from frameforge_pipeline.jobs import extract_video
-from frameforge_pipeline.resources import MessageBroker, resources_for_environment
+from frameforge_pipeline.resources import JobQueue, resources_for_environment
 from frameforge_pipeline.sensors import job_outcome, job_queue, outbox_retention
 
 
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     """The code location with the given resources (tests bind their own store and database;
-    without a ``broker`` the app database is the job queue)."""
+    without ``jobs`` the app database is the job queue)."""
     return dg.Definitions(
         assets=dg.load_assets_from_modules([extraction, frame_index]),
         asset_checks=dg.load_asset_checks_from_modules([checks]),
@@ -26,7 +26,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
             job_outcome.job_outcome_reconciliation,
             outbox_retention.outbox_retention,
         ],
-        resources={"broker": MessageBroker(), **resources},
+        resources={"jobs": JobQueue(), **resources},
         executor=dg.in_process_executor,
     )
 

@@ -13,29 +13,33 @@ from typing import Any
 
 import dagster as dg
 
+from frameforge_core.lifecycle import JobStatus, Outcome
+from frameforge_core.models import VideoJob
+
 JOB_ID_TAG = "frameforge/job_id"
 TRACE_ID_TAG = "frameforge/trace_id"
 ATTEMPT_TAG = "frameforge/attempt"
+USER_ID_TAG = "frameforge/user_id"  # per-user run concurrency limits key on it
 STEPS = ("source_video", "frames", "manifest", "frames_zip", "frame_index")
-ENDED = ("completed", "failed", "cancelled")  # a job in these states changes only if asked
 WILL_RETRY_TAG = "dagster/will_retry"  # on a failed run that the daemon is about to retry
 
 _STATUS = {
-    dg.DagsterRunStatus.QUEUED: "queued",
-    dg.DagsterRunStatus.NOT_STARTED: "queued",
-    dg.DagsterRunStatus.STARTING: "running",
-    dg.DagsterRunStatus.STARTED: "running",
-    dg.DagsterRunStatus.SUCCESS: "completed",
-    dg.DagsterRunStatus.FAILURE: "failed",
-    dg.DagsterRunStatus.CANCELING: "cancelled",
-    dg.DagsterRunStatus.CANCELED: "cancelled",
+    dg.DagsterRunStatus.QUEUED: JobStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED: JobStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING: JobStatus.RUNNING,
+    dg.DagsterRunStatus.STARTED: JobStatus.RUNNING,
+    dg.DagsterRunStatus.SUCCESS: JobStatus.COMPLETED,
+    dg.DagsterRunStatus.FAILURE: JobStatus.FAILED,
+    dg.DagsterRunStatus.CANCELING: JobStatus.CANCELLED,
+    dg.DagsterRunStatus.CANCELED: JobStatus.CANCELLED,
 }
+_NOT_LAUNCHED = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str | None
-    status: str  # queued | running | completed | failed | cancelled
+    status: JobStatus  # queued | running | completed | failed | cancelled
     progress: float  # 0..1: share of the asset graph made for this job
     frame_count: int | None = None
     video: dict[str, Any] = field(default_factory=dict)
@@ -43,12 +47,41 @@ class RunOutcome:
     started_at: float | None = None  # unix time the run process started
     finished_at: float | None = None
 
+    def to_outcome(self) -> Outcome:
+        """What the job row records of this (ended) run."""
+        assert self.run_id is not None
+        seconds = (
+            self.finished_at - self.started_at
+            if self.started_at is not None and self.finished_at is not None
+            else None
+        )
+        return Outcome(self.status, self.run_id, self.frame_count, self.error, seconds)
+
 
 def attempt_run(instance: dg.DagsterInstance, job_id: str, attempt: int) -> dg.DagsterRun | None:
-    """The run of one attempt of a job, once the sensor has had it created."""
+    """The run of one attempt of a job, once the sensor has had it created (a tag search)."""
     tags = {JOB_ID_TAG: job_id, ATTEMPT_TAG: str(attempt)}
     runs = instance.get_runs(filters=dg.RunsFilter(tags=tags), limit=1)
     return runs[0] if runs else None
+
+
+def current_run(instance: dg.DagsterInstance, job: VideoJob) -> dg.DagsterRun | None:
+    """The run of the job's current attempt: by the id the row remembers once submitted,
+    else by tag search (the run may exist before the row says so)."""
+    if job.run_id is not None and (run := instance.get_run_by_id(job.run_id)) is not None:
+        return run
+    return attempt_run(instance, job.id, job.attempt)
+
+
+def stop(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    """Stop a job's run for its user's cancel: a queued run is dropped, a crashed run's
+    pending retry is called off, a running one is terminated."""
+    if run.status in _NOT_LAUNCHED:
+        instance.report_run_canceled(run, message="cancelled by its user")
+    elif run.status == dg.DagsterRunStatus.FAILURE:  # crashed, waiting for Dagster's retry
+        instance.add_run_tags(run.run_id, {WILL_RETRY_TAG: "false"})
+    else:
+        instance.run_launcher.terminate(run.run_id)
 
 
 def materialized(instance: dg.DagsterInstance, run_id: str) -> set[str]:
@@ -61,12 +94,12 @@ def materialized(instance: dg.DagsterInstance, run_id: str) -> set[str]:
     }
 
 
-def run_status(run: dg.DagsterRun) -> str:
+def run_status(run: dg.DagsterRun) -> JobStatus:
     """A run's status in the API's words. A failed run that Dagster retries (its process
     died) is still running, as far as the job is concerned."""
     if run.status == dg.DagsterRunStatus.FAILURE and will_retry(run):
-        return "running"
-    return _STATUS.get(run.status, "running")
+        return JobStatus.RUNNING
+    return _STATUS.get(run.status, JobStatus.RUNNING)
 
 
 def will_retry(run: dg.DagsterRun) -> bool:
@@ -101,18 +134,19 @@ def outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:
     done = materialized(instance, run.run_id) & selected
     record = instance.get_run_record_by_id(run.run_id)
     partition = run.tags.get("dagster/partition")
-    manifest = _latest_metadata(instance, "manifest", partition) if status == "completed" else {}
+    completed = status == JobStatus.COMPLETED
+    manifest = _latest_metadata(instance, "manifest", partition) if completed else {}
     return RunOutcome(
         run_id=run.run_id,
         status=status,
-        progress=1.0 if status == "completed" else (made_before + len(done)) / len(STEPS),
+        progress=1.0 if completed else (made_before + len(done)) / len(STEPS),
         frame_count=manifest.get("frame_count"),
         video={
             k: v
             for k, v in _latest_metadata(instance, "source_video", partition).items()
             if k != "source"
         },
-        error=user_error(instance, run) if status == "failed" else None,
+        error=user_error(instance, run) if status == JobStatus.FAILED else None,
         started_at=record.start_time if record else None,
         finished_at=record.end_time if record else None,
     )

@@ -18,9 +18,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from frameforge_api.services.uploads import SignedUrl
 from frameforge_core.models import utcnow
-from frameforge_core.settings import frameforge_home
+from frameforge_core.signing import SignedUrl
 from frameforge_worker.errors import DeliveryError
 from frameforge_worker.notice import JobNotice, Links
 from frameforge_worker.settings import WorkerSettings
@@ -197,4 +196,4 @@ def transport(settings: WorkerSettings) -> MailTransport:
     if settings.smtp_host:
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         return SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_user, password)
-    return DirectoryTransport(frameforge_home() / "mail")
+    return DirectoryTransport(settings.home / "mail")

@@ -19,8 +19,3 @@ class DeliveryError(WorkerError):
     def __init__(self, detail: str, permanent: bool = False):
         super().__init__(detail)
         self.permanent = permanent
-
-
-class Stopped(WorkerError):
-    """The worker was asked to stop during a backoff wait. The message being handled is left
-    unfinished: RabbitMQ redelivers it, the outbox row stays unsent."""

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from frameforge_api.core.config import Settings
-from frameforge_api.services import uploads
-from frameforge_api.services.uploads import SignedUrl
+from frameforge_core import signing
+from frameforge_core.lifecycle import JobStatus
 from frameforge_core.messaging import JOB_COMPLETED, JOB_FAILED, JobMessage
 from frameforge_core.models import User, Video, VideoJob
+from frameforge_core.settings import LinkSettings
+from frameforge_core.signing import SignedUrl
 from frameforge_worker.errors import UnknownJob
 
 UNKNOWN_REASON = "the job failed for an unknown reason"
@@ -42,8 +43,8 @@ class JobNotice:
         return self.event == JOB_COMPLETED
 
     @property
-    def status(self) -> str:
-        return "completed" if self.completed else "failed"
+    def status(self) -> JobStatus:
+        return JobStatus.COMPLETED if self.completed else JobStatus.FAILED
 
     @property
     def event_id(self) -> str:
@@ -96,7 +97,7 @@ def _check(message: JobMessage) -> None:
 class Links:
     """The URLs a notification points to."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: LinkSettings):
         self._settings = settings
 
     def email_download(self, job_id: str) -> SignedUrl:
@@ -112,4 +113,4 @@ class Links:
         return f"{self._settings.public_url.rstrip('/')}/api/v1/videos/jobs/{job_id}/retry"
 
     def _download(self, job_id: str, ttl_seconds: int) -> SignedUrl:
-        return uploads.download_url(self._settings, job_id, dt.datetime.now(dt.UTC), ttl_seconds)
+        return signing.download_url(self._settings, job_id, dt.datetime.now(dt.UTC), ttl_seconds)

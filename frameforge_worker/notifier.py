@@ -19,10 +19,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from frameforge_core import logs
+from frameforge_core.job_source import Sleep, Stopped
 from frameforge_core.messaging import JobMessage
 from frameforge_core.models import NotificationLog
 from frameforge_worker import email, notice
-from frameforge_worker.errors import DeliveryError, Stopped, UnknownJob
+from frameforge_worker.errors import DeliveryError, UnknownJob
 from frameforge_worker.notice import JobNotice, Links
 from frameforge_worker.webhooks import WebhookSender
 
@@ -30,8 +31,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 EMAIL, WEBHOOK = "email", "webhook"
-
-Sleep = Callable[[float], None]
 
 
 @dataclass(frozen=True)

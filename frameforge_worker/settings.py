@@ -1,18 +1,19 @@
-"""The worker's own settings, read from the environment (links and secrets it shares with the
-API come from ``frameforge_api.core.config.Settings``: the same JWT_SECRET signs both)."""
+"""The worker's own settings, read from the environment (the links it shares with the API
+come from ``frameforge_core.settings.LinkSettings``: the same JWT_SECRET signs both)."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from frameforge_core.settings import HomeSettings
 
 DEFAULT_SENDER = "FrameForge <noreply@localhost>"
 
 
-class WorkerSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
+class WorkerSettings(HomeSettings):
+    """Email, webhooks and the relay's pace; emails go to ``$FRAMEFORGE_HOME/mail`` when
+    ``SMTP_HOST`` is unset."""
 
-    rabbitmq_url: str | None = None  # unset: the embedded default, no broker
     smtp_host: str | None = None  # unset: emails are written to $FRAMEFORGE_HOME/mail
     smtp_port: int = Field(587, gt=0, lt=65536)  # submission port, STARTTLS when offered
     smtp_user: str | None = None

@@ -12,10 +12,10 @@ import zipfile
 
 import pytest
 
-from frameforge_pipeline.cli import main
+from frameforge.cli import main
 from frameforge_pipeline.engine import zip_problems
 
-CLI = [sys.executable, "-m", "frameforge_pipeline.cli"]
+CLI = [sys.executable, "-m", "frameforge.cli"]
 
 
 def test_extract_writes_a_zip_and_prints_json(make_clip, tmp_path, capsys):

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from frameforge_api.core import metrics
 from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
-from frameforge_api.core.errors import Problem
 from frameforge_api.core.rate_limit import RateLimiter
 from frameforge_api.core.security import InvalidToken, decode_token
+from frameforge_core.errors import NotAuthenticated, RateLimited
 from frameforge_core.models import User
 from frameforge_pipeline.resources import FrameStore
 
 
-def get_settings(request: Request) -> Settings:
+def app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -45,28 +45,27 @@ def get_cache(request: Request) -> Cache:
     return cache
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 StorageDep = Annotated[FrameStore, Depends(get_storage)]
 InstanceDep = Annotated[dg.DagsterInstance, Depends(get_instance)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
 
 _bearer = HTTPBearer(auto_error=False)
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def get_token_claims(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> dict[str, Any]:
-    """The claims of a valid access token. Raises Problem(401) otherwise."""
+    """The claims of a valid access token. Raises NotAuthenticated otherwise."""
     if credentials is None:
-        raise Problem(401, "missing bearer token", _CHALLENGE)
+        raise NotAuthenticated("missing bearer token")
     try:
         claims = decode_token(credentials.credentials, "access", settings.signing_key)
     except InvalidToken:
         metrics.TOKEN_VALIDATIONS.labels(status="invalid").inc()
-        raise Problem(401, "invalid or expired access token", _CHALLENGE) from None
+        raise NotAuthenticated("invalid or expired access token") from None
     metrics.TOKEN_VALIDATIONS.labels(status="valid").inc()
     return claims
 
@@ -77,21 +76,20 @@ TokenClaims = Annotated[dict[str, Any], Depends(get_token_claims)]
 def get_current_user(request: Request, session: SessionDep, claims: TokenClaims) -> User:
     """The user of a valid access token, within the rate limit.
 
-    Raises Problem(401) when the user is gone, Problem(429) with Retry-After past the limit.
+    Raises NotAuthenticated when the user is gone, RateLimited past the limit.
     """
     user = session.get(User, claims["sub"])
     if user is None:
-        raise Problem(401, "invalid or expired access token", _CHALLENGE)
+        raise NotAuthenticated("invalid or expired access token")
     request.state.user_id = user.id  # for the access log line (core/telemetry.py)
     limiter: RateLimiter = request.app.state.rate_limiter
     decision = limiter.hit(user.id)
     if not decision.allowed:
         metrics.RATE_LIMIT_EXCEEDED.inc()
-        raise Problem(
-            429,
+        raise RateLimited(
             f"too many requests: {limiter.limit} per {limiter.window:g} s per user; "
             f"retry in {decision.retry_after} s",
-            {"Retry-After": str(decision.retry_after)},
+            decision.retry_after,
         )
     return user
 

@@ -111,7 +111,7 @@ class JobOut(Body):
     status: Literal["queued", "running", "completed", "failed", "cancelled"]
     progress: float
     frame_count: int | None
-    options: dict[str, Any]
+    options: ExtractOptions
     video: dict[str, Any]
     error: str | None
     download_url: str | None

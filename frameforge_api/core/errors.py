@@ -1,4 +1,8 @@
-"""Every error as application/problem+json (RFC 9457): type, title, status, detail."""
+"""Every error as application/problem+json (RFC 9457): type, title, status, detail.
+
+The data layer raises the domain's errors (``frameforge_core.errors``); ``STATUS`` here is
+the one place that says which HTTP status each kind of error is.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from frameforge_core import logs
+from frameforge_core import errors, logs
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("frameforge.api")
 
+STATUS: dict[type[errors.FrameForgeError], int] = {
+    errors.EmptyUpload: 400,
+    errors.NotAuthenticated: 401,
+    errors.BadSignature: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Expired: 410,
+    errors.TooLarge: 413,
+    errors.Invalid: 422,
+    errors.RateLimited: 429,
+    errors.Unavailable: 503,
+}
 
-class Problem(Exception):
-    """Raise from anywhere in a request to answer with a problem document."""
 
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
-        super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers
+def status_of(error: errors.FrameForgeError) -> int:
+    """The HTTP status of a domain error (its nearest kind in ``STATUS``)."""
+    return next((STATUS[kind] for kind in type(error).__mro__ if kind in STATUS), 500)
 
 
 def problem_response(
@@ -45,9 +59,9 @@ def _field(location: tuple[Any, ...]) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(_: Request, error: Problem) -> JSONResponse:
-        return problem_response(error.status, error.detail, error.headers)
+    @app.exception_handler(errors.FrameForgeError)
+    async def _domain(_: Request, error: errors.FrameForgeError) -> JSONResponse:
+        return problem_response(status_of(error), error.reason, error.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -28,8 +28,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from frameforge_core.lifecycle import ENDED, JobStatus
 from frameforge_core.models import NotificationLog, VideoJob
-from frameforge_pipeline import job_runs
 
 log = logging.getLogger("frameforge.api.metrics")
 
@@ -88,14 +88,16 @@ class JobMetricsCollector(Collector):
         ended = CounterMetricFamily(
             "video_processing_total", "Jobs whose latest run ended, by outcome.", labels=["status"]
         )
-        for status in job_runs.ENDED:
+        for status in sorted(ENDED):
             ended.add_metric([status], jobs.get(status, 0))
         yield ended
         yield CounterMetricFamily(
             "video_frames_extracted_total", "Frames extracted, over every job.", value=frames
         )
         yield GaugeMetricFamily(
-            "queue_depth", "Jobs waiting for a run (status queued).", value=jobs.get("queued", 0)
+            "queue_depth",
+            "Jobs waiting for a run (status queued).",
+            value=jobs.get(JobStatus.QUEUED, 0),
         )
         buckets = [(str(bound), n) for bound, n in zip(self._buckets, within, strict=True)]
         yield HistogramMetricFamily(

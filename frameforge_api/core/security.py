@@ -1,10 +1,8 @@
-"""Passwords, tokens and signed URLs: small pure functions."""
+"""Passwords and tokens: small pure functions (signed URLs: ``frameforge_core.signing``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import secrets
 from typing import Any
 
@@ -51,11 +49,3 @@ def decode_token(token: str, kind: str, key: str) -> dict[str, Any]:
     if claims["type"] != kind:
         raise InvalidToken(f"not an {kind} token")
     return claims
-
-
-def sign(message: str, key: str) -> str:
-    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
-def signature_matches(message: str, signature: str, key: str) -> bool:
-    return hmac.compare_digest(sign(message, key), signature)

@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from frameforge_api.core.config import Settings
-from frameforge_api.core.errors import Problem
 from frameforge_api.core.security import (
     InvalidToken,
     create_token,
@@ -19,6 +18,7 @@ from frameforge_api.core.security import (
     verify_password,
 )
 from frameforge_core.database import rows_changed
+from frameforge_core.errors import Conflict, NotAuthenticated
 from frameforge_core.models import RefreshToken, User, new_id
 
 
@@ -30,22 +30,23 @@ class TokenPair:
 
 
 def register(session: Session, email: str, password: str) -> User:
-    """Create a user. Raises Problem(409) when the email is taken."""
+    """Create a user. Raises Conflict when the email is taken."""
     user = User(email=email.lower(), password_hash=hash_password(password))
     session.add(user)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Problem(409, "an account with this email already exists") from None
+        raise Conflict("an account with this email already exists") from None
     return user
 
 
 def authenticate(session: Session, email: str, password: str) -> User:
-    """The user with these credentials. Raises Problem(401) without saying which was wrong."""
+    """The user with these credentials. Raises NotAuthenticated without saying which was
+    wrong."""
     user = session.scalar(select(User).where(User.email == email.lower()))
     if not verify_password(password, user.password_hash if user else None) or user is None:
-        raise Problem(401, "invalid email or password", {"WWW-Authenticate": "Bearer"})
+        raise NotAuthenticated("invalid email or password")
     return user
 
 
@@ -74,9 +75,9 @@ def issue_tokens(
 def rotate(session: Session, token: str, settings: Settings, now: dt.datetime) -> TokenPair:
     """Trade a refresh token for a new pair. A token used twice revokes its whole family.
 
-    Raises Problem(401) for an invalid, expired, reused or revoked token.
+    Raises NotAuthenticated for an invalid, expired, reused or revoked token.
     """
-    rejected = Problem(401, "invalid or expired refresh token", {"WWW-Authenticate": "Bearer"})
+    rejected = NotAuthenticated("invalid or expired refresh token")
     try:
         claims = decode_token(token, "refresh", settings.signing_key)
     except InvalidToken:

@@ -11,16 +11,15 @@ import secrets
 from typing import Any
 
 import dagster as dg
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from frameforge_api.core.cache import Cache
-from frameforge_api.core.errors import Problem
 from frameforge_api.services import uploads
-from frameforge_core import logs, messaging, outbox
-from frameforge_core.database import rows_changed
-from frameforge_core.messaging import JobMessage
+from frameforge_core import lifecycle, logs
+from frameforge_core.errors import Conflict, Invalid, NotFound
+from frameforge_core.lifecycle import ENDED, RETRYABLE, JobStatus
 from frameforge_core.models import User, Video, VideoJob, new_id
 from frameforge_pipeline import job_runs
 from frameforge_pipeline.resources import FrameStore
@@ -36,14 +35,11 @@ def _request_hash(video_id: str, options: dict[str, Any], callback_url: str | No
 _KEY_REUSED = "this Idempotency-Key was used with a different request body"
 
 
-def _live_job_conflict(session: Session, video_id: str) -> Problem:
+def _live_job_conflict(session: Session, video_id: str) -> Conflict:
     live = session.scalar(
-        select(VideoJob.id).where(
-            VideoJob.video_id == video_id, VideoJob.status.not_in(("failed", "cancelled"))
-        )
+        select(VideoJob.id).where(VideoJob.video_id == video_id, VideoJob.status.not_in(RETRYABLE))
     )
-    return Problem(
-        409,
+    return Conflict(
         f"video {video_id} already has job {live}; upload the video again to extract it "
         "with other options",
     )
@@ -62,17 +58,17 @@ def create(
     same transaction (a crash after the commit cannot lose it).
 
     The same ``idempotency_key`` with the same body returns the first job; with another
-    body it raises Problem(409). Raises Problem(422) for an unknown video, Problem(409) for
-    a video whose upload has not arrived or that already has a live or completed job.
+    body it raises Conflict. Raises Invalid for an unknown video, Conflict for a video whose
+    upload has not arrived or that already has a live or completed job.
     """
     request_hash = _request_hash(video_id, options, callback_url)
     if idempotency_key and (earlier := _by_idempotency_key(session, user, idempotency_key)):
         if earlier.request_hash != request_hash:
-            raise Problem(409, _KEY_REUSED)
+            raise Conflict(_KEY_REUSED)
         return earlier
     video = session.get(Video, video_id)
     if video is None or video.user_id != user.id:
-        raise Problem(422, f"no video {video_id}: ask for an upload URL first")
+        raise Invalid(f"no video {video_id}: ask for an upload URL first")
     uploads.confirm_upload(session, video, storage, dt.datetime.now(dt.UTC))
     job = VideoJob(
         id=new_id(),
@@ -87,7 +83,7 @@ def create(
         trace_id=logs.current_trace_id() or logs.new_trace_id(),
     )
     session.add(job)
-    _announce(session, job)
+    lifecycle.announce_created(session, job)
     try:
         session.commit()
     except IntegrityError as error:  # a live job of this video, or the same key, got there first
@@ -96,7 +92,7 @@ def create(
         if winner is None:
             raise _live_job_conflict(session, video_id) from error
         if winner.request_hash != request_hash:
-            raise Problem(409, _KEY_REUSED) from error
+            raise Conflict(_KEY_REUSED) from error
         return winner
     return job
 
@@ -106,18 +102,6 @@ def _webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def _announce(session: Session, job: VideoJob) -> None:
-    """``video.job.created`` for the job's current attempt, sent once the session commits."""
-    message = JobMessage(
-        job_id=job.id,
-        video_id=job.video_id,
-        user_id=job.user_id,
-        event=messaging.JOB_CREATED,
-        attempt=job.attempt,
-    )
-    outbox.add(session, messaging.JOBS_EXCHANGE, message, job.trace_id)
-
-
 def _by_idempotency_key(session: Session, user: User, key: str) -> VideoJob | None:
     return session.scalar(
         select(VideoJob).where(VideoJob.user_id == user.id, VideoJob.idempotency_key == key)
@@ -125,10 +109,10 @@ def _by_idempotency_key(session: Session, user: User, key: str) -> VideoJob | No
 
 
 def get(session: Session, user: User, job_id: str) -> VideoJob:
-    """The job, if it is the user's. Raises Problem(404) otherwise, whoever owns it."""
+    """The job, if it is the user's. Raises NotFound otherwise, whoever owns it."""
     job = session.scalar(select(VideoJob).where(VideoJob.id == job_id))
     if job is None or job.user_id != user.id:
-        raise Problem(404, "no such job")
+        raise NotFound("no such job")
     return job
 
 
@@ -144,11 +128,8 @@ def page(
     return jobs[:limit], next_cursor
 
 
-def _status(job: VideoJob, run: dg.DagsterRun | None) -> str:
-    """The run's status, unless its user cancelled the job; before its run exists, queued."""
-    if job.status == "cancelled":
-        return "cancelled"
-    return "queued" if run is None else job_runs.run_status(run)
+def _status(job: VideoJob, run: dg.DagsterRun | None) -> JobStatus:
+    return lifecycle.visible_status(job, None if run is None else job_runs.run_status(run))
 
 
 def state(
@@ -163,12 +144,12 @@ def state(
     key = f"job-state:{job.id}:{job.attempt}:{job.updated_at.isoformat()}"
     if cache is not None and (cached := cache.get(key)) is not None:
         return job_runs.RunOutcome(**json.loads(cached))
-    run = job_runs.attempt_run(instance, job.id, job.attempt)
+    run = job_runs.current_run(instance, job)
     if run is None:
         found = job_runs.RunOutcome(run_id=None, status=_status(job, run), progress=0.0)
     else:
         found = dataclasses.replace(job_runs.outcome(instance, run), status=_status(job, run))
-    if cache is not None and found.status in job_runs.ENDED and found.status == job.status:
+    if cache is not None and found.status in ENDED and found.status == job.status:
         cache.set(key, json.dumps(dataclasses.asdict(found), default=str))
     return found
 
@@ -176,44 +157,24 @@ def state(
 def cancel(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None:
     """Stop the job: a queued run is dropped, a running one terminated.
 
-    Raises Problem(409) when the job has already ended.
+    Raises Conflict when the job has already ended.
     """
-    run = job_runs.attempt_run(instance, job.id, job.attempt)
+    run = job_runs.current_run(instance, job)
     status = _status(job, run)
-    if status in job_runs.ENDED:
-        raise Problem(409, f"the job has already {_ENDED_PHRASE[status]}")
-    unfinished = update(VideoJob).where(
-        VideoJob.seq == job.seq,
-        VideoJob.attempt == job.attempt,
-        VideoJob.status.in_(("queued", "submitted")),
-    )  # check and set: an outcome recorded meanwhile is not overwritten
-    if not rows_changed(session, unfinished.values(status="cancelled")):
-        session.rollback()
-        raise Problem(409, "the job has just ended")
-    session.commit()
-    session.refresh(job)
-    if run is None:
-        return
-    if run.status in _NOT_LAUNCHED:
-        instance.report_run_canceled(run, message="cancelled by its user")
-    elif run.status == dg.DagsterRunStatus.FAILURE:  # crashed, waiting for Dagster's retry
-        instance.add_run_tags(run.run_id, {job_runs.WILL_RETRY_TAG: "false"})
-    else:
-        instance.run_launcher.terminate(run.run_id)
+    if status in ENDED:
+        raise Conflict(f"the job has already {_ENDED_PHRASE[status]}")
+    if not lifecycle.cancel(session, job):  # an outcome recorded meanwhile stands
+        raise Conflict("the job has just ended")
+    if run is not None:
+        job_runs.stop(instance, run)
 
 
 def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None:
     """Queue another attempt of a failed or cancelled job; it resumes from the failure.
 
-    Raises Problem(409) for a job that is queued, running or completed.
+    Raises Conflict for a job that is queued, running or completed.
     """
-    status = _status(job, job_runs.attempt_run(instance, job.id, job.attempt))
-    if status not in ("failed", "cancelled"):
-        raise Problem(409, f"only a failed or cancelled job can be retried; this one is {status}")
-    job.attempt += 1
-    job.status = "queued"
-    job.error = job.frame_count = job.processing_seconds = None
-    _announce(session, job)
+    lifecycle.retry(session, job, _status(job, job_runs.current_run(instance, job)))
     try:
         session.commit()
     except IntegrityError as error:  # the video got another job since this one failed
@@ -221,5 +182,8 @@ def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None
         raise _live_job_conflict(session, job.video_id) from error
 
 
-_NOT_LAUNCHED = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
-_ENDED_PHRASE = {"completed": "completed", "failed": "failed", "cancelled": "been cancelled"}
+_ENDED_PHRASE = {
+    JobStatus.COMPLETED: "completed",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "been cancelled",
+}

@@ -1,7 +1,9 @@
 """Per video partition: source_video -> frames -> manifest -> frames_zip."""
 
+from typing import TYPE_CHECKING, Any
+
 import dagster as dg
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, create_model
 
 from frameforge_core import layout
 from frameforge_pipeline.engine import (
@@ -18,25 +20,14 @@ from frameforge_pipeline.engine import (
 )
 from frameforge_pipeline.engine.extractor import ENGINE_VERSION
 from frameforge_pipeline.engine.manifest import Manifest, manifest_bytes
-from frameforge_pipeline.engine.options import validation_message
+from frameforge_pipeline.engine.options import constraint_text, validation_message
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.resources import FrameStore
 
 GROUP = "extraction"
 
 
-class ExtractionConfig(dg.Config):
-    """Run config of an extraction; the same fields and rules as ``ExtractOptions``."""
-
-    fps: float = 1.0
-    format: str = "jpg"
-    quality: int = 90
-    max_width: int | None = None
-    max_height: int | None = None
-    start: float = 0.0
-    end: float | None = None
-    mode: str = "interval"
-
+class _OptionsConfig(dg.Config):
     def to_options(self) -> ExtractOptions:
         """Raises dg.Failure (not retried) naming each value ExtractOptions refuses."""
         try:
@@ -45,6 +36,31 @@ class ExtractionConfig(dg.Config):
             raise dg.Failure(
                 f"invalid options: {validation_message(error)}", allow_retries=False
             ) from None
+
+
+def _config_fields() -> dict[str, Any]:
+    """ExtractOptions' fields as Dagster config: types, defaults and descriptions with the
+    ranges, which ``to_options`` enforces with ExtractOptions' own rules and messages."""
+    fields: dict[str, Any] = {}
+    for name, option in ExtractOptions.model_fields.items():
+        bounds = constraint_text(name)
+        described = f"{option.description} ({bounds})" if bounds else option.description
+        fields[name] = (option.annotation, Field(option.default, description=described))
+    return fields
+
+
+if TYPE_CHECKING:
+
+    class ExtractionConfig(_OptionsConfig):
+        """Run config of ``frames``: the fields of ExtractOptions."""
+
+else:
+    ExtractionConfig = create_model(
+        "ExtractionConfig",
+        __base__=_OptionsConfig,
+        __doc__="Run config of ``frames``: the fields of ExtractOptions.",
+        **_config_fields(),
+    )
 
 
 def source_key(storage: FrameStore, video_id: str) -> str:

@@ -1,4 +1,12 @@
-"""What the user asks of an extraction, validated once for the CLI, the pipeline and the API."""
+"""What the user asks of an extraction: declared once, here, for every entry point.
+
+The CLI's flags (``frameforge.cli``), the Dagster run config of ``frames``
+(``frameforge_pipeline.assets.extraction.ExtractionConfig``) and the API's ``options`` body
+are all derived from ``ExtractOptions``: adding an option is one field here (with its
+description) plus its tests. Field names are snake_case in Python, the CLI (``--max-width``),
+Dagster and manifest.json; the API takes camelCase (``maxWidth``), like every field of its
+bodies, and accepts the snake_case names too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from fractions import Fraction
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
 
 MIN_FPS = 0.001  # one frame every 1000 s
 MAX_FPS = 120.0
@@ -16,25 +25,28 @@ Mode = Literal["interval", "keyframes"]
 
 
 class ExtractOptions(BaseModel):
-    """Options of one extraction. Raises ``pydantic.ValidationError`` on out-of-range values.
+    """Options of one extraction. Raises ``pydantic.ValidationError`` on out-of-range values."""
 
-    - ``fps``: frames per second of video to sample in ``interval`` mode (default 1).
-    - ``format``/``quality``: image encoding; quality 1-100 applies to jpg and webp.
-    - ``max_width``/``max_height``: shrink (never enlarge) to fit, keeping the aspect ratio.
-    - ``start``/``end``: the window in seconds from the first frame; ``end`` is exclusive.
-    - ``mode``: ``interval`` samples on the ``fps`` grid, ``keyframes`` returns every keyframe.
-    """
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+    )
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    fps: float = Field(1.0, ge=MIN_FPS, le=MAX_FPS)
-    format: ImageFormat = "jpg"
-    quality: int = Field(90, ge=1, le=100)
-    max_width: int | None = Field(None, ge=16, le=MAX_SIDE)
-    max_height: int | None = Field(None, ge=16, le=MAX_SIDE)
-    start: float = Field(0.0, ge=0)
-    end: float | None = Field(None, gt=0)
-    mode: Mode = "interval"
+    fps: float = Field(
+        1.0, ge=MIN_FPS, le=MAX_FPS, description="frames per second of video, in interval mode"
+    )
+    format: ImageFormat = Field("jpg", description="image format")
+    quality: int = Field(90, ge=1, le=100, description="image quality of jpg and webp")
+    max_width: int | None = Field(
+        None, ge=16, le=MAX_SIDE, description="shrink (never enlarge) to at most this width"
+    )
+    max_height: int | None = Field(
+        None, ge=16, le=MAX_SIDE, description="shrink (never enlarge) to at most this height"
+    )
+    start: float = Field(0.0, ge=0, description="first second to sample")
+    end: float | None = Field(None, gt=0, description="stop before this second")
+    mode: Mode = Field(
+        "interval", description="interval: the fps grid; keyframes: every keyframe in the window"
+    )
 
     @model_validator(mode="after")
     def _window_not_empty(self) -> ExtractOptions:
@@ -64,3 +76,20 @@ def validation_message(error: ValidationError) -> str:
         message = problem["msg"].removeprefix("Value error, ")
         parts.append(f"{field}: {message}" if field else message)
     return "; ".join(parts)
+
+
+def constraint_text(name: str) -> str:
+    """The range of option ``name`` in words (``0.001 to 120``), for help texts; '' if none."""
+    bounds: dict[str, float] = {}
+    for rule in ExtractOptions.model_fields[name].metadata:
+        for kind in ("ge", "gt", "le", "lt"):
+            if (value := getattr(rule, kind, None)) is not None:
+                bounds[kind] = value
+    low, high = bounds.get("ge"), bounds.get("le")
+    if low is not None and high is not None:
+        return f"{low:g} to {high:g}"
+    if low is not None:
+        return f"{low:g} or more"
+    if (above := bounds.get("gt")) is not None:
+        return f"more than {above:g}"
+    return ""

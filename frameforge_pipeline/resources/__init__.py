@@ -1,40 +1,52 @@
-"""Resources bound by environment: the embedded default binds local implementations."""
+"""Resources bound by environment: the embedded default binds local implementations.
+
+Every secret is bound with ``dg.EnvVar``: resolved in the process that uses it, shown by
+the Dagster UI as the variable's name only.
+"""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from frameforge_core.database import database_url
-from frameforge_core.settings import store_root
-from frameforge_pipeline.resources.broker import MessageBroker
+import dagster as dg
+
+from frameforge_core.settings import BrokerSettings, DatabaseSettings, StoreSettings
 from frameforge_pipeline.resources.database import AppDatabase
+from frameforge_pipeline.resources.job_queue import JobQueue
 from frameforge_pipeline.resources.s3_storage import S3FrameStore
 from frameforge_pipeline.resources.storage import FrameStore, LocalFrameStore
 
 __all__ = [
     "AppDatabase",
     "FrameStore",
+    "JobQueue",
     "LocalFrameStore",
-    "MessageBroker",
     "S3FrameStore",
     "resources_for_environment",
+    "storage_for",
 ]
 
 
+def storage_for(settings: StoreSettings) -> FrameStore:
+    """S3 when ``S3_RESULTS_BUCKET`` names a bucket, else the data dir's store."""
+    if settings.s3_results_bucket is None:
+        return LocalFrameStore(root=str(settings.store_root))
+    return S3FrameStore(
+        uploads_bucket=settings.s3_uploads_bucket or settings.s3_results_bucket,
+        results_bucket=settings.s3_results_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.aws_default_region,
+    )
+
+
 def resources_for_environment() -> dict[str, Any]:
-    """The local store unless S3_RESULTS_BUCKET names S3 buckets; RabbitMQ when RABBITMQ_URL
-    is set (see the README)."""
-    storage: FrameStore = LocalFrameStore(root=str(store_root()))
-    if results_bucket := os.environ.get("S3_RESULTS_BUCKET"):
-        storage = S3FrameStore(
-            uploads_bucket=os.environ.get("S3_UPLOADS_BUCKET", results_bucket),
-            results_bucket=results_bucket,
-            endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
-            region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        )
+    """The store, the app database and the job queue the environment names (README)."""
+    database = DatabaseSettings()
+    broker = BrokerSettings()
     return {
-        "storage": storage,
-        "database": AppDatabase(url=database_url()),
-        "broker": MessageBroker(url=os.environ.get("RABBITMQ_URL") or None),
+        "storage": storage_for(StoreSettings()),
+        "database": AppDatabase(
+            url=dg.EnvVar("DATABASE_URL") if database.from_environment else database.url
+        ),
+        "jobs": JobQueue(rabbitmq_url=dg.EnvVar("RABBITMQ_URL") if broker.url else None),
     }

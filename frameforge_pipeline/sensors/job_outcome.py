@@ -13,8 +13,8 @@ import datetime as dt
 import dagster as dg
 from sqlalchemy import select
 
-from frameforge_core import messaging, outbox
-from frameforge_core.messaging import JobMessage
+from frameforge_core import lifecycle
+from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob, utcnow
 from frameforge_pipeline import job_runs
 from frameforge_pipeline.jobs import extract_video
@@ -22,7 +22,6 @@ from frameforge_pipeline.resources import AppDatabase
 
 RECONCILE_AFTER = dt.timedelta(minutes=1)
 BATCH = 100
-_EVENTS = {"completed": messaging.JOB_COMPLETED, "failed": messaging.JOB_FAILED}
 
 
 def record_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, database: AppDatabase) -> None:
@@ -32,40 +31,10 @@ def record_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, database: A
     settled = job_runs.settled(instance, run)
     if settled is None:  # Dagster retries it (or has not decided: reconciliation looks again)
         return
-    outcome = job_runs.outcome(instance, settled)
+    outcome = job_runs.outcome(instance, settled).to_outcome()
+    attempt = int(run.tags.get(job_runs.ATTEMPT_TAG, "0"))
     with database.session() as session:
-        job = session.scalar(select(VideoJob).where(VideoJob.id == job_id).with_for_update())
-        if job is None or str(job.attempt) != run.tags.get(job_runs.ATTEMPT_TAG, "0"):
-            return  # deleted, or superseded by a retry
-        if job.status == "cancelled":
-            return  # its user's cancel stands, even if the run got further
-        if job.status == outcome.status and job.run_id == run.run_id:
-            return  # recorded by an earlier evaluation
-        job.status = outcome.status
-        job.run_id = run.run_id
-        job.frame_count = outcome.frame_count
-        job.error = outcome.error
-        job.processing_seconds = (
-            outcome.finished_at - outcome.started_at
-            if outcome.started_at is not None and outcome.finished_at is not None
-            else None
-        )
-        if event := _EVENTS.get(outcome.status):
-            details = (
-                {"frameCount": outcome.frame_count}
-                if outcome.status == "completed"
-                else {"error": outcome.error}
-            )
-            message = JobMessage(
-                job_id=job.id,
-                video_id=job.video_id,
-                user_id=job.user_id,
-                event=event,
-                attempt=job.attempt,
-                details=details,
-            )
-            outbox.add(session, messaging.EVENTS_EXCHANGE, message, job.trace_id)
-        session.commit()
+        lifecycle.record_outcome(session, job_id, attempt, outcome)
 
 
 def _on(status: dg.DagsterRunStatus, name: str) -> dg.RunStatusSensorDefinition:
@@ -99,13 +68,16 @@ def job_outcome_reconciliation(
     with database.session() as session:
         submitted = session.scalars(
             select(VideoJob)
-            .where(VideoJob.status == "submitted", VideoJob.updated_at < utcnow() - RECONCILE_AFTER)
+            .where(
+                VideoJob.status == JobStatus.SUBMITTED,
+                VideoJob.updated_at < utcnow() - RECONCILE_AFTER,
+            )
             .order_by(VideoJob.seq)
             .limit(BATCH)
         ).all()
     recorded = 0
     for job in submitted:
-        run = job_runs.attempt_run(context.instance, job.id, job.attempt)
+        run = job_runs.current_run(context.instance, job)
         if run is not None and run.is_finished and job_runs.settled(context.instance, run, 0):
             record_outcome(context.instance, run, database)
             recorded += 1

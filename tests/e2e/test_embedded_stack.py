@@ -6,7 +6,7 @@ import time
 import httpx2
 import pytest
 
-from frameforge_api.demo import running_stack
+from frameforge.demo import running_stack
 from frameforge_pipeline.engine import zip_problems
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ import httpx2
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from frameforge_api.demo import running_stack
+from frameforge.demo import running_stack
 from frameforge_pipeline.engine import zip_problems
 from tests.e2e.test_embedded_stack import wait_for
 from tests.integration.conftest import require

@@ -12,10 +12,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from frameforge.stack import workspace_file
 from frameforge_core import messaging, outbox
 from frameforge_core.messaging import Publisher
 from frameforge_core.models import VideoJob
-from frameforge_core.settings import REPOSITORY_ROOT
 from frameforge_pipeline import job_runs
 from tests.api.routes.test_jobs import create_job
 from tests.integration.conftest import waiting
@@ -28,7 +28,7 @@ DAEMON = Path(sys.executable).with_name("dagster-daemon")
 
 def start_daemon(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [DAEMON, "run", "-w", str(REPOSITORY_ROOT / "workspace.yaml")],
+        [DAEMON, "run", "-w", str(workspace_file())],
         cwd=home,
         env=env,
         start_new_session=True,  # its code server is in its process group: killed with it

@@ -1,21 +1,49 @@
 """The app database on a real PostgreSQL server."""
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
+import dagster as dg
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
 from frameforge_core.database import create_db_engine, migrate
-from frameforge_core.models import Base
-from tests.core.test_database import assert_processes_starting_together_migrate_once
+from tests.core.test_database import (
+    assert_processes_starting_together_migrate_once,
+    schema_differences,
+)
 
 
 def test_migrations_build_exactly_the_models(postgres_url):
     engine = create_db_engine(postgres_url)
     migrate(engine)
-    with engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    assert schema_differences(engine) == []
+
+
+@dg.op
+def _noop() -> None:
+    pass
+
+
+@dg.job
+def _noop_job() -> None:
+    _noop()
+
+
+def test_the_app_and_dagster_share_one_database(postgres_url):
+    """One PostgreSQL database for both (one RDS instance), Dagster's URL written the way
+    its docs show (a plain postgresql://): each keeps its own revision, and the app's restart
+    next to Dagster's tables migrates nothing."""
+    engine = create_db_engine(postgres_url)
+    migrate(engine)
+    dagster_url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    overrides = {"storage": {"postgres": {"postgres_url": dagster_url}}}
+    with dg.instance_for_test(overrides=overrides) as instance:
+        result = _noop_job.execute_in_process(instance=instance)  # events: LISTEN/NOTIFY
+        assert result.success
+        migrate(engine)
+        assert instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.SUCCESS
+    tables = set(inspect(engine).get_table_names())
+    assert {"users", "video_jobs", "runs", "event_logs", "alembic_version"} <= tables
 
 
 def test_processes_starting_together_migrate_once(postgres_url):

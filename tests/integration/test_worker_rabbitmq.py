@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from frameforge_core import messaging, outbox
+from frameforge_core.job_source import job_source
 from frameforge_core.messaging import REASON_HEADER, ROUTING_KEY_HEADER, Publisher
 from frameforge_core.models import OutboxMessage
 from frameforge_worker import worker
@@ -30,12 +31,19 @@ class Worker:
 
     def start(self, amqp_url: str, database_url: str) -> None:
         settings = WorkerSettings(
-            RABBITMQ_URL=amqp_url, SMTP_HOST=self.smtp_server.host,
+            SMTP_HOST=self.smtp_server.host,
             SMTP_PORT=self.smtp_server.port, FRAMEFORGE_RELAY_INTERVAL_SECONDS=0.1,
             FRAMEFORGE_NOTIFY_BACKOFF_SECONDS=0,
         )  # fmt: skip
         self.thread = threading.Thread(
-            target=worker.run, args=(self.stopping, settings, support.api_settings(), database_url)
+            target=worker.run,
+            args=(
+                self.stopping,
+                settings,
+                support.api_settings(),
+                database_url,
+                job_source(amqp_url),
+            ),
         )
         self.thread.start()
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from frameforge_api.core.config import Settings
 from frameforge_core import messaging
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.messaging import JobMessage
 from frameforge_core.models import User, Video, VideoJob
+from frameforge_core.settings import LinkSettings
 
 PUBLIC_URL = "http://frameforge.test"
 SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
@@ -28,8 +28,8 @@ def wait_until(condition: Callable[[], object], timeout: float = 20) -> None:
         time.sleep(0.05)
 
 
-def api_settings(**overrides: Any) -> Settings:
-    return Settings(JWT_SECRET="w" * 40, FRAMEFORGE_PUBLIC_URL=PUBLIC_URL, **overrides)
+def api_settings(**overrides: Any) -> LinkSettings:
+    return LinkSettings(JWT_SECRET="w" * 40, FRAMEFORGE_PUBLIC_URL=PUBLIC_URL, **overrides)
 
 
 def migrated_sessions(database_url: str) -> sessionmaker[Session]:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from frameforge_api.services import uploads
+from frameforge_core import signing
 from frameforge_worker import email as mail
 from frameforge_worker import notice
 from frameforge_worker.errors import DeliveryError
@@ -35,7 +35,7 @@ def test_completed_email_has_frame_count_week_long_download_link_and_trace(
     query = parse_qs(urlsplit(link).query)
     expires = int(query["expires"][0])
     now = dt.datetime.now(dt.UTC)
-    uploads.check_signature(  # the API accepts it ...
+    signing.check_signature(  # the API accepts it ...
         support.api_settings(), f"download:{job.id}", expires, query["signature"][0], now
     )
     assert abs(expires - (now + dt.timedelta(days=7)).timestamp()) < 60  # ... for a week

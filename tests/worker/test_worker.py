@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from frameforge_core import messaging, outbox
+from frameforge_core.job_source import DatabaseJobSource
 from frameforge_core.messaging import JobMessage
 from frameforge_core.models import NotificationLog, OutboxMessage
 from frameforge_worker import worker
@@ -38,7 +39,8 @@ def test_an_outbox_event_of_a_completed_job_ends_as_an_eml_file(home, sessions, 
     stop = threading.Event()
     settings = WorkerSettings(FRAMEFORGE_RELAY_INTERVAL_SECONDS=0.05)
     loop = threading.Thread(
-        target=worker.run, args=(stop, settings, support.api_settings(), database_url)
+        target=worker.run,
+        args=(stop, settings, support.api_settings(), database_url, DatabaseJobSource()),
     )
     loop.start()
     try:
@@ -69,7 +71,7 @@ def test_frameforge_worker_stops_cleanly_on_sigterm(home, tmp_path):
     env = {**os.environ, "FRAMEFORGE_LOG_FORMAT": "text"}
     env.pop("DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "frameforge_pipeline.cli", "worker"],
+        [sys.executable, "-m", "frameforge.cli", "worker"],
         env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stderr is not None

@@ -2,7 +2,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from frameforge_api.api.deps import InstanceDep, SessionDep
-from frameforge_api.core.errors import Problem
+from frameforge_core.errors import Unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -21,10 +21,10 @@ def ready(session: SessionDep, instance: InstanceDep) -> dict[str, str]:
         session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as error:
-        raise Problem(503, f"database unreachable: {type(error).__name__}") from None
+        raise Unavailable(f"database unreachable: {type(error).__name__}") from None
     try:
         instance.get_runs(limit=1)
         checks["dagster"] = "ok"
     except Exception as error:
-        raise Problem(503, f"Dagster instance unreachable: {type(error).__name__}") from None
+        raise Unavailable(f"Dagster instance unreachable: {type(error).__name__}") from None
     return {"status": "ok", **checks}

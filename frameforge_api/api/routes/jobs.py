@@ -14,8 +14,11 @@ from frameforge_api.api.deps import (
 from frameforge_api.api.schemas import JobCreated, JobIn, JobOut, JobPage
 from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
-from frameforge_api.services import jobs, uploads
+from frameforge_api.services import jobs
+from frameforge_core import signing
+from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob
+from frameforge_pipeline.engine import ExtractOptions
 
 router = APIRouter(prefix="/videos/jobs", tags=["jobs"])
 
@@ -23,15 +26,15 @@ router = APIRouter(prefix="/videos/jobs", tags=["jobs"])
 def _view(job: VideoJob, instance: InstanceDep, settings: Settings, cache: Cache) -> JobOut:
     state = jobs.state(instance, job, cache)
     download = None
-    if state.status == "completed":
-        download = uploads.download_url(settings, job.id, dt.datetime.now(dt.UTC))
+    if state.status == JobStatus.COMPLETED:
+        download = signing.download_url(settings, job.id, dt.datetime.now(dt.UTC))
     return JobOut(
         job_id=job.id,
         video_id=job.video_id,
         status=state.status,
         progress=round(state.progress, 3),
         frame_count=state.frame_count,
-        options=job.options,
+        options=ExtractOptions.model_validate(job.options),
         video=state.video,
         error=state.error,
         download_url=download.url if download else None,

@@ -6,9 +6,9 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from frameforge_api.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
 from frameforge_api.api.schemas import UploadedOut, UploadUrlIn, UploadUrlOut
-from frameforge_api.core.errors import Problem
 from frameforge_api.services import uploads
-from frameforge_core import layout
+from frameforge_core import layout, signing
+from frameforge_core.errors import NotFound
 from frameforge_core.models import Video, VideoJob
 
 router = APIRouter(tags=["videos"])
@@ -60,10 +60,10 @@ async def receive_upload(
 ) -> UploadedOut:
     """The bytes of a video, to the URL from upload-url. The signature is the credential."""
     now = dt.datetime.now(dt.UTC)
-    uploads.check_signature(settings, f"upload:{video_id}", expires, signature, now)
+    signing.check_signature(settings, signing.upload_purpose(video_id), expires, signature, now)
     video = session.get(Video, video_id)
     if video is None:
-        raise Problem(404, "no such upload")
+        raise NotFound("no such upload")
     video = await uploads.receive(session, video, request.stream(), content_length, storage, now)
     return UploadedOut(video_id=video.id, size_bytes=video.size_bytes or 0)
 
@@ -83,17 +83,16 @@ def download(
 ) -> Response:
     """The ZIP of a completed job, from the signed URL in the job's ``downloadUrl``: served
     from the local store, or a redirect to a presigned URL of the S3 store."""
-    uploads.check_signature(
-        settings, f"download:{job_id}", expires, signature, dt.datetime.now(dt.UTC)
-    )
+    now = dt.datetime.now(dt.UTC)
+    signing.check_signature(settings, signing.download_purpose(job_id), expires, signature, now)
     job = session.query(VideoJob).filter_by(id=job_id).one_or_none()
     if job is None:
-        raise Problem(404, "no such job")
+        raise NotFound("no such job")
     key = layout.zip_key(job.video_id)
     try:
         storage.size(key)
     except FileNotFoundError:
-        raise Problem(404, "the frames of this job are not available") from None
+        raise NotFound("the frames of this job are not available") from None
     disposition = f'attachment; filename="{job_id}.zip"'
     direct = storage.presigned_url(
         "GET", key, settings.url_ttl_seconds, ResponseContentDisposition=disposition

@@ -10,7 +10,7 @@ from frameforge_api.services import jobs
 from frameforge_core.models import OutboxMessage, VideoJob
 from frameforge_pipeline.engine import zip_problems
 from frameforge_pipeline.partitions import VIDEOS
-from frameforge_pipeline.resources import MessageBroker
+from frameforge_pipeline.resources import JobQueue
 from frameforge_pipeline.sensors import job_outcome
 from frameforge_pipeline.sensors.job_queue import job_queue
 from tests.api.conftest import problem, sign_up_on
@@ -25,7 +25,7 @@ def run_queue(instance, defs, database, broker=None, execute: bool = True) -> li
     """One sensor tick, and the runs it asks for, as the daemon would carry them out
     (``execute=False``: the daemon died before it could)."""
     context = dg.build_sensor_context(
-        instance=instance, resources={"database": database, "broker": broker or MessageBroker()}
+        instance=instance, resources={"database": database, "jobs": broker or JobQueue()}
     )
     result = job_queue(context)
     if not execute:
@@ -82,7 +82,7 @@ def test_sensor_evaluated_twice_asks_for_one_run(
     video_id = upload(alice, make_clip("cfr.mp4", seconds=5).path.read_bytes())
     job_id = create_job(client, alice, video_id).json()["jobId"]
     context = dg.build_sensor_context(
-        instance=instance, resources={"database": database, "broker": MessageBroker()}
+        instance=instance, resources={"database": database, "jobs": JobQueue()}
     )
     first, second = job_queue(context), job_queue(context)
     assert [r.run_key for r in first.run_requests] == [r.run_key for r in second.run_requests]
@@ -168,9 +168,9 @@ def test_an_ended_job_is_read_from_the_cache_until_it_changes(
 ):
     job_id = failed_job(client, alice, upload, instance, defs, database)
     lookups = []
-    real_lookup = jobs.job_runs.attempt_run
+    real_lookup = jobs.job_runs.current_run
     monkeypatch.setattr(
-        jobs.job_runs, "attempt_run", lambda *args: lookups.append(args) or real_lookup(*args)
+        jobs.job_runs, "current_run", lambda *args: lookups.append(args) or real_lookup(*args)
     )
     views = [client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json() for _ in range(3)]
     assert views[0]["status"] == "failed"
@@ -281,7 +281,7 @@ def test_unknown_and_not_uploaded_videos(client, alice):
     [
         ({"fps": 0}, "options.fps: Input should be greater than or equal to 0.001"),
         ({"format": "gif"}, "options.format: Input should be 'jpg', 'png' or 'webp'"),
-        ({"maxWidth": 100}, "options.maxWidth: Extra inputs are not permitted"),
+        ({"maxWidht": 100}, "options.maxWidht: Extra inputs are not permitted"),
         ({"start": 5, "end": 2}, "options: end (2.0 s) must be after start (5.0 s)"),
     ],
 )
@@ -290,6 +290,18 @@ def test_invalid_options_are_422(client, alice, upload, options, detail):
     status, message = problem(create_job(client, alice, video_id, options=options))
     assert status == 422
     assert message == detail
+
+
+@pytest.mark.parametrize("name", ["maxWidth", "max_width"])
+def test_options_are_camel_case_like_every_field_and_snake_case_is_accepted(
+    client, alice, upload, name
+):
+    video_id = upload(alice, b"bytes")
+    created = create_job(client, alice, video_id, options={name: 320, "maxHeight": 200})
+    assert created.status_code == 202
+    job = client.get(f"/api/v1/videos/jobs/{created.json()['jobId']}", headers=alice).json()
+    assert job["options"]["maxWidth"] == 320
+    assert job["options"]["maxHeight"] == 200
 
 
 def test_idempotency_key(client, alice, upload):

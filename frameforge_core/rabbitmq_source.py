@@ -1,6 +1,14 @@
-"""The worker on RabbitMQ: relay the outbox to the broker and consume notifications.
+"""Jobs and their events through RabbitMQ (production's JobSource).
 
-One thread does both. The consumer waits at most ``interval`` for a message, then the relay
+The sensor's side: up to ``BATCH`` messages of ``video.processing.jobs`` per evaluation,
+taken with manual acks. A message is acknowledged (its offer settled) only once the run of
+its job attempt exists in the instance, i.e. on the evaluation after the one that asked for
+the run; until then it goes back to the queue when the evaluation's channel closes, so a
+daemon killed mid-tick loses nothing. Malformed messages and unknown jobs go to the
+dead-letter queue with the reason. Rows still queued after ``STALE_AFTER`` are offered too.
+
+The worker's side: relay the outbox to the broker and consume notifications; one thread
+does both. The consumer waits at most ``interval`` for a message, then the relay
 runs; the backoff waits between delivery attempts keep relaying too, so a slow mail server
 does not hold up new jobs. A message is acked only once it is done with: notified, or parked
 in the dead-letter queue with the reason in ``x-frameforge-reason``. When the broker (or the
@@ -15,32 +23,106 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Generator, Iterator
 
 import pika
-from pika.adapters.blocking_connection import BlockingConnection
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 from pika.exceptions import AMQPError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from frameforge_core import outbox
+from frameforge_core import messaging, outbox
+from frameforge_core.job_source import (
+    BATCH,
+    JobSource,
+    MakeHandler,
+    Offer,
+    Stopped,
+    queued_rows,
+    stale_before,
+)
 from frameforge_core.messaging import (
     NOTIFICATIONS_DLQ,
     NOTIFICATIONS_QUEUE,
     TRACE_HEADER,
+    JobMessage,
     Publisher,
     dead_letter,
     declare_topology,
 )
-from frameforge_core.models import OutboxMessage
-from frameforge_worker.errors import Stopped
-from frameforge_worker.notifier import Notifier, Sleep
+from frameforge_core.models import OutboxMessage, VideoJob
 
 log = logging.getLogger(__name__)
 
 RECONNECT_FIRST_SECONDS = 1.0
 RECONNECT_MAX_SECONDS = 30.0
 _TRANSIENT = (AMQPError, SQLAlchemyError)  # the message comes back after a reconnect
+
+
+class RabbitMQJobSource(JobSource):
+    def __init__(self, url: str):
+        self.url = url
+
+    @contextlib.contextmanager
+    def offers(self, session: Session) -> Iterator[Iterator[Offer]]:
+        offers = self._offers(session)
+        try:
+            yield offers
+        finally:
+            offers.close()  # closes the channel: unsettled messages go back to the queue
+
+    def _offers(self, session: Session) -> Generator[Offer]:
+        try:
+            connection, channel = messaging.connect(self.url)
+        except AMQPError as error:  # the stale rows still get their runs
+            log.warning("RabbitMQ failed: %r", error)
+        else:
+            try:
+                yield from _messages(channel, session)
+            except AMQPError as error:
+                log.warning("RabbitMQ failed: %r", error)
+            finally:
+                if connection.is_open:
+                    with contextlib.suppress(AMQPError):
+                        connection.close()
+        yield from queued_rows(session, queued_before=stale_before())
+
+    def serve(
+        self,
+        stop: threading.Event,
+        sessions: sessionmaker[Session],
+        make_handler: MakeHandler,
+        interval: float,
+    ) -> None:
+        Consumer(stop, sessions, self.url, make_handler, interval).run()
+
+
+def _messages(channel: BlockingChannel, session: Session) -> Iterator[Offer]:
+    """Offers of up to BATCH messages' jobs; what is not a job is dead-lettered and acked."""
+    for _ in range(BATCH):
+        method, properties, body = channel.basic_get(messaging.JOBS_QUEUE, auto_ack=False)
+        if method is None:
+            return
+        try:
+            message = JobMessage.from_bytes(body)
+            job = session.scalar(select(VideoJob).where(VideoJob.id == message.job_id))
+            if job is None:
+                raise ValueError(f"no job {message.job_id}")
+        except ValueError as error:
+            dead_letter(channel, messaging.JOBS_DLQ, method.routing_key, properties, body,
+                        str(error))  # fmt: skip
+            channel.basic_ack(method.delivery_tag)
+            continue
+        yield Offer(job, message.attempt, functools.partial(_ack, channel, method.delivery_tag))
+
+
+def _ack(channel: BlockingChannel, delivery_tag: int) -> None:
+    """A lost ack only means the message comes back, and every consumer is idempotent."""
+    try:
+        channel.basic_ack(delivery_tag)
+    except AMQPError as error:
+        log.warning("RabbitMQ: ack failed (%r); the message will come back", error)
 
 
 class OutboxPublisher:
@@ -74,11 +156,11 @@ class Consumer:
         stop: threading.Event,
         sessions: sessionmaker[Session],
         url: str,
-        make_notifier: Callable[[Sleep], Notifier],
+        make_handler: MakeHandler,
         interval: float,
     ) -> None:
         self._stop, self._sessions, self._url = stop, sessions, url
-        self._make_notifier, self._interval = make_notifier, interval
+        self._make_handler, self._interval = make_handler, interval
         self._publisher = OutboxPublisher(url)
         self._last_relay = float("-inf")
         self._connected = False
@@ -110,14 +192,14 @@ class Consumer:
             channel.basic_qos(prefetch_count=1)
             dead_letters = connection.channel()
             dead_letters.confirm_delivery()
-            notifier = self._make_notifier(functools.partial(self._pause, connection))
+            handler = self._make_handler(functools.partial(self._pause, connection))
             self._connected = True
             log.info("worker: consuming %s", NOTIFICATIONS_QUEUE)
             for method, properties, body in channel.consume(
                 NOTIFICATIONS_QUEUE, inactivity_timeout=self._interval
             ):
                 if method is not None:
-                    reason = notifier.process(body, _trace_id(properties), _TRANSIENT)
+                    reason = handler.process(body, _trace_id(properties), _TRANSIENT)
                     if reason is not None:
                         dead_letter(
                             dead_letters, NOTIFICATIONS_DLQ, method.routing_key, properties,
@@ -134,7 +216,7 @@ class Consumer:
                     connection.close()  # what was not acked goes back to the queue
 
     def _pause(self, connection: BlockingConnection, seconds: float) -> None:
-        """The notifier's backoff: heartbeats and the relay go on; a stop ends it (Stopped)."""
+        """The handler's backoff: heartbeats and the relay go on; a stop ends it (Stopped)."""
         deadline = time.monotonic() + seconds
         while not self._stop.is_set():
             left = deadline - time.monotonic()

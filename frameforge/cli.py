@@ -1,20 +1,45 @@
-"""The ``frameforge`` command: one-shot extraction, the whole stack, its worker, the demo."""
+"""The ``frameforge`` command: one-shot extraction, the whole stack, its worker, the demo,
+and the database migration that deployments run once before the services."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
 import av
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from frameforge_pipeline.engine import ExtractionResult, ExtractOptions, VideoError
-from frameforge_pipeline.engine.options import validation_message
+from frameforge_pipeline.engine.options import constraint_text, validation_message
 
 EXIT_REJECTED = 2
+
+
+def _add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of ExtractOptions (``max_width`` -> ``--max-width``), its type,
+    choices and help taken from the field."""
+    for name, option in ExtractOptions.model_fields.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, **_flag(name, option))
+
+
+def _flag(name: str, option: FieldInfo) -> dict[str, Any]:
+    kind = option.annotation
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # "int | None": an int
+        kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
+    default = f"default {option.default}" if option.default is not None else ""
+    notes = ", ".join(note for note in (constraint_text(name), default) if note)
+    help_text = f"{option.description} ({notes})" if notes else option.description
+    if typing.get_origin(kind) is typing.Literal:
+        return {"choices": list(typing.get_args(kind)), "help": help_text}
+    if kind is bool:
+        return {"action": argparse.BooleanOptionalAction, "help": help_text}
+    return {"type": kind, "help": help_text}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,16 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     extract.add_argument("video", type=Path, metavar="VIDEO")
     extract.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.zip")
-    extract.add_argument("--fps", type=float, help="frames per second of video (default 1)")
-    extract.add_argument("--format", choices=["jpg", "png", "webp"], help="image format")
-    extract.add_argument("--quality", type=int, help="1-100 for jpg and webp (default 90)")
-    extract.add_argument("--max-width", type=int, help="shrink to at most this width")
-    extract.add_argument("--max-height", type=int, help="shrink to at most this height")
-    extract.add_argument("--start", type=float, help="first second to sample (default 0)")
-    extract.add_argument("--end", type=float, help="stop before this second")
-    extract.add_argument(
-        "--mode", choices=["interval", "keyframes"], help="the fps grid (default) or keyframes"
-    )
+    _add_option_flags(extract)
     extract.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
     extract.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -53,23 +69,30 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "worker", help="relay queued messages and send job notifications (email, webhooks)"
     )
+    commands.add_parser(
+        "migrate", help="bring the app database to the newest schema (once, under a lock)"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
-        from frameforge_api.demo import run_demo  # services load only when needed
+        from frameforge.demo import run_demo  # services load only when needed
 
         return run_demo()
     if args.command == "up":
-        from frameforge_api.stack import run_stack
+        from frameforge.stack import run_stack
 
         return run_stack(args.api_port, args.dagster_port, args.host)
     if args.command == "worker":
         from frameforge_worker.worker import main as run_worker
 
         return run_worker()
+    if args.command == "migrate":
+        from frameforge.stack import migrate_app_database
+
+        return migrate_app_database()
     return _extract(args)
 
 
@@ -88,7 +111,7 @@ def _reject(message: str) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from frameforge_pipeline.local_extract import extract_to_zip
+    from frameforge.extract import extract_to_zip
 
     try:
         options = _options(args)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from frameforge_core.settings import frameforge_home
+from frameforge_core.settings import HomeSettings
 from frameforge_pipeline.engine import zip_problems
 from frameforge_pipeline.samples import write_clip
 
@@ -82,7 +82,7 @@ class Stack:
 def running_stack(log: Path) -> Iterator[Stack]:
     """`frameforge up` in the background, on free ports; yields once the API is ready."""
     api_port, dagster_port = _free_port(), _free_port()
-    command = [sys.executable, "-m", "frameforge_pipeline.cli", "up",
+    command = [sys.executable, "-m", "frameforge.cli", "up",
                "--api-port", str(api_port), "--dagster-port", str(dagster_port)]  # fmt: skip
     with log.open("wb") as output:
         stack = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
@@ -112,7 +112,7 @@ def _wait_ready(urls: list[str], stack: subprocess.Popen[bytes], log: Path) -> N
 
 
 def run_demo() -> int:
-    home = frameforge_home()
+    home = HomeSettings().home
     home.mkdir(parents=True, exist_ok=True)
     os.environ["FRAMEFORGE_HOME"] = str(home)
     log = home / "demo-stack.log"

@@ -1,9 +1,11 @@
-"""`frameforge up`: the whole stack in one command.
+"""`frameforge up`: the whole stack in one command, and `frameforge migrate`.
 
 The API (uvicorn), the Dagster webserver, the Dagster daemon and the worker (outbox relay
 and notifier) share one data dir, and the servers the environment names (see the README).
 The database is migrated once before anything starts. Ctrl-C (or SIGTERM) stops
-every process; if one of them dies, the others are stopped too.
+every process; if one of them dies, the others are stopped too. Everything a process needs
+ships in the package (the instance's dagster.yaml, the workspace), so it runs from any
+directory; a start-up failure is one line naming what is wrong.
 """
 
 from __future__ import annotations
@@ -14,42 +16,83 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 
 import dagster as dg
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from frameforge_core.database import create_db_engine, migrate
-from frameforge_core.settings import REPOSITORY_ROOT, ensure_dagster_home, frameforge_home
+from frameforge_core.settings import DatabaseSettings, HomeSettings, ensure_dagster_home
+from frameforge_pipeline.engine.options import validation_message
 
 STOP_GRACE_SECONDS = 15
 
 
+def workspace_file() -> Path:
+    """The packaged workspace: the code location ``frameforge`` (frameforge_pipeline)."""
+    return Path(str(resources.files("frameforge").joinpath("workspace.yaml")))
+
+
 def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]]:
     bin_dir = Path(sys.executable).parent
-    workspace = str(REPOSITORY_ROOT / "workspace.yaml")
+    workspace = str(workspace_file())
     return {
         "api": [sys.executable, "-m", "uvicorn", "frameforge_api.main:app", "--host", host,
                 "--port", str(api_port), "--no-access-log"],
         "webserver": [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", host,
                       "-p", str(dagster_port)],
         "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
-        "worker": [sys.executable, "-m", "frameforge_pipeline.cli", "worker"],
+        "worker": [sys.executable, "-m", "frameforge.cli", "worker"],
     }  # fmt: skip
 
 
+def _fail(message: str) -> int:
+    print(f"frameforge: {message}", file=sys.stderr)
+    return 1
+
+
+def migrate_app_database() -> int:
+    """`frameforge migrate`: the app database to the newest schema (under a lock, so several
+    starting at once migrate once). One line and exit 1 when it cannot."""
+    try:
+        migrate(create_db_engine(DatabaseSettings().url))
+    except (SQLAlchemyError, OSError) as error:
+        return _fail(f"cannot migrate the app database: {_first_line(error)}")
+    print("app database migrated", flush=True)
+    return 0
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def run_stack(api_port: int = 8000, dagster_port: int = 3000, host: str = "127.0.0.1") -> int:
-    ensure_dagster_home()
+    try:
+        home = HomeSettings().home
+        home.mkdir(parents=True, exist_ok=True)
+        ensure_dagster_home()
+    except OSError as error:
+        return _fail(f"cannot use the data dir: {error}")
+    except ValidationError as error:
+        return _fail(f"configuration error: {validation_message(error)}")
     os.environ.setdefault("FRAMEFORGE_PUBLIC_URL", f"http://{host}:{api_port}")
-    migrate(create_db_engine())
+    if migrate_app_database():
+        return 1
     # Create the instance's storage here, once: the webserver and the daemon starting
     # together on a new SQLite instance would both try to create its tables.
-    with dg.DagsterInstance.get() as instance:
-        instance.get_runs(limit=1)
-    print(f"data dir      {frameforge_home()}", flush=True)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            instance.get_runs(limit=1)
+    except Exception as error:  # any storage Dagster supports, each with its own errors
+        return _fail(f"cannot open the Dagster instance: {_first_line(error)}")
+    print(f"data dir      {home}", flush=True)
     print(f"API           http://{host}:{api_port}/docs", flush=True)
     print(f"Dagster UI    http://{host}:{dagster_port}", flush=True)
     processes = {
-        name: subprocess.Popen(command, cwd=frameforge_home(), start_new_session=True)
+        name: subprocess.Popen(command, cwd=home, start_new_session=True)
         for name, command in commands(api_port, dagster_port, host).items()
     }
     stopping = False
