@@ -1,0 +1,74 @@
+{{- define "frameforge.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "frameforge.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "frameforge.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "frameforge.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: frameforge
+{{- end -}}
+
+{{/* Selector labels of one component: (list $ "api") */}}
+{{- define "frameforge.selectorLabels" -}}
+{{- $ := index . 0 -}}
+app.kubernetes.io/name: {{ include "frameforge.name" $ }}
+app.kubernetes.io/instance: {{ $.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{- define "frameforge.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+
+{{- define "frameforge.configMapName" -}}
+{{- printf "%s-env" (include "frameforge.fullname" .) -}}
+{{- end -}}
+
+{{- define "frameforge.secretName" -}}
+{{- .Values.existingSecret | default (printf "%s-secrets" (include "frameforge.fullname" .)) -}}
+{{- end -}}
+
+{{/* The worker's and the runs' identity (no Kubernetes permissions); the API's is "-api". */}}
+{{- define "frameforge.serviceAccountName" -}}
+{{- include "frameforge.fullname" . -}}
+{{- end -}}
+
+{{- define "frameforge.apiServiceAccountName" -}}
+{{- printf "%s-api" (include "frameforge.fullname" .) -}}
+{{- end -}}
+
+{{/* Restarts the pods when the settings change. */}}
+{{- define "frameforge.configChecksum" -}}
+checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
+checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . | sha256sum }}
+{{- end -}}
+
+{{- define "frameforge.envFrom" -}}
+- configMapRef:
+    name: {{ include "frameforge.configMapName" . }}
+- secretRef:
+    name: {{ include "frameforge.secretName" . }}
+{{- end -}}
+
+{{- define "frameforge.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}

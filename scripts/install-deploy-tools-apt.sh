@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the offline deploy tests use (tests/deploy/):
+#   prometheus   its promtool checks deploy/prometheus/ and the dashboards' PromQL
+#                (test_prometheus.py, test_grafana.py)
+# Docker Compose v2 and python-hcl2 come from PyPI (pyproject.toml's dev extras); terraform is
+# expected at /usr/local/bin/terraform or in .tools/bin (test_terraform.py skips without it).
+#
+# Idempotent: installs only what is missing. Needs root (apt-get); without root it changes
+# nothing, says so and exits 0: the tests that need the tools then skip, or fail under
+# FRAMEFORGE_REQUIRE_SERVICES=1.
+set -euo pipefail
+
+PACKAGES=(prometheus)   # Debian 12: prometheus 2.42.0+ds-5+deb12u1 (promtool 2.42.0)
+
+say() { printf 'install-deploy-tools-apt: %s\n' "$*"; }
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+    if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+        say "$package already installed ($(dpkg-query -W -f='${Version}' "$package"))"
+    else
+        missing+=("$package")
+    fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    say "nothing to do; $(promtool --version 2>&1 | head -n 1)"
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    say "not root: not installing ${missing[*]}; the deploy tests that need them will skip"
+    exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+say "apt-get update"
+apt-get update -qq
+say "apt-get install ${missing[*]}"
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+for package in "${missing[@]}"; do
+    say "installed $package $(dpkg-query -W -f='${Version}' "$package")"
+done
+say "$(promtool --version 2>&1 | head -n 1)"
