@@ -11,6 +11,7 @@ from tests.core.test_database import (
     assert_processes_starting_together_migrate_once,
     schema_differences,
 )
+from tests.pipeline.daemon_support import beat
 
 
 def test_migrations_build_exactly_the_models(postgres_url):
@@ -66,4 +67,5 @@ def test_api_on_postgres(postgres_url, instance, storage):
     body = {"videoId": slot["videoId"]}
     first = client.post("/api/v1/videos/jobs", json=body, headers=key).json()
     assert client.post("/api/v1/videos/jobs", json=body, headers=key).json() == first
+    beat(instance)
     assert client.get("/ready").json()["database"] == "ok"

@@ -3,6 +3,7 @@ from sqlalchemy import text
 
 from frameforge_api.api.deps import InstanceDep, SessionDep
 from frameforge_core.errors import Unavailable
+from frameforge_pipeline.daemon_health import daemon_problems
 
 router = APIRouter(tags=["health"])
 
@@ -15,7 +16,8 @@ def health() -> dict[str, str]:
 
 @router.get("/ready")
 def ready(session: SessionDep, instance: InstanceDep) -> dict[str, str]:
-    """Readiness: the database and the Dagster instance answer. 503 naming what does not."""
+    """Readiness: the database and the Dagster instance answer, and the Dagster daemon is
+    alive with its sensors working. 503 naming what is not."""
     checks = {}
     try:
         session.execute(text("SELECT 1"))
@@ -25,6 +27,10 @@ def ready(session: SessionDep, instance: InstanceDep) -> dict[str, str]:
     try:
         instance.get_runs(limit=1)
         checks["dagster"] = "ok"
+        problems = daemon_problems(instance)
     except Exception as error:
         raise Unavailable(f"Dagster instance unreachable: {type(error).__name__}") from None
+    if problems:
+        raise Unavailable("; ".join(problems))
+    checks["daemon"] = "ok"
     return {"status": "ok", **checks}
