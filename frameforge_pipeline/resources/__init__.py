@@ -2,6 +2,11 @@
 
 Every secret is bound with ``dg.EnvVar``: resolved in the process that uses it, shown by
 the Dagster UI as the variable's name only.
+
+With S3, what assets hand each other (facts, the extraction result, the manifest) goes
+through an S3 IO manager too: on Kubernetes every run is a fresh pod, and a retry from
+failure must find the outputs of the steps it does not run again. Locally they stay in the
+Dagster instance's storage dir.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
+from dagster_aws.s3 import S3PickleIOManager, S3Resource
 
 from frameforge_core.settings import BrokerSettings, DatabaseSettings, StoreSettings
 from frameforge_pipeline.resources.database import AppDatabase
@@ -39,12 +45,24 @@ def storage_for(settings: StoreSettings) -> FrameStore:
     )
 
 
+IO_PREFIX = "dagster-io"  # in the results bucket, beside the frames and ZIPs
+
+
 def resources_for_environment() -> dict[str, Any]:
-    """The store, the app database and the job queue the environment names (README)."""
+    """The store, the app database, the job queue and the IO manager the environment names
+    (README)."""
     database = DatabaseSettings()
     broker = BrokerSettings()
+    store = StoreSettings()
+    io: dict[str, Any] = {}
+    if store.s3_results_bucket is not None:
+        s3 = S3Resource(endpoint_url=store.s3_endpoint_url, region_name=store.aws_default_region)
+        io["io_manager"] = S3PickleIOManager(
+            s3_resource=s3, s3_bucket=store.s3_results_bucket, s3_prefix=IO_PREFIX
+        )
     return {
-        "storage": storage_for(StoreSettings()),
+        **io,
+        "storage": storage_for(store),
         "database": AppDatabase(
             url=dg.EnvVar("DATABASE_URL") if database.from_environment else database.url
         ),
