@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 
-
 from frameforge_core import layout
 from frameforge_pipeline.engine import zip_problems
 
