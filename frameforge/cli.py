@@ -77,6 +77,23 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "extract":
+        return _extract(args)
+    try:
+        return _service(args)
+    except ValidationError as error:  # a setting the environment got wrong
+        return _fail(f"configuration error: {validation_message(error)}")
+    except OSError as error:  # a data dir it cannot create or write, a port taken
+        return _fail(str(error))
+
+
+def _fail(message: str) -> int:
+    print(f"frameforge: {message}", file=sys.stderr)
+    return 1
+
+
+def _service(args: argparse.Namespace) -> int:
+    """The commands that start services: a start-up failure is one line, exit 1."""
     if args.command == "demo":
         from frameforge.demo import run_demo  # services load only when needed
 
@@ -93,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         from frameforge.stack import migrate_app_database
 
         return migrate_app_database()
-    return _extract(args)
+    raise AssertionError(f"unknown command {args.command}")
 
 
 def _options(args: argparse.Namespace) -> ExtractOptions:

@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,13 +79,17 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running_stack(log: Path) -> Iterator[Stack]:
-    """`frameforge up` in the background, on free ports; yields once the API is ready."""
+def running_stack(
+    log: Path,
+    frameforge: Sequence[str] = (sys.executable, "-m", "frameforge.cli"),
+    cwd: Path | None = None,
+) -> Iterator[Stack]:
+    """`frameforge up` in the background, on free ports; yields once the API is ready.
+    ``frameforge`` is the command to run (an installed ``frameforge`` script, say)."""
     api_port, dagster_port = _free_port(), _free_port()
-    command = [sys.executable, "-m", "frameforge.cli", "up",
-               "--api-port", str(api_port), "--dagster-port", str(dagster_port)]  # fmt: skip
+    command = [*frameforge, "up", "--api-port", str(api_port), "--dagster-port", str(dagster_port)]
     with log.open("wb") as output:
-        stack = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        stack = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=cwd)
         try:
             urls = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dagster_port}")
             _wait_ready([f"{urls.api}/ready", f"{urls.dagster}/server_info"], stack, log)

@@ -20,12 +20,10 @@ from importlib import resources
 from pathlib import Path
 
 import dagster as dg
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from frameforge_core.database import create_db_engine, migrate
 from frameforge_core.settings import DatabaseSettings, HomeSettings, ensure_dagster_home
-from frameforge_pipeline.engine.options import validation_message
 
 STOP_GRACE_SECONDS = 15
 
@@ -70,14 +68,12 @@ def _first_line(error: BaseException) -> str:
 
 
 def run_stack(api_port: int = 8000, dagster_port: int = 3000, host: str = "127.0.0.1") -> int:
+    home = HomeSettings().home
     try:
-        home = HomeSettings().home
         home.mkdir(parents=True, exist_ok=True)
         ensure_dagster_home()
     except OSError as error:
-        return _fail(f"cannot use the data dir: {error}")
-    except ValidationError as error:
-        return _fail(f"configuration error: {validation_message(error)}")
+        return _fail(f"cannot use the data dir {home}: {error.strerror or error}")
     os.environ.setdefault("FRAMEFORGE_PUBLIC_URL", f"http://{host}:{api_port}")
     if migrate_app_database():
         return 1

@@ -49,9 +49,7 @@ def webhook_url():
 
 
 @pytest.fixture
-def production_env(
-    tmp_path, monkeypatch, postgres_url, dagster_pg_url, rabbitmq_url, moto_endpoint, smtp_server
-):
+def production_env(tmp_path, monkeypatch, postgres_url, rabbitmq_url, moto_endpoint, smtp_server):
     require("127.0.0.1", 6379, "Redis")
     suffix = uuid.uuid4().hex[:10]
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
@@ -62,7 +60,9 @@ def production_env(
         "FRAMEFORGE_ENV": "production",
         "JWT_SECRET": uuid.uuid4().hex * 2,
         "DATABASE_URL": postgres_url,
-        "DAGSTER_PG_URL": dagster_pg_url.replace("+psycopg2", ""),  # as an operator writes it
+        # one database for the app and Dagster (one RDS instance), the URL as Dagster's docs
+        # write it; separate databases are what every integration test runs on
+        "DAGSTER_PG_URL": postgres_url.replace("postgresql+psycopg://", "postgresql://"),
         "RABBITMQ_URL": rabbitmq_url,
         "REDIS_URL": REDIS_URL,
         "S3_ENDPOINT_URL": moto_endpoint,

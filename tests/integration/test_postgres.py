@@ -1,8 +1,11 @@
 """The app database on a real PostgreSQL server."""
 
+import getpass
+
 import dagster as dg
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect
+from sqlalchemy import inspect, make_url
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
@@ -30,16 +33,32 @@ def _noop_job() -> None:
     _noop()
 
 
-def test_the_app_and_dagster_share_one_database(postgres_url):
-    """One PostgreSQL database for both (one RDS instance), Dagster's URL written the way
-    its docs show (a plain postgresql://): each keeps its own revision, and the app's restart
-    next to Dagster's tables migrates nothing."""
+def _as_operators_write_it(url: str, form: str) -> dict[str, object]:
+    """Dagster's storage section for ``url`` in one of the forms its docs show."""
+    parts = make_url(url)
+    if form == "postgres_url":  # a plain postgresql:// URL, no driver named
+        return {"postgres_url": parts.set(drivername="postgresql").render_as_string(False)}
+    return {  # as the Helm chart renders it
+        "postgres_db": {
+            "hostname": parts.host,
+            "port": parts.port,
+            "username": getpass.getuser(),
+            "password": "",
+            "db_name": parts.database,
+        }
+    }
+
+
+@pytest.mark.parametrize("form", ["postgres_url", "postgres_db"])
+def test_the_app_and_dagster_share_one_database(postgres_url, form):
+    """One PostgreSQL database for both (one RDS instance), Dagster's storage written the
+    ways its docs show: each keeps its own revision, Dagster's events (LISTEN/NOTIFY) work
+    with the drivers FrameForge installs, and the app's restart migrates nothing."""
     engine = create_db_engine(postgres_url)
     migrate(engine)
-    dagster_url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
-    overrides = {"storage": {"postgres": {"postgres_url": dagster_url}}}
+    overrides = {"storage": {"postgres": _as_operators_write_it(postgres_url, form)}}
     with dg.instance_for_test(overrides=overrides) as instance:
-        result = _noop_job.execute_in_process(instance=instance)  # events: LISTEN/NOTIFY
+        result = _noop_job.execute_in_process(instance=instance)
         assert result.success
         migrate(engine)
         assert instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.SUCCESS

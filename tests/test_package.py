@@ -1,0 +1,87 @@
+"""Users run what they install: the wheel, in a fresh virtualenv, from another directory,
+with a data dir that does not exist yet."""
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from frameforge.demo import running_stack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with the project's wheel (and its dependencies) installed."""
+    folder = tmp_path_factory.mktemp("wheel")
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", folder, ROOT], check=True, timeout=300)
+    [wheel] = folder.glob("frameforge-*.whl")
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
+    subprocess.run(
+        [venv / "bin/python", "-m", "pip", "--disable-pip-version-check", "-q", "install", wheel],
+        check=True,
+        timeout=600,
+    )
+    return venv / "bin"
+
+
+def _environment(home: Path) -> dict[str, str]:
+    """This environment without FrameForge's settings: the embedded default on ``home``."""
+    ours = ("FRAMEFORGE_", "DAGSTER_", "DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "S3_", "SMTP_")
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    return {**kept, "FRAMEFORGE_HOME": str(home), "FRAMEFORGE_LOG_FORMAT": "text"}
+
+
+@pytest.mark.slow
+def test_the_wheel_extracts_from_any_directory(installed, make_clip, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    clip = make_clip("package-3s.mp4", seconds=3).path
+    done = subprocess.run(
+        [installed / "frameforge", "extract", clip, "-o", "out.zip", "--json", "--fps", "2"],
+        cwd=elsewhere, env=_environment(tmp_path / "home"), capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["frames"] == 6
+    assert (elsewhere / "out.zip").is_file()
+
+
+@pytest.mark.slow
+def test_the_wheel_starts_the_stack_on_a_data_dir_that_does_not_exist_yet(
+    installed, tmp_path, monkeypatch
+):
+    home = tmp_path / "var" / "lib" / "frameforge"  # no part of it exists
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in [*os.environ]:
+        monkeypatch.delenv(name)
+    for name, value in _environment(home).items():  # what running_stack's process inherits
+        monkeypatch.setenv(name, value)
+    with running_stack(tmp_path / "stack.log", [str(installed / "frameforge")], elsewhere) as up:
+        ready = json.loads(urllib.request.urlopen(f"{up.api}/ready", timeout=10).read())
+        assert ready == {"status": "ok", "database": "ok", "dagster": "ok", "daemon": "ok"}
+        urllib.request.urlopen(f"{up.dagster}/server_info", timeout=10).close()
+    assert (home / "app.db").is_file()
+    assert (home / "dagster" / "dagster.yaml").is_file()
+
+
+def test_a_data_dir_that_cannot_be_made_is_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for command in ("up", "worker", "migrate"):
+        done = subprocess.run(
+            [sys.executable, "-m", "frameforge.cli", command],
+            env=_environment(blocker / "home"), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 1
+        assert done.stderr.count("\n") == 1, done.stderr  # one line, no traceback
+        assert done.stderr.startswith("frameforge: ")
+        assert "Not a directory" in done.stderr
