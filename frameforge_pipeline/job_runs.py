@@ -7,6 +7,7 @@ of their own.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ _STATUS = {
     dg.DagsterRunStatus.CANCELED: JobStatus.CANCELLED,
 }
 _NOT_LAUNCHED = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,26 @@ def current_run(instance: dg.DagsterInstance, job: VideoJob) -> dg.DagsterRun | 
 
 def stop(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
     """Stop a job's run for its user's cancel: a queued run is dropped, a crashed run's
-    pending retry is called off, a running one is terminated."""
+    pending retry is called off, a running one is terminated. A run whose worker cannot be
+    reached (its code server or pod is gone) is marked cancelled at once, so it holds no
+    run slot waiting for an answer that will not come."""
     if run.status in _NOT_LAUNCHED:
         instance.report_run_canceled(run, message="cancelled by its user")
     elif run.status == dg.DagsterRunStatus.FAILURE:  # crashed, waiting for Dagster's retry
         instance.add_run_tags(run.run_id, {WILL_RETRY_TAG: "false"})
+    elif run.is_finished:
+        return
     else:
-        instance.run_launcher.terminate(run.run_id)
+        try:
+            reached = instance.run_launcher.terminate(run.run_id)
+        except Exception:  # DagsterUserCodeUnreachableError and its kin: no one answers
+            log.warning("run %s: its worker cannot be reached", run.run_id, exc_info=True)
+            reached = False
+        latest = instance.get_run_by_id(run.run_id) or run
+        if not reached and not latest.is_finished:
+            instance.report_run_canceled(
+                latest, message="cancelled by its user; its run worker could not be reached"
+            )
 
 
 def materialized(instance: dg.DagsterInstance, run_id: str) -> set[str]:

@@ -91,6 +91,19 @@ def _rejected(error: VideoError) -> dg.Failure:
     )
 
 
+# A run may take this long plus this many seconds per second of video before run monitoring
+# cancels it (dagster.yaml): decoding is several times faster than real time on 2 cores.
+RUNTIME_BASE_SECONDS = 600
+RUNTIME_PER_VIDEO_SECOND = 4
+MAX_RUNTIME_TAG = "dagster/max_runtime"
+
+
+def max_runtime_seconds(facts: VideoFacts) -> int:
+    """How long a run of this video may hold its slot."""
+    duration = float(facts.duration) if facts.duration is not None else 0.0
+    return round(RUNTIME_BASE_SECONDS + RUNTIME_PER_VIDEO_SECOND * duration)
+
+
 @dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"video"})
 def source_video(context: dg.AssetExecutionContext, storage: FrameStore) -> VideoFacts:
     """The uploaded video, probed: container, codec, size, rotation, rate, duration."""
@@ -100,6 +113,9 @@ def source_video(context: dg.AssetExecutionContext, storage: FrameStore) -> Vide
             facts = probe(path)
     except VideoError as error:
         raise _rejected(error) from None
+    context.instance.add_run_tags(
+        context.run_id, {MAX_RUNTIME_TAG: str(max_runtime_seconds(facts))}
+    )
     context.add_output_metadata({"source": storage.uri(key), **facts.to_json()})
     return facts
 
