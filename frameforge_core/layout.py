@@ -18,11 +18,27 @@ def check_video_id(video_id: str) -> str:
 
 
 UPLOADS_PREFIX = "uploads/"
+SOURCES_PREFIX = "sources/"
+# Both live in the uploads bucket of the S3 store; only uploads/ expires (deploy/terraform).
 
 
 def upload_prefix(video_id: str) -> str:
-    """The uploaded source file lives alone under this prefix, under its original name."""
+    """Where the upload URL puts the file, alone under this prefix, under its original name.
+    Until the job is created it may be replaced (a presigned PUT can be sent again)."""
     return f"{UPLOADS_PREFIX}{check_video_id(video_id)}/"
+
+
+def source_prefix(video_id: str) -> str:
+    """Where the upload is moved when its first job is created: no upload URL reaches it,
+    so what a job processes cannot change after it was confirmed."""
+    return f"{SOURCES_PREFIX}{check_video_id(video_id)}/"
+
+
+def source_key(upload_key: str) -> str:
+    """The confirmed copy of the upload at ``upload_key`` (``uploads/<id>/<file>``)."""
+    if not upload_key.startswith(UPLOADS_PREFIX):
+        raise ValueError(f"not an upload key: {upload_key!r}")
+    return SOURCES_PREFIX + upload_key.removeprefix(UPLOADS_PREFIX)
 
 
 def frames_prefix(video_id: str) -> str:

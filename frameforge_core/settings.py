@@ -197,3 +197,13 @@ def ensure_dagster_home(settings: DagsterSettings | None = None) -> Path:
         target.write_text(config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+class PictureLimitSettings(_FromEnvironment):
+    """The largest picture the extraction engine accepts: ``FRAMEFORGE_MAX_PICTURE_SIDE``
+    (pixels on the longer side) and ``FRAMEFORGE_MAX_PICTURE_PIXELS`` (in all); unset, the
+    engine's defaults (DCI 8K: 8192 a side, 8192x4320 in all). Raising them raises a run's
+    memory: about 10 bytes a pixel for the frames in flight, on top of the decoder's."""
+
+    frameforge_max_picture_side: int | None = Field(None, gt=0)
+    frameforge_max_picture_pixels: int | None = Field(None, gt=0)

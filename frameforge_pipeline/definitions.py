@@ -8,7 +8,7 @@ import dagster as dg
 from frameforge_pipeline.assets import checks, extraction, frame_index
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import JobQueue, resources_for_environment
-from frameforge_pipeline.sensors import job_outcome, job_queue, outbox_retention
+from frameforge_pipeline.sensors import job_outcome, job_queue, outbox_retention, upload_retention
 
 
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
@@ -25,6 +25,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
             job_outcome.job_cancelled,
             job_outcome.job_outcome_reconciliation,
             outbox_retention.outbox_retention,
+            upload_retention.upload_retention,
         ],
         resources={"jobs": JobQueue(), **resources},
         executor=dg.in_process_executor,

@@ -63,6 +63,7 @@ def write_clip(
     codec: str = "libx264",
     gop: int = 30,
     rotation: int = 0,
+    sample_aspect_ratio: Fraction | None = None,
 ) -> list[Fraction]:
     """Encode a clip and return the presentation time (seconds) of every frame.
 
@@ -84,6 +85,8 @@ def write_clip(
         stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
         stream.codec_context.gop_size = gop
         stream.codec_context.time_base = time_base
+        if sample_aspect_ratio is not None:  # declared as is; the picture stays ``size``
+            stream.codec_context.sample_aspect_ratio = sample_aspect_ratio
         if rotation:
             stream.set_display_rotation(-rotation)
         for index, when in enumerate(times):

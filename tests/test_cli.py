@@ -115,3 +115,30 @@ def test_progress_and_summary_on_a_terminal(make_clip, tmp_path):
     summary = text.strip().splitlines()[-1].split("\r")[-1]
     assert summary.startswith("12 frames (320x240 jpg) from 12.0 s of video in ")
     assert summary.endswith(f"-> {out} ({out.stat().st_size / 1e6:.1f} MB)")
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "message"),
+    [
+        ("wide-8200.mp4", (8200, 64), "larger than the limit of 8192 pixels a side"),
+        ("square-6000.mp4", (6000, 6000), "(36.0 megapixels), more than the limit of 35.4"),
+    ],
+)
+def test_a_picture_over_the_limits_exits_2_with_its_size(
+    make_clip, tmp_path, capsys, name, size, message
+):
+    clip = make_clip(name, size=size, seconds=1, fps=1)
+    out = tmp_path / "out.zip"
+    assert main(["extract", str(clip.path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"frameforge: {clip.path}: the picture is {size[0]}x{size[1]} pixels")
+    assert message in err
+    assert err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_the_picture_limit_is_the_operators_to_change(make_clip, tmp_path, capsys, monkeypatch):
+    clip = make_clip("wide-8200.mp4", size=(8200, 64), seconds=1, fps=1)
+    monkeypatch.setenv("FRAMEFORGE_MAX_PICTURE_SIDE", "8200")
+    assert main(["extract", str(clip.path), "-o", str(tmp_path / "o.zip"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["frames"] == 1

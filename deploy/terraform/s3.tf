@@ -1,6 +1,8 @@
 # Buckets for uploads (the seed's frameforge-videos-<env>) and results: versioned, encrypted
 # (SSE-S3), never public, TLS only; objects and old versions go to Glacier after 30 days, and
-# unfinished multipart uploads are aborted after 7.
+# unfinished multipart uploads are aborted after 7. Uploads never confirmed by a job (under
+# uploads/; a confirmed one is moved to sources/, out of the upload URL's reach) expire
+# after 2 days, old versions included; the upload_retention sensor sweeps them sooner.
 
 locals {
   buckets = {
@@ -82,6 +84,24 @@ resource "aws_s3_bucket_lifecycle_configuration" "main" {
     noncurrent_version_transition {
       noncurrent_days = var.glacier_transition_days
       storage_class   = "GLACIER"
+    }
+  }
+
+  rule {
+    id     = "expire-unconfirmed-uploads"
+    status = "Enabled"
+
+    # only the uploads bucket has keys under uploads/; sources/ is left alone
+    filter {
+      prefix = "uploads/"
+    }
+
+    expiration {
+      days = 2
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 1
     }
   }
 

@@ -3,6 +3,7 @@ default, a presigned S3 PUT in production); receiving and confirming uploads."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 
@@ -42,9 +43,10 @@ def create_slot(
     )
     session.add(video)
     session.commit()
-    direct = storage.presigned_url(
-        "PUT", video.storage_key, settings.url_ttl_seconds, ContentType=content_type
-    )
+    signed: dict[str, str | int] = {"ContentType": content_type}
+    if size_bytes is not None:  # signed: S3 refuses a body of any other length (403)
+        signed["ContentLength"] = size_bytes
+    direct = storage.presigned_url("PUT", video.storage_key, settings.url_ttl_seconds, **signed)
     if direct:  # S3: the bytes go straight to the bucket, not through the API
         return video, SignedUrl(direct, now + dt.timedelta(seconds=settings.url_ttl_seconds))
     return video, signing.upload_url(settings, video_id, now)
@@ -90,26 +92,40 @@ async def receive(
     return video
 
 
-def confirm_upload(session: Session, video: Video, storage: FrameStore, now: dt.datetime) -> None:
-    """Notice an upload that went straight to the store (a presigned PUT).
-
-    Raises Conflict when nothing has arrived, TooLarge (and drops the object) when more
-    arrived than the limit allows.
-    """
-    if video.uploaded_at is not None:
-        return
+def _size(storage: FrameStore, key: str) -> int | None:
     try:
-        size = storage.size(video.storage_key)
+        return storage.size(key)
     except FileNotFoundError:
-        raise Conflict(f"video {video.id} has not been uploaded yet") from None
-    if size > video.max_bytes:
-        storage.delete_prefix(video.storage_key)
+        return None
+
+
+def confirm_upload(session: Session, video: Video, storage: FrameStore, now: dt.datetime) -> None:
+    """Make the upload the video's source, once: move it from where the upload URL puts it
+    to ``sources/`` (layout.source_key), which no URL reaches, so bytes sent after the job
+    exists (a presigned PUT again, within its 15 minutes) never reach a run.
+
+    Raises Conflict when nothing has arrived (or the slot expired meanwhile), TooLarge (and
+    drops the object) when more arrived than announced or allowed.
+    """
+    source = layout.source_key(video.storage_key)
+    if (size := _size(storage, source)) is None:  # not confirmed yet (else: a later job)
+        with contextlib.suppress(FileNotFoundError):  # not uploaded, or moved by a job
+            storage.move(video.storage_key, source)  # created at the same moment
+        if (size := _size(storage, source)) is None:
+            raise Conflict(f"video {video.id} has not been uploaded yet")
+    if size > video.max_bytes:  # S3 refuses a PUT of another length than announced; this,
+        storage.delete_prefix(layout.source_prefix(video.id))  # a larger unannounced one
         raise TooLarge(f"the upload is larger than the {video.max_bytes} bytes allowed")
-    rows_changed(
+    if video.uploaded_at is not None:  # received by the API itself (embedded)
+        return
+    claimed = rows_changed(
         session,
         update(Video)
         .where(Video.id == video.id, Video.uploaded_at.is_(None))
         .values(size_bytes=size, uploaded_at=now),
     )
     session.commit()
+    if claimed != 1 and session.get(Video, video.id, populate_existing=True) is None:
+        storage.delete_prefix(layout.source_prefix(video.id))
+        raise Conflict(f"the upload slot of video {video.id} expired before a job was created")
     session.refresh(video)

@@ -64,8 +64,12 @@ else:
 
 
 def source_key(storage: FrameStore, video_id: str) -> str:
-    """The uploaded file of ``video_id``. Raises dg.Failure unless there is exactly one."""
-    keys = storage.list_keys(layout.upload_prefix(video_id))
+    """The file of ``video_id``: its confirmed copy under sources/ (made when its job was
+    created, out of the upload URL's reach), else, for a video the API never confirmed (put
+    in the store by hand), the one under uploads/. Raises dg.Failure unless there is one."""
+    keys = storage.list_keys(layout.source_prefix(video_id)) or storage.list_keys(
+        layout.upload_prefix(video_id)
+    )
     if len(keys) != 1:
         found = "nothing" if not keys else f"{len(keys)} files"
         raise dg.Failure(f"expected one uploaded file for video {video_id}, found {found}")
@@ -114,7 +118,7 @@ def source_video(context: dg.AssetExecutionContext, storage: FrameStore) -> Vide
     except VideoError as error:
         raise _rejected(error) from None
     context.instance.add_run_tags(
-        context.run_id, {MAX_RUNTIME_TAG: str(max_runtime_seconds(facts))}
+        context.run.run_id, {MAX_RUNTIME_TAG: str(max_runtime_seconds(facts))}
     )
     context.add_output_metadata({"source": storage.uri(key), **facts.to_json()})
     return facts

@@ -19,3 +19,7 @@ class NoVideoStreamError(VideoError):
 
 class CorruptVideoError(VideoError):
     """A recognised container that cannot be read or decoded (truncated, damaged, unsupported)."""
+
+
+class PictureTooLargeError(VideoError):
+    """A picture (coded or as displayed) beyond the size limits of PictureLimits."""

@@ -3,7 +3,9 @@
 Only chosen frames are converted from YUV. In interval mode the extractor seeks to a
 keyframe whenever one lies between the last decoded frame and the next target, so on short
 GOPs it decodes little more than the frames it returns, and on long GOPs it decodes straight
-through. Memory holds at most a few frames in flight, whatever the length of the video.
+through. Memory holds at most a few frames in flight, whatever the length of the video, and
+fewer for big pictures: the frames in flight, the encoding threads and the decoder's threads
+are sized so that their pictures stay within a fixed budget of bytes.
 """
 
 from __future__ import annotations
@@ -25,12 +27,42 @@ from typing import Protocol
 
 import av
 
+from frameforge_pipeline.engine.limits import PictureLimits, decoded_bytes
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.probe import VideoFacts, open_video, probe
 from frameforge_pipeline.engine.render import RenderPlan
 from frameforge_pipeline.engine.sampling import IntervalSampler, expected_count
 
-ENGINE_VERSION = "1"  # bump when the same input and options would give different frames
+ENGINE_VERSION = "2"  # bump when the same input and options would give different frames
+
+# Bytes of pictures the frames in flight (decoded, converted, encoded) may take together,
+# and the decoder's threads (each holds a picture of its own): with the process itself and
+# the decoder's reference frames, a DCI 8K video stays well within a run pod's 2 GiB.
+FRAMES_BUDGET_BYTES = 1024 * 1024 * 1024
+DECODER_BUDGET_BYTES = 256 * 1024 * 1024
+MAX_DECODER_THREADS = 16
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    """How many encoding threads, frames waiting or encoding (one more than ``in_flight``:
+    the frame that makes the extractor wait for the oldest) and decoder threads a video gets.
+    For ordinary sizes: 2 frames a worker and FFmpeg's own thread count, as it always was."""
+
+    workers: int
+    in_flight: int
+    decoder_threads: int
+
+    @classmethod
+    def for_video(cls, facts: VideoFacts, plan: RenderPlan, workers: int) -> Concurrency:
+        decoded = decoded_bytes(facts.pixel_format, facts.coded_width, facts.coded_height)
+        # while encoding: the converted BGR picture, its rotated copy and the encoded image
+        encoding = 3 * 3 * plan.scaled_width * plan.scaled_height
+        in_flight = max(1, min(2 * workers, FRAMES_BUDGET_BYTES // (decoded + encoding) - 1))
+        threads = DECODER_BUDGET_BYTES // decoded
+        # small pictures: FFmpeg's own choice (0: cores + 1, at most 16)
+        decoder_threads = 0 if threads >= MAX_DECODER_THREADS else max(1, threads)
+        return cls(min(workers, in_flight), in_flight, decoder_threads)
 
 
 @dataclass(frozen=True)
@@ -120,10 +152,19 @@ class _FrameReader:
     so a bad index costs time, never a wrong frame.
     """
 
-    def __init__(self, path: Path, keyframes_only: bool = False, rejoin_timeline: bool = False):
+    def __init__(
+        self,
+        path: Path,
+        keyframes_only: bool = False,
+        rejoin_timeline: bool = False,
+        limits: PictureLimits | None = None,
+        threads: int = 0,
+    ):
         self._path = path
         self._keyframes_only = keyframes_only
         self._rejoin = rejoin_timeline
+        self._limits = limits or PictureLimits()
+        self._threads = threads  # 0: FFmpeg's choice
         self._offset = 0  # added to pts after a jump back, so time keeps going forward
         self._files = contextlib.ExitStack()
         self._open()
@@ -138,6 +179,8 @@ class _FrameReader:
     def _open(self) -> None:
         self._files.close()
         self.container, self.stream = self._files.enter_context(open_video(self._path))
+        if self._threads:
+            self.stream.codec_context.thread_count = self._threads
         self._frames = self._decode()
         self._seek_target: int | None = None
         self._landed_late = False
@@ -172,6 +215,8 @@ class _FrameReader:
                 if frame.is_corrupt:
                     self.corrupt += 1
                     continue
+                # the size may change mid-stream (a new sequence header): probe saw the first
+                self._limits.check(frame.width, frame.height, f"frame {self.decoded}")
                 yield frame
 
     def seek(self, keyframe_pts: int) -> None:
@@ -268,21 +313,28 @@ def extract(
     sink: FrameSink,
     on_progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
+    limits: PictureLimits | None = None,
 ) -> ExtractionResult:
     """Extract frames of ``path`` into ``sink`` and return what was done.
 
-    Raises the VideoError subclasses of ``probe`` for files that cannot be processed,
+    Raises the VideoError subclasses of ``probe`` for files that cannot be processed
+    (PictureTooLargeError beyond ``limits``, by default PictureLimits.from_environment()),
     FileNotFoundError, and whatever the sink raises. A corrupt frame is skipped and counted.
     """
     began = time.perf_counter()
-    facts = probe(path)
+    limits = limits or PictureLimits.from_environment()
+    facts = probe(path, limits)
     plan = RenderPlan.for_video(facts, options)
     index = StreamIndex.scan(path)
-    workers = workers or min(4, os.cpu_count() or 2)
+    concurrency = Concurrency.for_video(facts, plan, workers or min(4, os.cpu_count() or 2))
     records: list[FrameRecord] = []
 
     reader = _FrameReader(
-        path, keyframes_only=options.mode == "keyframes", rejoin_timeline=index.discontinuous
+        path,
+        keyframes_only=options.mode == "keyframes",
+        rejoin_timeline=index.discontinuous,
+        limits=limits,
+        threads=concurrency.decoder_threads,
     )
     try:
         # time zero: the first frame that decodes (packets before it may not, mid-GOP)
@@ -312,10 +364,10 @@ def extract(
                 on_progress(Progress(len(records), max(expected, len(records))))
 
         in_flight: deque[tuple[Fraction, Future[bytes]]] = deque()
-        with ThreadPoolExecutor(workers, thread_name_prefix="encode") as pool:
+        with ThreadPoolExecutor(concurrency.workers, thread_name_prefix="encode") as pool:
             for when, frame in chosen:
                 in_flight.append((when, pool.submit(plan.encode, frame)))
-                if len(in_flight) > 2 * workers:
+                if len(in_flight) > concurrency.in_flight:
                     done_when, future = in_flight.popleft()
                     deliver(done_when, future.result())
             while in_flight:

@@ -1,6 +1,8 @@
 """What a file is: container, codec, display size, rotation, rate, duration.
 
-``probe`` decodes one frame, so a file it accepts is known to be decodable.
+``probe`` decodes one frame, so a file it accepts is known to be decodable. It refuses
+pictures beyond PictureLimits, from the size the stream declares before decoding anything
+and again from the decoded frame, and ignores an absurd declared sample aspect ratio.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from frameforge_pipeline.engine.errors import (
     NotAVideoError,
     NoVideoStreamError,
 )
+from frameforge_pipeline.engine.limits import PictureLimits, plausible_sample_aspect_ratio
 
 # Packets tried before a stream that yields no frame is declared undecodable. Long enough to
 # reach the first keyframe of a stream that starts mid-GOP.
@@ -50,12 +53,17 @@ class VideoFacts:
     size_bytes: int
     # pts (stream time base) of the first decodable frame: time zero of every timestamp
     start_pts: int | None = dataclasses.field(default=None, compare=False)
+    # the sample aspect ratio the file declares when it was out of range and ignored (the
+    # picture is then shown with square pixels: sample_aspect_ratio is 1)
+    ignored_sample_aspect_ratio: Fraction | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types: rates and durations as numbers, the exact rate also as a string."""
         plain = dataclasses.asdict(self)
         del plain["start_pts"]
         plain["sample_aspect_ratio"] = str(self.sample_aspect_ratio)
+        ignored = self.ignored_sample_aspect_ratio
+        plain["ignored_sample_aspect_ratio"] = None if ignored is None else str(ignored)
         plain["fps"] = None if self.fps is None else round(float(self.fps), 6)
         plain["fps_exact"] = None if self.fps is None else str(self.fps)
         plain["duration"] = None if self.duration is None else round(float(self.duration), 6)
@@ -131,17 +139,35 @@ def rotation_clockwise(counter_clockwise: float) -> int:
     return round(-counter_clockwise / 90) % 4 * 90
 
 
-def probe(path: Path) -> VideoFacts:
+def display_size(width: int, height: int, sar: Fraction) -> tuple[int, int]:
+    """The coded size stretched by the sample aspect ratio (before rotation)."""
+    return max(1, round(width * sar)), height
+
+
+def probe(path: Path, limits: PictureLimits | None = None) -> VideoFacts:
     """Probe ``path`` and decode its first frame.
 
-    Raises EmptyFileError, NotAVideoError, NoVideoStreamError or CorruptVideoError (with a
-    one-line human reason) for files that cannot be processed; FileNotFoundError.
+    Raises EmptyFileError, NotAVideoError, NoVideoStreamError, CorruptVideoError or
+    PictureTooLargeError (with a one-line human reason) for files that cannot be processed;
+    FileNotFoundError. ``limits`` defaults to PictureLimits.from_environment().
     """
+    limits = limits or PictureLimits.from_environment()
     with open_video(path) as (container, stream):
+        declared = stream.sample_aspect_ratio or Fraction(1)
+        sar, ignored = (
+            (Fraction(declared), None)
+            if plausible_sample_aspect_ratio(declared)
+            else (Fraction(1), Fraction(declared))
+        )
+        context = stream.codec_context
+        if context.width > 0 and context.height > 0:  # before a decoder allocates for it
+            limits.check(*display_size(context.width, context.height, sar))
+            limits.check(context.width, context.height, "the coded picture")
         frame = _first_frame(container, stream)
         rotation = rotation_clockwise(frame.rotation)
-        sar = stream.sample_aspect_ratio or Fraction(1)
-        display_w, display_h = round(frame.width * sar), frame.height
+        display_w, display_h = display_size(frame.width, frame.height, sar)
+        limits.check(display_w, display_h)
+        limits.check(frame.width, frame.height, "the coded picture")
         if rotation in (90, 270):
             display_w, display_h = display_h, display_w
         duration = None
@@ -157,7 +183,7 @@ def probe(path: Path) -> VideoFacts:
             coded_width=frame.width,
             coded_height=frame.height,
             rotation=rotation,
-            sample_aspect_ratio=Fraction(sar),
+            sample_aspect_ratio=sar,
             fps=stream.average_rate or stream.guessed_rate,
             duration=duration,
             frame_count=stream.frames or None,
@@ -165,6 +191,7 @@ def probe(path: Path) -> VideoFacts:
             has_audio=bool(container.streams.audio),
             size_bytes=path.stat().st_size,
             start_pts=frame.pts,
+            ignored_sample_aspect_ratio=ignored,
         )
 
 

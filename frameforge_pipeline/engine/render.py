@@ -8,12 +8,16 @@ import av
 import cv2
 import numpy as np
 
+from frameforge_pipeline.engine.errors import PictureTooLargeError
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.probe import VideoFacts
 
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 _EXTENSIONS = {"jpg": ".jpg", "png": ".png", "webp": ".webp"}
 _PNG_COMPRESSION = 3  # zlib level: PNG is lossless, a low level keeps encoding fast
+# The largest side each encoder writes (libjpeg, libwebp); beyond the picture limits'
+# defaults, so only an operator who raised them meets these.
+_MAX_SIDE = {"jpg": 65_500, "webp": 16_383, "png": 2**31 - 1}
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,10 @@ class RenderPlan:
 
     @classmethod
     def for_video(cls, facts: VideoFacts, options: ExtractOptions) -> RenderPlan:
-        """Fit the upright display size into max_width x max_height, never enlarging."""
+        """Fit the upright display size into max_width x max_height, never enlarging.
+
+        Raises PictureTooLargeError when the result is larger than the format can hold.
+        """
         scale = min(
             1.0,
             (options.max_width or facts.width) / facts.width,
@@ -38,6 +45,11 @@ class RenderPlan:
         )
         width = max(1, round(facts.width * scale))
         height = max(1, round(facts.height * scale))
+        if max(width, height) > _MAX_SIDE[options.format]:
+            raise PictureTooLargeError(
+                f"the picture is {width}x{height} pixels, larger than {options.format} allows "
+                f"({_MAX_SIDE[options.format]} pixels a side): set a max width and height"
+            )
         scaled_w, scaled_h = (height, width) if facts.rotation in (90, 270) else (width, height)
         if options.format == "jpg":
             params: tuple[int, ...] = (cv2.IMWRITE_JPEG_QUALITY, options.quality)

@@ -1,8 +1,9 @@
 """The object store on S3 (or any S3-compatible endpoint): production's FrameStore.
 
-Uploads live in the uploads bucket (keys under ``uploads/``), everything else in the
-results bucket. Writes go through a spooled temporary file (memory up to 16 MiB, disk
-beyond) and boto3's managed transfer, which switches to multipart for large objects.
+Uploads live in the uploads bucket (keys under ``uploads/``, and their confirmed copies
+under ``sources/``), everything else in the results bucket. Writes go through a spooled
+temporary file (memory up to 16 MiB, disk beyond) and boto3's managed transfer, which
+switches to multipart for large objects.
 """
 
 import contextlib
@@ -43,7 +44,7 @@ class S3FrameStore(FrameStore):
 
     def _locate(self, key: str) -> tuple[str, str]:
         check_key(key)
-        uploads = key.startswith(layout.UPLOADS_PREFIX)
+        uploads = key.startswith((layout.UPLOADS_PREFIX, layout.SOURCES_PREFIX))
         return (self.uploads_bucket if uploads else self.results_bucket), key
 
     @contextlib.contextmanager
@@ -95,7 +96,20 @@ class S3FrameStore(FrameStore):
         bucket, name = self._locate(key)
         return f"s3://{bucket}/{name}"
 
-    def presigned_url(self, method: str, key: str, seconds: int, **params: str) -> str:
+    def move(self, source: str, target: str) -> None:
+        """A server-side copy (one CopyObject: atomic, up to S3's 5 GB for a single PUT, so
+        any upload) then the delete of ``source``."""
+        from_bucket, from_key = self._locate(source)
+        bucket, name = self._locate(target)
+        try:
+            self._s3.copy_object(
+                Bucket=bucket, Key=name, CopySource={"Bucket": from_bucket, "Key": from_key}
+            )
+        except ClientError as error:
+            raise _missing(error, source) from None
+        self._s3.delete_object(Bucket=from_bucket, Key=from_key)
+
+    def presigned_url(self, method: str, key: str, seconds: int, **params: str | int) -> str:
         bucket, name = self._locate(key)
         operation = {"GET": "get_object", "PUT": "put_object"}[method]
         url: str = self._s3.generate_presigned_url(

@@ -59,7 +59,12 @@ class FrameStore(dg.ConfigurableResource):  # type: ignore[type-arg]
     def uri(self, key: str) -> str:
         """Where a person or a tool (DuckDB, a browser) finds the object."""
 
-    def presigned_url(self, method: str, key: str, seconds: int, **params: str) -> str | None:
+    @abstractmethod
+    def move(self, source: str, target: str) -> None:
+        """The object at ``source`` becomes the object at ``target`` (which appears whole or
+        not at all), and ``source`` is gone. Raises FileNotFoundError without ``source``."""
+
+    def presigned_url(self, method: str, key: str, seconds: int, **params: str | int) -> str | None:
         """A URL a plain HTTP client can GET or PUT the object with, for ``seconds``; None
         when the store has no such URLs (the local store: the API serves it instead)."""
         return None
@@ -117,3 +122,10 @@ class LocalFrameStore(FrameStore):
 
     def uri(self, key: str) -> str:
         return self._path(key).resolve().as_uri()
+
+    def move(self, source: str, target: str) -> None:
+        path, destination = self._path(source), self._path(target)
+        if not path.is_file():
+            raise FileNotFoundError(f"no object at {source}")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, destination)  # one rename: atomic, whatever the size

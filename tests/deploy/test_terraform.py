@@ -292,3 +292,14 @@ def test_the_jwt_secret_is_generated_into_secrets_manager():
 def test_every_file_parses():
     expected = {"versions.tf", "variables.tf", "outputs.tf", "vpc.tf", "rds.tf", "s3.tf", "eks.tf"}
     assert set(parsed()) >= expected
+
+
+def test_unconfirmed_uploads_expire_and_confirmed_sources_do_not():
+    rules = resource("aws_s3_bucket_lifecycle_configuration")["rule"]
+    [expiring] = [rule for rule in rules if rule.get("expiration")]
+    assert expiring["status"] == "Enabled"
+    assert one(expiring, "filter") == {"prefix": "uploads/"}  # not sources/, nor the results
+    assert 1 <= value(one(expiring, "expiration")["days"]) <= 2
+    assert 1 <= value(one(expiring, "noncurrent_version_expiration")["noncurrent_days"]) <= 2
+    # every other rule keeps objects: nothing else deletes a confirmed source
+    assert all(not rule.get("noncurrent_version_expiration") for rule in rules if rule != expiring)
