@@ -145,12 +145,14 @@ def _waiter(stop: threading.Event) -> Sleep:
     return wait
 
 
-def job_source(rabbitmq_url: str | None) -> JobSource:
-    """RabbitMQ when a URL is given (``BrokerSettings().url``), else the app database."""
+def job_source(rabbitmq_url: str | None, prefix: str = "") -> JobSource:
+    """RabbitMQ when a URL is given (``BrokerSettings``: ``url`` and the deployment's name
+    ``prefix``), else the app database."""
     if rabbitmq_url:
+        from frameforge_core.messaging import Topology
         from frameforge_core.rabbitmq_source import RabbitMQJobSource  # it builds on this module
 
-        return RabbitMQJobSource(rabbitmq_url)
+        return RabbitMQJobSource(rabbitmq_url, Topology(prefix))
     return DatabaseJobSource()
 
 

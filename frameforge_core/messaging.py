@@ -1,6 +1,10 @@
 """RabbitMQ names, topology and the job message schema: one definition for every component.
 
-Exchanges and queues come from DESIGN.md. ``declare_topology`` is idempotent (run it at
+Exchanges and queues come from DESIGN.md. Deployments that share a broker (a staging stack on
+the production broker's vhost) keep apart by a prefix (``FRAMEFORGE_RABBITMQ_PREFIX``, say
+``staging.``) that ``Topology`` puts before every exchange and queue name; a vhost of its own
+in ``RABBITMQ_URL`` does the same more strictly. The outbox stores the unprefixed exchange
+name, so rows mean the same in every deployment. ``Topology.declare`` is idempotent (run it at
 every start); ``Publisher`` sends persistent messages and waits for the broker's confirm.
 """
 
@@ -23,7 +27,9 @@ JOBS_QUEUE = "video.processing.jobs"
 JOBS_DLQ = "video.processing.dlq"
 NOTIFICATIONS_QUEUE = "video.events.notifications"
 NOTIFICATIONS_DLQ = "video.events.notifications.dlq"  # the notifier parks what it gives up on
-QUEUES = (JOBS_QUEUE, JOBS_DLQ, NOTIFICATIONS_QUEUE, NOTIFICATIONS_DLQ)
+# messages about jobs this deployment does not know wait here, then go back to the jobs queue
+JOBS_RETRY_QUEUE = "video.processing.jobs.retry"
+QUEUES = (JOBS_QUEUE, JOBS_DLQ, JOBS_RETRY_QUEUE, NOTIFICATIONS_QUEUE, NOTIFICATIONS_DLQ)
 JOB_CREATED = "video.job.created"
 JOB_COMPLETED = "video.job.completed"
 JOB_FAILED = "video.job.failed"
@@ -38,33 +44,55 @@ ROUTING_KEY_HEADER = "x-frameforge-routing-key"  # where it was going
 _REASON_LENGTH = 1000
 
 
-def declare_topology(channel: BlockingChannel) -> None:
-    """Exchanges, queues and bindings; declaring them again changes nothing."""
-    channel.exchange_declare(JOBS_EXCHANGE, exchange_type="topic", durable=True)
-    channel.exchange_declare(EVENTS_EXCHANGE, exchange_type="topic", durable=True)
-    channel.queue_declare(JOBS_DLQ, durable=True)
-    channel.queue_declare(
-        JOBS_QUEUE,
-        durable=True,
-        arguments={
-            "x-message-ttl": JOBS_TTL_MS,
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": JOBS_DLQ,
-        },
-    )
-    channel.queue_bind(JOBS_QUEUE, JOBS_EXCHANGE, routing_key=JOB_CREATED)
-    channel.queue_declare(  # an event that waits 30 min is parked, not dropped
-        NOTIFICATIONS_QUEUE,
-        durable=True,
-        arguments={
-            "x-message-ttl": NOTIFICATIONS_TTL_MS,
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": NOTIFICATIONS_DLQ,
-        },
-    )
-    for key in (JOB_COMPLETED, JOB_FAILED):
-        channel.queue_bind(NOTIFICATIONS_QUEUE, EVENTS_EXCHANGE, routing_key=key)
-    channel.queue_declare(NOTIFICATIONS_DLQ, durable=True)
+@dataclass(frozen=True)
+class Topology:
+    """The exchange and queue names of one deployment: DESIGN.md's, behind ``prefix``."""
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        """The name of exchange or queue ``base`` (one of the constants above) here."""
+        return f"{self.prefix}{base}"
+
+    def declare(self, channel: BlockingChannel) -> None:
+        """Exchanges, queues and bindings; declaring them again changes nothing."""
+        n = self.name
+        channel.exchange_declare(n(JOBS_EXCHANGE), exchange_type="topic", durable=True)
+        channel.exchange_declare(n(EVENTS_EXCHANGE), exchange_type="topic", durable=True)
+        channel.queue_declare(n(JOBS_DLQ), durable=True)
+        channel.queue_declare(
+            n(JOBS_QUEUE),
+            durable=True,
+            arguments={
+                "x-message-ttl": JOBS_TTL_MS,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": n(JOBS_DLQ),
+            },
+        )
+        channel.queue_bind(n(JOBS_QUEUE), n(JOBS_EXCHANGE), routing_key=JOB_CREATED)
+        channel.queue_declare(  # no consumer: each message waits its expiration, then returns
+            n(JOBS_RETRY_QUEUE),
+            durable=True,
+            arguments={
+                "x-dead-letter-exchange": n(JOBS_EXCHANGE),
+                "x-dead-letter-routing-key": JOB_CREATED,
+            },
+        )
+        channel.queue_declare(  # an event that waits 30 min is parked, not dropped
+            n(NOTIFICATIONS_QUEUE),
+            durable=True,
+            arguments={
+                "x-message-ttl": NOTIFICATIONS_TTL_MS,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": n(NOTIFICATIONS_DLQ),
+            },
+        )
+        for key in (JOB_COMPLETED, JOB_FAILED):
+            channel.queue_bind(n(NOTIFICATIONS_QUEUE), n(EVENTS_EXCHANGE), routing_key=key)
+        channel.queue_declare(n(NOTIFICATIONS_DLQ), durable=True)
+
+
+DEFAULT_TOPOLOGY = Topology()
 
 
 def dead_letter(
@@ -127,13 +155,15 @@ class JobMessage:
         return message
 
 
-def connect(url: str) -> tuple[pika.BlockingConnection, BlockingChannel]:
+def connect(
+    url: str, topology: Topology = DEFAULT_TOPOLOGY
+) -> tuple[pika.BlockingConnection, BlockingChannel]:
     """A connection and a confirming channel on the declared topology."""
     connection = pika.BlockingConnection(pika.URLParameters(url))
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        declare_topology(channel)
+        topology.declare(channel)
     except BaseException:
         connection.close()
         raise
@@ -143,8 +173,9 @@ def connect(url: str) -> tuple[pika.BlockingConnection, BlockingChannel]:
 class Publisher:
     """Persistent messages with publisher confirms on one channel."""
 
-    def __init__(self, url: str):
-        self._connection, self._channel = connect(url)
+    def __init__(self, url: str, topology: Topology = DEFAULT_TOPOLOGY):
+        self._topology = topology
+        self._connection, self._channel = connect(url, topology)
 
     def publish(
         self,
@@ -170,9 +201,9 @@ class Publisher:
         )
 
     def send(self, row: OutboxMessage) -> None:
-        """Publish an outbox row (the relay's ``send``)."""
+        """Publish an outbox row (the relay's ``send``) to this deployment's exchange."""
         self.publish(
-            row.exchange,
+            self._topology.name(row.exchange),
             row.routing_key,
             row.body.encode(),
             trace_id=row.trace_id,

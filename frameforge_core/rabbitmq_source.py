@@ -5,7 +5,11 @@ taken with manual acks. A message is acknowledged (its offer settled) only once 
 its job attempt exists in the instance, i.e. on the evaluation after the one that asked for
 the run; until then it goes back to the queue when the evaluation's channel closes, so a
 daemon killed mid-tick loses nothing. Malformed messages and unknown jobs go to the
-dead-letter queue with the reason. Rows still queued after ``STALE_AFTER`` are offered too.
+dead-letter queue with the reason. A message about a job this deployment does not know (one
+of another deployment on the same broker, or sent before its row could be read) is not parked
+for good: it waits ``retry_delay_seconds`` in ``video.processing.jobs.retry`` and comes back,
+up to ``max_returns`` times, then goes to the dead-letter queue (whose depth is alerted on).
+Rows still queued after ``STALE_AFTER`` are offered too.
 
 The worker's side: relay the outbox to the broker and consume notifications; one thread
 does both. The consumer waits at most ``interval`` for a message, then the relay
@@ -43,13 +47,17 @@ from frameforge_core.job_source import (
     stale_before,
 )
 from frameforge_core.messaging import (
+    DEFAULT_TOPOLOGY,
+    JOBS_DLQ,
+    JOBS_QUEUE,
+    JOBS_RETRY_QUEUE,
     NOTIFICATIONS_DLQ,
     NOTIFICATIONS_QUEUE,
     TRACE_HEADER,
     JobMessage,
     Publisher,
+    Topology,
     dead_letter,
-    declare_topology,
 )
 from frameforge_core.models import OutboxMessage, VideoJob
 
@@ -60,9 +68,19 @@ RECONNECT_MAX_SECONDS = 30.0
 _TRANSIENT = (AMQPError, SQLAlchemyError)  # the message comes back after a reconnect
 
 
+RETURNS_HEADER = "x-frameforge-returns"  # how often a message about an unknown job came back
+
+
 class RabbitMQJobSource(JobSource):
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(
+        self,
+        url: str,
+        topology: Topology = DEFAULT_TOPOLOGY,
+        retry_delay_seconds: float = 60.0,
+        max_returns: int = 30,
+    ):
+        self.url, self.topology = url, topology
+        self.retry_delay_seconds, self.max_returns = retry_delay_seconds, max_returns
 
     @contextlib.contextmanager
     def offers(self, session: Session) -> Iterator[Iterator[Offer]]:
@@ -74,12 +92,12 @@ class RabbitMQJobSource(JobSource):
 
     def _offers(self, session: Session) -> Generator[Offer]:
         try:
-            connection, channel = messaging.connect(self.url)
+            connection, channel = messaging.connect(self.url, self.topology)
         except AMQPError as error:  # the stale rows still get their runs
             log.warning("RabbitMQ failed: %r", error)
         else:
             try:
-                yield from _messages(channel, session)
+                yield from self._messages(channel, session)
             except AMQPError as error:
                 log.warning("RabbitMQ failed: %r", error)
             finally:
@@ -95,26 +113,65 @@ class RabbitMQJobSource(JobSource):
         make_handler: MakeHandler,
         interval: float,
     ) -> None:
-        Consumer(stop, sessions, self.url, make_handler, interval).run()
+        Consumer(stop, sessions, self.url, self.topology, make_handler, interval).run()
 
-
-def _messages(channel: BlockingChannel, session: Session) -> Iterator[Offer]:
-    """Offers of up to BATCH messages' jobs; what is not a job is dead-lettered and acked."""
-    for _ in range(BATCH):
-        method, properties, body = channel.basic_get(messaging.JOBS_QUEUE, auto_ack=False)
-        if method is None:
-            return
-        try:
-            message = JobMessage.from_bytes(body)
+    def _messages(self, channel: BlockingChannel, session: Session) -> Iterator[Offer]:
+        """Offers of up to BATCH messages' jobs; what is not a job is dead-lettered, what is
+        about an unknown job sent to wait; both are acked once the broker has the copy."""
+        for _ in range(BATCH):
+            method, properties, body = channel.basic_get(
+                self.topology.name(JOBS_QUEUE), auto_ack=False
+            )
+            if method is None:
+                return
+            try:
+                message = JobMessage.from_bytes(body)
+            except ValueError as error:
+                dead_letter(channel, self.topology.name(JOBS_DLQ), method.routing_key,
+                            properties, body, str(error))  # fmt: skip
+                channel.basic_ack(method.delivery_tag)
+                continue
             job = session.scalar(select(VideoJob).where(VideoJob.id == message.job_id))
             if job is None:
-                raise ValueError(f"no job {message.job_id}")
-        except ValueError as error:
-            dead_letter(channel, messaging.JOBS_DLQ, method.routing_key, properties, body,
-                        str(error))  # fmt: skip
-            channel.basic_ack(method.delivery_tag)
-            continue
-        yield Offer(job, message.attempt, functools.partial(_ack, channel, method.delivery_tag))
+                self._return_later(channel, method.routing_key, properties, body, message.job_id)
+                channel.basic_ack(method.delivery_tag)
+                continue
+            yield Offer(job, message.attempt, functools.partial(_ack, channel, method.delivery_tag))
+
+    def _return_later(
+        self,
+        channel: BlockingChannel,
+        routing_key: str,
+        properties: pika.BasicProperties,
+        body: bytes,
+        job_id: str,
+    ) -> None:
+        """Send a message about an unknown job to wait and come back; after ``max_returns``
+        returns, to the dead-letter queue."""
+        headers = dict(properties.headers or {})
+        returns = int(headers.get(RETURNS_HEADER, 0))
+        if returns >= self.max_returns:
+            reason = f"no job {job_id} in this deployment after {returns} returns"
+            dead_letter(channel, self.topology.name(JOBS_DLQ), routing_key, properties, body,
+                        reason)  # fmt: skip
+            log.error("RabbitMQ: %s: dead-lettered", reason)
+            return
+        headers[RETURNS_HEADER] = returns + 1
+        channel.basic_publish(
+            "",
+            self.topology.name(JOBS_RETRY_QUEUE),
+            body,
+            pika.BasicProperties(
+                delivery_mode=pika.DeliveryMode.Persistent,
+                content_type=properties.content_type,
+                message_id=properties.message_id,
+                headers=headers,
+                expiration=str(round(self.retry_delay_seconds * 1000)),
+            ),
+            mandatory=True,
+        )
+        log.warning("RabbitMQ: no job %s (yet?): it comes back in %g s", job_id,
+                    self.retry_delay_seconds)  # fmt: skip
 
 
 def _ack(channel: BlockingChannel, delivery_tag: int) -> None:
@@ -130,13 +187,13 @@ class OutboxPublisher:
     pika's blocking connection answers heartbeats only while it is used, so an idle one would
     be dropped by the broker. A connection that failed once is dropped and made anew."""
 
-    def __init__(self, url: str):
-        self._url = url
+    def __init__(self, url: str, topology: Topology):
+        self._url, self._topology = url, topology
         self._publisher: Publisher | None = None
 
     def send(self, row: OutboxMessage) -> None:
         if self._publisher is None:
-            self._publisher = Publisher(self._url)
+            self._publisher = Publisher(self._url, self._topology)
         try:
             self._publisher.send(row)
         except Exception:
@@ -156,12 +213,14 @@ class Consumer:
         stop: threading.Event,
         sessions: sessionmaker[Session],
         url: str,
+        topology: Topology,
         make_handler: MakeHandler,
         interval: float,
     ) -> None:
         self._stop, self._sessions, self._url = stop, sessions, url
+        self._topology = topology
         self._make_handler, self._interval = make_handler, interval
-        self._publisher = OutboxPublisher(url)
+        self._publisher = OutboxPublisher(url, topology)
         self._last_relay = float("-inf")
         self._connected = False
 
@@ -188,21 +247,23 @@ class Consumer:
         connection = pika.BlockingConnection(pika.URLParameters(self._url))
         try:
             channel = connection.channel()
-            declare_topology(channel)
+            self._topology.declare(channel)
             channel.basic_qos(prefetch_count=1)
             dead_letters = connection.channel()
             dead_letters.confirm_delivery()
             handler = self._make_handler(functools.partial(self._pause, connection))
             self._connected = True
-            log.info("worker: consuming %s", NOTIFICATIONS_QUEUE)
+            queue = self._topology.name(NOTIFICATIONS_QUEUE)
+            log.info("worker: consuming %s", queue)
             for method, properties, body in channel.consume(
-                NOTIFICATIONS_QUEUE, inactivity_timeout=self._interval
+                queue, inactivity_timeout=self._interval
             ):
                 if method is not None:
                     reason = handler.process(body, _trace_id(properties), _TRANSIENT)
                     if reason is not None:
                         dead_letter(
-                            dead_letters, NOTIFICATIONS_DLQ, method.routing_key, properties,
+                            dead_letters, self._topology.name(NOTIFICATIONS_DLQ),
+                            method.routing_key, properties,
                             body, reason,
                         )  # fmt: skip
                         log.error("worker: message dead-lettered: %s", reason)

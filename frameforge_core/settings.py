@@ -62,9 +62,14 @@ class DatabaseSettings(HomeSettings):
 
 
 class BrokerSettings(_FromEnvironment):
-    """RabbitMQ (``$RABBITMQ_URL``); unset, the app database is the job queue."""
+    """RabbitMQ (``$RABBITMQ_URL``); unset, the app database is the job queue.
+
+    ``FRAMEFORGE_RABBITMQ_PREFIX`` (e.g. ``staging.``) goes before every exchange and queue
+    name, so deployments that share a broker's vhost never take each other's messages.
+    """
 
     rabbitmq_url: SecretStr | None = None
+    frameforge_rabbitmq_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]{0,64}$")
 
     @property
     def url(self) -> str | None:

@@ -40,7 +40,9 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    run(stop, worker, links, DatabaseSettings().url, job_source(BrokerSettings().url))
+    broker = BrokerSettings()
+    source = job_source(broker.url, broker.frameforge_rabbitmq_prefix)
+    run(stop, worker, links, DatabaseSettings().url, source)
     return 0
 
 

@@ -66,5 +66,8 @@ def resources_for_environment() -> dict[str, Any]:
         "database": AppDatabase(
             url=dg.EnvVar("DATABASE_URL") if database.from_environment else database.url
         ),
-        "jobs": JobQueue(rabbitmq_url=dg.EnvVar("RABBITMQ_URL") if broker.url else None),
+        "jobs": JobQueue(
+            rabbitmq_url=dg.EnvVar("RABBITMQ_URL") if broker.url else None,
+            rabbitmq_prefix=broker.frameforge_rabbitmq_prefix,
+        ),
     }

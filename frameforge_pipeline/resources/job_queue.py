@@ -13,6 +13,7 @@ from frameforge_core.job_source import JobSource, job_source
 
 class JobQueue(dg.ConfigurableResource):  # type: ignore[type-arg]
     rabbitmq_url: str | None = None  # unset: the embedded default, the app database
+    rabbitmq_prefix: str = ""  # FRAMEFORGE_RABBITMQ_PREFIX: this deployment's names
 
     def source(self) -> JobSource:
-        return job_source(self.rabbitmq_url)
+        return job_source(self.rabbitmq_url, self.rabbitmq_prefix)

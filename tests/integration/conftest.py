@@ -80,7 +80,7 @@ def rabbitmq_url() -> Iterator[str]:
         channel = connection.channel()
         for queue in messaging.QUEUES:  # empty, and declared as this version declares them
             channel.queue_delete(queue)
-        messaging.declare_topology(channel)
+        messaging.DEFAULT_TOPOLOGY.declare(channel)
         connection.close()
         yield RABBITMQ_URL
 

@@ -6,7 +6,7 @@ import pika
 import pytest
 
 from frameforge_core import messaging
-from frameforge_core.messaging import JobMessage, Publisher, declare_topology
+from frameforge_core.messaging import DEFAULT_TOPOLOGY, JobMessage, Publisher
 from tests.integration.conftest import RABBITMQ_URL as URL
 
 
@@ -14,13 +14,13 @@ from tests.integration.conftest import RABBITMQ_URL as URL
 def channel(rabbitmq_url):
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
     channel = connection.channel()
-    declare_topology(channel)
+    DEFAULT_TOPOLOGY.declare(channel)
     yield channel
     connection.close()
 
 
 def test_topology_is_idempotent_and_as_designed(channel):
-    declare_topology(channel)  # a second start changes nothing and does not fail
+    DEFAULT_TOPOLOGY.declare(channel)  # a second start changes nothing and does not fail
     jobs = channel.queue_declare(messaging.JOBS_QUEUE, passive=True)
     assert jobs.method.queue == "video.processing.jobs"
     with pytest.raises(pika.exceptions.ChannelClosedByBroker, match="PRECONDITION_FAILED"):
