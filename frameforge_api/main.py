@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import dagster as dg
 import redis
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from starlette.middleware.base import RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frameforge_api.api.main import api_router
 from frameforge_api.api.routes import health, metrics
 from frameforge_api.core.cache import Cache, MemoryCache, RedisCache
 from frameforge_api.core.config import Settings
-from frameforge_api.core.errors import install_error_handlers
+from frameforge_api.core.errors import PROBLEM_JSON, install_error_handlers
+from frameforge_api.core.guards import BodyLimitMiddleware, PathGuardMiddleware
 from frameforge_api.core.metrics import database_registry
-from frameforge_api.core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from frameforge_api.core.rate_limit import LIMIT, WINDOW, AuthLimits, RateLimiter, limiter
 from frameforge_api.core.telemetry import TelemetryMiddleware
 from frameforge_core import logs
 from frameforge_core.database import create_db_engine, migrate, session_factory
@@ -32,6 +38,62 @@ SECURITY_HEADERS = {
 }
 ID_HEADERS = ["X-Trace-Id", "X-Request-Id"]  # see core/telemetry.py
 DOCS_CSP = "default-src 'self' cdn.jsdelivr.net; img-src 'self' data: fastapi.tiangolo.com; style-src 'self' 'unsafe-inline' cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' cdn.jsdelivr.net"  # noqa: E501
+# The upload streams a video to the store under its own limit (services/uploads.py)
+OWN_BODY_LIMIT = [("PUT", r"/api/v1/uploads/[^/]+")]
+log = logging.getLogger("frameforge.api")
+
+
+class SecurityHeadersMiddleware:
+    """Adds ``SECURITY_HEADERS`` to every answer (the docs pages get a CSP that lets them
+    load their scripts)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if scope["path"] in ("/docs", "/redoc"):
+                    headers["Content-Security-Policy"] = DOCS_CSP
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
+
+
+class FrameForgeAPI(FastAPI):
+    """FastAPI, with the security headers outside Starlette's ServerErrorMiddleware (which
+    answers a 500 outside every middleware added with ``add_middleware``), and an OpenAPI
+    document that declares errors as the application/problem+json they are served as."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            for path in super().openapi()["paths"].values():
+                for operation in path.values():
+                    for status, answer in operation.get("responses", {}).items():
+                        content = answer.get("content", {})
+                        # problem_responses(): FastAPI puts the model's schema under the
+                        # route's media type, next to the (empty) problem+json entry
+                        if int(status) >= 400 and PROBLEM_JSON in content:
+                            schema = content.pop("application/json", {}).get("schema")
+                            if schema:
+                                content[PROBLEM_JSON] = {"schema": schema}
+        assert self.openapi_schema is not None
+        return self.openapi_schema
+
+
+def _operation_id(route: APIRoute) -> str:
+    """The route function's name (``create_job``): what generated clients call it."""
+    return route.name
 
 
 def create_app(
@@ -52,18 +114,22 @@ def create_app(
     engine = create_db_engine(database_url or DatabaseSettings().url)
     migrate(engine)
 
-    app = FastAPI(
+    app = FrameForgeAPI(
         title="FrameForge",
         version="1.0.0",
         summary="Upload a video, get its frames as a ZIP with a manifest.",
+        generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
     app.state.instance = instance
     app.state.storage = storage or storage_for(StoreSettings())
     app.state.sessions = session_factory(engine)
     shared = _redis(settings.redis_url)
-    app.state.rate_limiter = rate_limiter or (
-        RedisRateLimiter(shared) if shared else MemoryRateLimiter()
+    app.state.rate_limiter = rate_limiter or limiter(shared, LIMIT, WINDOW)
+    app.state.auth_limits = AuthLimits.build(
+        shared,
+        requests_per_minute=settings.auth_requests_per_minute,
+        registrations_per_hour=settings.registrations_per_hour,
     )
     app.state.cache = cache or (RedisCache(shared) if shared else MemoryCache())
     app.state.metrics_registry = database_registry(app.state.sessions)
@@ -72,15 +138,12 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(api_router)
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path in ("/docs", "/redoc"):
-            response.headers["Content-Security-Policy"] = DOCS_CSP
-        return response
+    if settings.frameforge_env == "production" and settings.metrics_token is None:
+        log.warning("GET /metrics answers 404: set FRAMEFORGE_METRICS_TOKEN to expose it")
 
+    # innermost first: each add_middleware wraps the ones before it
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, own_limit=OWN_BODY_LIMIT)
+    app.add_middleware(PathGuardMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

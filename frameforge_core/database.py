@@ -41,7 +41,8 @@ _MIGRATION_LOCK_ID = 0x4652_4D46  # "FRMF": any constant shared by every FrameFo
 def create_db_engine(url: str) -> Engine:
     """An engine on ``url`` (``DatabaseSettings().url``); a SQLite file's folder is created."""
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # a server that drops packets answers 503 in seconds, not at the OS's TCP timeout
+        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
     if path := make_url(url).database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

@@ -63,3 +63,20 @@ class RateLimited(FrameForgeError):
 
 class Unavailable(FrameForgeError):
     """Something the request needs does not answer (the database, the Dagster instance)."""
+
+
+class TemporarilyUnavailable(Unavailable):
+    """A store the request needs stopped answering in the middle of it (the app database,
+    the Dagster instance): the same request may well succeed in ``retry_after`` seconds."""
+
+    def __init__(self, reason: str, retry_after: int):
+        super().__init__(reason, {"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
+class QuotaExceeded(FrameForgeError):
+    """A user's quota (stored bytes) would be passed; ``str`` names the limit."""
+
+
+class TooManyJobs(QuotaExceeded):
+    """The user has as many unfinished jobs as allowed: the next may come once one ends."""

@@ -70,7 +70,8 @@ def _completed_text(notice: JobNotice, download: SignedUrl) -> str:
     frames = "1 frame" if count == 1 else f"{count} frames"
     return (
         f"Hello,\n\n"
-        f"the frames of {notice.filename} are ready: {frames} in one ZIP, with manifest.json.\n\n"
+        f"the frames of {_one_line(notice.filename)} are ready: {frames} in one ZIP, "
+        f"with manifest.json.\n\n"
         f"Download them (the link works until {download.expires_at:%Y-%m-%d %H:%M} UTC):\n"
         f"{download.url}\n\n"
         f"Job {notice.job_id}\n"
@@ -80,8 +81,8 @@ def _completed_text(notice: JobNotice, download: SignedUrl) -> str:
 def _failed_text(notice: JobNotice, retry_url: str) -> str:
     return (
         f"Hello,\n\n"
-        f"we could not extract frames from {notice.filename}:\n\n"
-        f"    {notice.error}\n\n"
+        f"we could not extract frames from {_one_line(notice.filename)}:\n\n"
+        f"    {_one_line(notice.error or 'no reason was given')}\n\n"
         f"If the video can be processed after all (for instance once a service is back), "
         f"try the same job again with your access token:\n\n"
         f"    POST {retry_url}\n"
@@ -92,7 +93,9 @@ def _failed_text(notice: JobNotice, retry_url: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    """The user's file name in a header: line breaks would end the header (or be refused)."""
+    """The user's file name (or a reason that may quote it) on one line, in a header or the
+    text: a line break would end a header, or start a paragraph of the sender's choosing in
+    the text. Line breaks, tabs and other control or separator characters become spaces."""
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 

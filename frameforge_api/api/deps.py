@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from frameforge_api.core import metrics
 from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
-from frameforge_api.core.rate_limit import RateLimiter
+from frameforge_api.core.rate_limit import AuthLimits, RateLimiter
 from frameforge_api.core.security import InvalidToken, decode_token
 from frameforge_core.errors import NotAuthenticated, RateLimited
 from frameforge_core.models import User
@@ -82,16 +82,38 @@ def get_current_user(request: Request, session: SessionDep, claims: TokenClaims)
     if user is None:
         raise NotAuthenticated("invalid or expired access token")
     request.state.user_id = user.id  # for the access log line (core/telemetry.py)
-    limiter: RateLimiter = request.app.state.rate_limiter
-    decision = limiter.hit(user.id)
-    if not decision.allowed:
-        metrics.RATE_LIMIT_EXCEEDED.inc()
-        raise RateLimited(
-            f"too many requests: {limiter.limit} per {limiter.window:g} s per user; "
-            f"retry in {decision.retry_after} s",
-            decision.retry_after,
-        )
+    enforce(request.app.state.rate_limiter, user.id, "per user")
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def enforce(limiter: RateLimiter, key: str, scope: str) -> None:
+    """Count a request of ``key``. Raises RateLimited (429, Retry-After) past the limit."""
+    decision = limiter.hit(key)
+    if not decision.allowed:
+        metrics.RATE_LIMIT_EXCEEDED.inc()
+        raise RateLimited(
+            f"too many requests: {limiter.limit} per {limiter.window:g} s {scope}; "
+            f"retry in {decision.retry_after} s",
+            decision.retry_after,
+        )
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, run uvicorn with --proxy-headers and
+    --forwarded-allow-ips so that this is the client's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"
+
+
+def auth_limits(request: Request) -> AuthLimits:
+    """Counts every auth request against its client address, and hands the auth limits on
+    to the route (registrations per address, logins per account)."""
+    limits: AuthLimits = request.app.state.auth_limits
+    enforce(limits.requests, f"auth:{client_address(request)}", "per address")
+    return limits
+
+
+AuthLimitsDep = Annotated[AuthLimits, Depends(auth_limits)]
+ClientAddress = Annotated[str, Depends(client_address)]

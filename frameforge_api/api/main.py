@@ -3,7 +3,9 @@ from fastapi import APIRouter
 from frameforge_api.api.routes import auth, jobs, videos
 from frameforge_api.api.schemas import problem_responses
 
-api_router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 404, 409, 422, 500))
+# every problem a route under /api/v1 can answer with (503: a store briefly unreachable)
+ERRORS = problem_responses(401, 403, 404, 409, 410, 413, 422, 429, 500, 503)
+api_router = APIRouter(prefix="/api/v1", responses=ERRORS)
 api_router.include_router(auth.router)
 api_router.include_router(videos.router)
 api_router.include_router(jobs.router)

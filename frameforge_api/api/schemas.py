@@ -7,20 +7,53 @@ import http
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AnyUrl,
     BaseModel,
     ConfigDict,
     EmailStr,
     Field,
     UrlConstraints,
+    ValidationInfo,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from frameforge_api.core.guards import control_characters
+from frameforge_api.core.passwords import weakness
 from frameforge_pipeline.engine import ExtractOptions
 
 MIN_PASSWORD = 10
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further
+MAX_SEQ = 2**31 - 1  # video_jobs.seq is a 32-bit integer (PostgreSQL refuses larger ones)
+# type "/" subtype [; parameters], printable ASCII (RFC 9110): it goes back out in a header
+MEDIA_TYPE = (
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}(\s*;[ -~]*)?$"
+)
+# Metadata keys whose values are where a file lives on the server, never shown to users
+_SERVER_LOCATIONS = frozenset({"source", "location", "path", "uri", "url", "key", "storage_key"})
+
+
+def _no_control_characters(text: str) -> str:
+    """Free text (a file name, an id) goes to the database, headers, logs and emails: no
+    NUL (PostgreSQL stores none), line breaks, other controls or bidi overrides."""
+    if found := control_characters(text):
+        raise ValueError(f"control characters are not allowed ({', '.join(sorted(set(found)))})")
+    return text
+
+
+FreeText = Annotated[str, AfterValidator(_no_control_characters)]
+
+
+def seq_cursor(cursor: str) -> str:
+    """A ``cursor`` query parameter (a ``nextCursor``): a job sequence number the database
+    can hold. Raises ValueError otherwise."""
+    if int(cursor) > MAX_SEQ:
+        raise ValueError(f"not a cursor of this API (at most {MAX_SEQ})")
+    return cursor
+
+
+Cursor = Annotated[str, AfterValidator(seq_cursor)]
 
 
 class Body(BaseModel):
@@ -28,18 +61,41 @@ class Body(BaseModel):
 
 
 class Credentials(Body):
+    """A new account's email and password (register), which the password policy checks."""
+
     email: EmailStr = Field(max_length=254)
     password: str
 
     @field_validator("password")
     @classmethod
-    def _policy(cls, password: str) -> str:
+    def _policy(cls, password: str, info: ValidationInfo) -> str:
         if len(password) < MIN_PASSWORD:
             raise ValueError(f"use at least {MIN_PASSWORD} characters")
-        if len(password.encode()) > MAX_PASSWORD_BYTES:
+        if len(password.encode(errors="surrogatepass")) > MAX_PASSWORD_BYTES:
             raise ValueError(f"use at most {MAX_PASSWORD_BYTES} bytes")
         if password.isalpha() or password.isdigit():
             raise ValueError("mix letters with digits or symbols")
+        if reason := weakness(password, info.data.get("email")):
+            raise ValueError(reason)
+        return password
+
+
+class Login(Body):
+    """An email and password to log in with: not held to the policy of new passwords, so
+    an account made before a rule was added can still log in (a wrong one is a 401)."""
+
+    email: EmailStr = Field(max_length=254)
+    password: str
+
+    @field_validator("password")
+    @classmethod
+    def _bcrypt_can_check(cls, password: str) -> str:
+        try:
+            size = len(password.encode())
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): no UTF-8 for it
+            raise ValueError("not valid text (a lone surrogate)") from None
+        if size > MAX_PASSWORD_BYTES:  # no account has one; bcrypt refuses to compare it
+            raise ValueError(f"use at most {MAX_PASSWORD_BYTES} bytes")
         return password
 
 
@@ -68,8 +124,10 @@ class TokenInfo(Body):
 
 
 class UploadUrlIn(Body):
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field("application/octet-stream", max_length=100)
+    filename: FreeText = Field(min_length=1, max_length=255)
+    content_type: str = Field(
+        "application/octet-stream", max_length=100, pattern=MEDIA_TYPE, examples=["video/mp4"]
+    )
     size_bytes: int | None = Field(None, gt=0)
 
 
@@ -90,7 +148,7 @@ CallbackUrl = Annotated[AnyUrl, UrlConstraints(max_length=2000, allowed_schemes=
 
 
 class JobIn(Body):
-    video_id: str = Field(max_length=64)
+    video_id: FreeText = Field(max_length=64)
     options: ExtractOptions = Field(default_factory=ExtractOptions)
     callback_url: CallbackUrl | None = Field(
         None, description="Called (POST, Standard Webhooks signature) when the job ends."
@@ -112,13 +170,28 @@ class JobOut(Body):
     progress: float
     frame_count: int | None
     options: ExtractOptions
-    video: dict[str, Any]
+    video: dict[str, Any] = Field(description="facts of the video: container, codec, size, fps")
     error: str | None
     download_url: str | None
     download_expires_at: dt.datetime | None
     created_at: dt.datetime
     started_at: dt.datetime | None  # when its run's process started
     finished_at: dt.datetime | None
+
+    @field_validator("video")
+    @classmethod
+    def _no_server_locations(cls, facts: dict[str, Any]) -> dict[str, Any]:
+        """Facts only: where the file lives on the server (a path, a store URI) is not the
+        user's business, whatever the pipeline's metadata calls it."""
+        return {
+            name: value
+            for name, value in facts.items()
+            if name.lower() not in _SERVER_LOCATIONS and not _is_location(value)
+        }
+
+
+def _is_location(value: Any) -> bool:
+    return isinstance(value, str) and (value.startswith(("/", "file:")) or "://" in value)
 
 
 class JobPage(Body):

@@ -1,7 +1,9 @@
 """Every error as application/problem+json (RFC 9457): type, title, status, detail.
 
 The data layer raises the domain's errors (``frameforge_core.errors``); ``STATUS`` here is
-the one place that says which HTTP status each kind of error is.
+the one place that says which HTTP status each kind of error is, and ``UNREACHABLE`` the one
+place that turns a store's connection failure (the app database or the Dagster instance
+down, or dropping the connection) into a domain error: a 503 with ``Retry-After``, not a 500.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from dagster_postgres.utils import DagsterPostgresException
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frameforge_core import errors, logs
@@ -21,18 +25,42 @@ from frameforge_core import errors, logs
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("frameforge.api")
 
+# Connection-level failures of a store a request needs: SQLAlchemy's (refused, dropped,
+# timed out, a server shutting down: OperationalError; a connection unusable at the driver:
+# InterfaceError; a pool connection found dead: DisconnectionError), from the app database
+# or a Dagster instance on SQLite, and dagster-postgres's own once its retries are spent.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    sql.OperationalError,
+    sql.InterfaceError,
+    sql.DisconnectionError,
+    DagsterPostgresException,
+)
+RETRY_AFTER_SECONDS = 5
+BRIEFLY_UNAVAILABLE = "the service is briefly unavailable; retry in a few seconds"
+
 STATUS: dict[type[errors.FrameForgeError], int] = {
     errors.EmptyUpload: 400,
     errors.NotAuthenticated: 401,
     errors.BadSignature: 403,
+    errors.QuotaExceeded: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.Expired: 410,
     errors.TooLarge: 413,
     errors.Invalid: 422,
     errors.RateLimited: 429,
+    errors.TooManyJobs: 429,
     errors.Unavailable: 503,
 }
+
+
+def domain_error(error: Exception) -> errors.FrameForgeError | None:
+    """The domain error an infrastructure exception stands for (None: a bug, a 500)."""
+    if isinstance(error, errors.FrameForgeError):
+        return error
+    if isinstance(error, UNREACHABLE):
+        return errors.TemporarilyUnavailable(BRIEFLY_UNAVAILABLE, RETRY_AFTER_SECONDS)
+    return None
 
 
 def status_of(error: errors.FrameForgeError) -> int:
@@ -63,6 +91,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(_: Request, error: errors.FrameForgeError) -> JSONResponse:
         return problem_response(status_of(error), error.reason, error.headers)
 
+    async def _unreachable(request: Request, error: Exception) -> JSONResponse:
+        # the operator's log names the store and why; the caller only learns to retry
+        log.warning(
+            "%s %s: a store is unreachable: %s: %s",
+            request.method,
+            request.url.path,
+            type(error).__name__,
+            str(error).splitlines()[0] if str(error) else "",
+        )
+        unavailable = domain_error(error)
+        assert unavailable is not None
+        return await _domain(request, unavailable)
+
+    for kind in UNREACHABLE:
+        app.add_exception_handler(kind, _unreachable)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
         return problem_response(error.status_code, str(error.detail), error.headers)
@@ -78,6 +122,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        if isinstance(error, UNREACHABLE):  # raised outside the routes (a middleware)
+            return await _unreachable(request, error)
         ids = {name: getattr(request.state, name, None) for name in ("trace_id", "request_id")}
         with logs.bound(**ids):
             log.exception("unhandled error on %s %s", request.method, request.url.path)

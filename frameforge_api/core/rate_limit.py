@@ -1,4 +1,5 @@
-"""Requests per user per minute: a sliding window, in process or shared through Redis.
+"""Requests per user per minute, and the auth endpoints' limits per address and account:
+sliding windows, in process or shared through Redis.
 
 At most ``limit`` requests are allowed in any ``window`` seconds. The embedded default
 counts in process; with ``REDIS_URL`` every API process shares one count (a Lua script
@@ -94,3 +95,47 @@ class RedisRateLimiter:
         if allowed:
             return Decision(True)
         return Decision(False, max(1, math.ceil(float(oldest) + self.window - now)))
+
+
+def limiter(shared: redis.Redis | None, limit: int, window: float) -> RateLimiter:
+    """A sliding window in Redis when there is one (every API process counts together),
+    else in this process."""
+    if shared is None:
+        return MemoryRateLimiter(limit, window)
+    return RedisRateLimiter(shared, limit, window)
+
+
+@dataclass(frozen=True)
+class AuthLimits:
+    """Brute force and sign-up floods: the auth endpoints' own limits, besides the per-user
+    one (which needs a token the attacker does not have).
+
+    - ``requests``: every auth request of one client address (login, register, refresh).
+    - ``registrations``: accounts made from one address; otherwise new accounts multiply the
+      per-user limit.
+    - ``logins``: login attempts on one account from one address, so guessing one password
+      from one place is slow, while the account's owner elsewhere is not locked out.
+    - ``account_logins``: attempts on one account from anywhere, a slower bound on guessing
+      spread over many addresses; past it even the owner waits, at most ``window`` seconds.
+    """
+
+    requests: RateLimiter
+    registrations: RateLimiter
+    logins: RateLimiter
+    account_logins: RateLimiter
+
+    @classmethod
+    def build(
+        cls,
+        shared: redis.Redis | None,
+        requests_per_minute: int = 60,
+        registrations_per_hour: int = 20,
+        logins_per_10_minutes: int = 10,
+        account_logins_per_hour: int = 100,
+    ) -> AuthLimits:
+        return cls(
+            requests=limiter(shared, requests_per_minute, 60.0),
+            registrations=limiter(shared, registrations_per_hour, 3600.0),
+            logins=limiter(shared, logins_per_10_minutes, 600.0),
+            account_logins=limiter(shared, account_logins_per_hour, 3600.0),
+        )

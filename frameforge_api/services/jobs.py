@@ -16,12 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from frameforge_api.core.cache import Cache
-from frameforge_api.services import uploads
-from frameforge_core import lifecycle, logs
+from frameforge_api.core.config import Settings
+from frameforge_api.services import quotas, uploads
+from frameforge_core import layout, lifecycle, logs
 from frameforge_core.errors import Conflict, Invalid, NotFound
 from frameforge_core.lifecycle import ENDED, RETRYABLE, JobStatus
 from frameforge_core.models import User, Video, VideoJob, new_id
 from frameforge_pipeline import job_runs
+from frameforge_pipeline.engine import ExtractOptions
 from frameforge_pipeline.resources import FrameStore
 
 MAX_PAGE = 100
@@ -53,13 +55,15 @@ def create(
     callback_url: str | None,
     idempotency_key: str | None,
     storage: FrameStore,
+    settings: Settings,
 ) -> VideoJob:
     """A queued job for an uploaded video of ``user``, announced through the outbox in the
     same transaction (a crash after the commit cannot lose it).
 
     The same ``idempotency_key`` with the same body returns the first job; with another
     body it raises Conflict. Raises Invalid for an unknown video, Conflict for a video whose
-    upload has not arrived or that already has a live or completed job.
+    upload has not arrived or that already has a live or completed job; and the quotas'
+    errors (services/quotas.py) before any run starts.
     """
     request_hash = _request_hash(video_id, options, callback_url)
     if idempotency_key and (earlier := _by_idempotency_key(session, user, idempotency_key)):
@@ -70,6 +74,8 @@ def create(
     if video is None or video.user_id != user.id:
         raise Invalid(f"no video {video_id}: ask for an upload URL first")
     uploads.confirm_upload(session, video, storage, dt.datetime.now(dt.UTC))
+    source = layout.source_key(video.storage_key)
+    quotas.check_job(session, user, source, ExtractOptions(**options), storage, settings)
     job = VideoJob(
         id=new_id(),
         attempt=0,

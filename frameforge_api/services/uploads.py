@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from frameforge_api.core.config import Settings
+from frameforge_api.services import quotas
 from frameforge_core import layout, signing
 from frameforge_core.database import rows_changed
 from frameforge_core.errors import Conflict, EmptyUpload, TooLarge
@@ -29,9 +30,11 @@ def create_slot(
     storage: FrameStore,
     now: dt.datetime,
 ) -> tuple[Video, SignedUrl]:
-    """A new video id and the URL to PUT its bytes to. Raises TooLarge when too big."""
+    """A new video id and the URL to PUT its bytes to. Raises TooLarge when too big,
+    QuotaExceeded when the user's storage quota has no room for it."""
     if size_bytes is not None and size_bytes > settings.max_upload_bytes:
         raise TooLarge(f"uploads are limited to {settings.max_upload_bytes} bytes")
+    quotas.check_storage(session, user, size_bytes or 0, settings)
     video_id = new_id()
     video = Video(
         id=video_id,

@@ -28,7 +28,11 @@ class ExtractOptions(BaseModel):
     """Options of one extraction. Raises ``pydantic.ValidationError`` on out-of-range values."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        allow_inf_nan=False,  # JSON's Infinity/NaN (and 1e999): no window, no exact fraction
     )
 
     fps: float = Field(

@@ -1,6 +1,7 @@
 """An API on a temporary SQLite database, Dagster instance and local store."""
 
 import functools
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -26,8 +27,10 @@ def database(database_url: str, client: TestClient) -> AppDatabase:
 
 @pytest.fixture
 def client(settings, instance, storage, database_url) -> TestClient:
+    """The API, called from an address of this test's own: limits per address counted in a
+    shared Redis (tests/integration) never add up across tests."""
     app = create_app(settings, instance=instance, storage=storage, database_url=database_url)
-    return TestClient(app)
+    return TestClient(app, client=(f"test-{uuid.uuid4().hex[:12]}", 50000))
 
 
 def sign_up_on(client: TestClient, email: str) -> dict[str, str]:

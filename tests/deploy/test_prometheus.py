@@ -4,6 +4,7 @@ tests; every metric an alert uses is exported by the code (or allowed, see promq
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,14 @@ def alert(name: str) -> dict[str, Any]:
     return found
 
 
-def test_promtool_checks_the_config():
-    assert "SUCCESS" in promtool("check", "config", CONFIG)
+def test_promtool_checks_the_config(tmp_path):
+    """As compose mounts it: the alert rules beside it, the metrics token as a secret file."""
+    token = tmp_path / "metrics_token"
+    token.write_text("a-token\n")
+    config = tmp_path / CONFIG.name
+    config.write_text(CONFIG.read_text().replace("/run/secrets/metrics_token", str(token)))
+    shutil.copy(ALERTS, tmp_path / ALERTS.name)
+    assert "SUCCESS" in promtool("check", "config", config)
 
 
 def test_promtool_checks_the_rules():

@@ -14,6 +14,7 @@ from typing import ClassVar
 import boto3
 import httpx2
 import pytest
+import redis
 from standardwebhooks.webhooks import Webhook
 
 from frameforge.demo import running_stack
@@ -24,6 +25,7 @@ from tests.integration.conftest import require
 pytestmark = pytest.mark.slow
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
+METRICS = "e2e-metrics-token"
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -51,6 +53,7 @@ def webhook_url():
 @pytest.fixture
 def production_env(tmp_path, monkeypatch, postgres_url, rabbitmq_url, moto_endpoint, smtp_server):
     require("127.0.0.1", 6379, "Redis")
+    redis.Redis.from_url(REDIS_URL).flushdb()  # this test's database: limits start at zero
     suffix = uuid.uuid4().hex[:10]
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
     for bucket in (f"uploads-{suffix}", f"results-{suffix}"):
@@ -58,6 +61,7 @@ def production_env(tmp_path, monkeypatch, postgres_url, rabbitmq_url, moto_endpo
     env = {
         "FRAMEFORGE_HOME": str(tmp_path / "home"),
         "FRAMEFORGE_ENV": "production",
+        "FRAMEFORGE_METRICS_TOKEN": METRICS,
         "JWT_SECRET": uuid.uuid4().hex * 2,
         "DATABASE_URL": postgres_url,
         # one database for the app and Dagster (one RDS instance), the URL as Dagster's docs
@@ -88,7 +92,7 @@ def test_upload_to_email_in_the_production_configuration(
         running_stack(tmp_path / "stack.log") as stack,
         httpx2.Client(base_url=stack.api, headers={"X-Trace-Id": trace}) as client,
     ):
-        account = {"email": "prod@example.com", "password": "production 15"}
+        account = {"email": "prod@example.com", "password": "fifteen frames 15"}
         assert client.post("/api/v1/auth/register", json=account).status_code == 201
         token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
         client.headers["Authorization"] = f"Bearer {token}"
@@ -123,7 +127,7 @@ def test_upload_to_email_in_the_production_configuration(
         Webhook(secret).verify(body, {k.lower(): v for k, v in headers.items()})
         assert json.loads(body)["data"]["jobId"] == job_id
 
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS}"}).text
         assert 'video_processing_total{status="completed"} 1.0' in metrics
         assert "video_frames_extracted_total 5.0" in metrics
 

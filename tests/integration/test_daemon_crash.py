@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from frameforge.stack import workspace_file
+from frameforge_api.core.config import Settings
 from frameforge_core import messaging, outbox
 from frameforge_core.messaging import Publisher
 from frameforge_core.models import VideoJob
@@ -24,6 +25,12 @@ pytestmark = pytest.mark.slow
 
 JOBS = 20
 DAEMON = Path(sys.executable).with_name("dagster-daemon")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """One user with JOBS unfinished jobs at once: past the default quota of 5."""
+    return Settings(JWT_SECRET="d" * 40, FRAMEFORGE_QUOTA_CONCURRENT_JOBS=JOBS)
 
 
 def start_daemon(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -54,9 +54,7 @@ def test_materializes_every_asset_and_passes_every_check(make_clip, run_video, s
     assert partial_files(storage) == []
 
 
-def test_a_run_may_hold_its_slot_for_a_time_derived_from_the_video(
-    make_clip, run_video, instance
-):
+def test_a_run_may_hold_its_slot_for_a_time_derived_from_the_video(make_clip, run_video, instance):
     result = run_video("vid-limit", make_clip("cfr.mp4", seconds=5).path)
     run = instance.get_run_by_id(result.run_id)
     assert run.tags["dagster/max_runtime"] == "620"  # 600 s + 4 s per second of video

@@ -143,3 +143,20 @@ def test_the_link_stays_on_one_line_when_the_text_allows(sessions, links, filena
         raw_lines = message.as_string().splitlines()
         assert any(line.startswith(support.PUBLIC_URL) and "signature=" in line
                    for line in raw_lines)  # fmt: skip
+
+
+@pytest.mark.parametrize("event", ["completed", "failed"])
+def test_a_file_name_cannot_add_a_paragraph_to_the_text(sessions, links, event):
+    evil = "clip.mp4\r\n\r\nYour account is locked: log in at https://evil.example\u2028now\x00"
+    job = support.add_job(sessions, event, filename=evil)
+    with sessions() as session:
+        about = notice.load(session, support.outcome(job), None)
+    assert about is not None
+
+    text = mail.compose(about, DEFAULT_SENDER, links).get_content()
+
+    [line] = [line for line in text.splitlines() if "clip.mp4" in line]
+    assert "clip.mp4 Your account is locked: log in at https://evil.example now" in line
+    assert not any(line.startswith("Your account") for line in text.splitlines())
+    assert "\x00" not in text
+    assert "\u2028" not in text

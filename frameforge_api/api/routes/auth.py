@@ -2,8 +2,16 @@ import datetime as dt
 
 from fastapi import APIRouter, status
 
-from frameforge_api.api.deps import CurrentUser, SessionDep, SettingsDep, TokenClaims
-from frameforge_api.api.schemas import Credentials, RefreshIn, TokenInfo, Tokens, UserOut
+from frameforge_api.api.deps import (
+    AuthLimitsDep,
+    ClientAddress,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    TokenClaims,
+    enforce,
+)
+from frameforge_api.api.schemas import Credentials, Login, RefreshIn, TokenInfo, Tokens, UserOut
 from frameforge_api.core import metrics
 from frameforge_api.services import accounts
 
@@ -19,23 +27,39 @@ def _tokens(pair: accounts.TokenPair) -> Tokens:
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
-def register(body: Credentials, session: SessionDep) -> UserOut:
-    """Create an account. 409 when the email is taken."""
+def register(
+    body: Credentials, session: SessionDep, limits: AuthLimitsDep, address: ClientAddress
+) -> UserOut:
+    """Create an account. 409 when the email is taken; 429 past the accounts one address may
+    make."""
+    enforce(limits.registrations, f"register:{address}", "per address")
     with metrics.counted(metrics.AUTH_REGISTRATIONS):
         user = accounts.register(session, body.email, body.password)
     return UserOut(id=user.id, email=user.email, created_at=user.created_at)
 
 
 @router.post("/login", response_model=Tokens)
-def login(body: Credentials, session: SessionDep, settings: SettingsDep) -> Tokens:
-    """Access token (1 h) and refresh token. 401, in the same time, for any wrong credential."""
+def login(
+    body: Login,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: AuthLimitsDep,
+    address: ClientAddress,
+) -> Tokens:
+    """Access token (1 h) and refresh token. 401, in the same time, for any wrong credential;
+    429 past the attempts on one account (from this address, or from anywhere)."""
+    account = body.email.lower()
+    enforce(limits.logins, f"login:{account}|{address}", "per account and address")
+    enforce(limits.account_logins, f"login:{account}", "per account")
     with metrics.counted(metrics.AUTH_LOGINS):
         user = accounts.authenticate(session, body.email, body.password)
     return _tokens(accounts.issue_tokens(session, user.id, settings, dt.datetime.now(dt.UTC)))
 
 
 @router.post("/refresh", response_model=Tokens)
-def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> Tokens:
+def refresh(
+    body: RefreshIn, session: SessionDep, settings: SettingsDep, _: AuthLimitsDep
+) -> Tokens:
     """A new pair for a refresh token, which is then spent. Reuse revokes the whole chain."""
     return _tokens(accounts.rotate(session, body.refresh_token, settings, dt.datetime.now(dt.UTC)))
 

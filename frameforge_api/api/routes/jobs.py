@@ -11,7 +11,7 @@ from frameforge_api.api.deps import (
     SettingsDep,
     StorageDep,
 )
-from frameforge_api.api.schemas import JobCreated, JobIn, JobOut, JobPage
+from frameforge_api.api.schemas import Cursor, JobCreated, JobIn, JobOut, JobPage
 from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
 from frameforge_api.services import jobs
@@ -61,6 +61,7 @@ def create_job(
     session: SessionDep,
     instance: InstanceDep,
     storage: StorageDep,
+    settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobCreated:
     """Queue the extraction of an uploaded video. ``Idempotency-Key`` makes retries safe.
@@ -76,6 +77,7 @@ def create_job(
         str(body.callback_url) if body.callback_url else None,
         idempotency_key,
         storage,
+        settings,
     )
     return JobCreated(
         job_id=job.id, status=jobs.state(instance, job).status, webhook_secret=job.callback_secret
@@ -90,7 +92,7 @@ def list_jobs(
     settings: SettingsDep,
     cache: CacheDep,
     limit: Annotated[int, Query(ge=1, le=jobs.MAX_PAGE)] = 20,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+    cursor: Annotated[Cursor | None, Query(pattern=r"^\d{1,18}$")] = None,
 ) -> JobPage:
     """The user's jobs, newest first. Pass ``nextCursor`` back as ``cursor`` for more."""
     page, next_cursor = jobs.page(session, user, limit, int(cursor) if cursor else None)

@@ -46,7 +46,16 @@ def upload_url(
     "/uploads/{video_id}",
     response_model=UploadedOut,
     status_code=status.HTTP_201_CREATED,
-    openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}}},
+    # the body is read as a stream (request.stream()), so FastAPI cannot declare it itself
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The video's bytes, sent with the headers from upload-url.",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
 )
 async def receive_upload(
     video_id: str,

@@ -56,6 +56,55 @@ def test_registration_rules(client, body, detail):
     assert message.startswith(detail)
 
 
+BLANK = "password: use more than blank characters"
+CONTROL = "password: do not use control characters"
+EMAIL = "password: do not use your email address"
+COMMON = "password: this password is among the most common ones"
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "detail"),
+    [
+        ("d@example.com", " " * 10, BLANK),
+        ("d@example.com", "\t \u3000" * 4, BLANK),
+        ("d@example.com", "\x00" * 10, CONTROL),
+        ("d@example.com", "good pass 1\n", CONTROL),
+        ("d@example.com", "good\x1bpass 1", CONTROL),
+        ("dora@example.com", "dora@example.com", EMAIL),
+        ("dora@example.com", "DORA@Example.com!", EMAIL),
+        ("dorothy@example.com", "dorothy12345", EMAIL),
+        ("dora.smith@example.com", "I am dora.smith 1", EMAIL),
+        ("d@example.com", "password123", COMMON),
+        ("d@example.com", "Password123", COMMON),
+        ("d@example.com", "qwerty 12345", COMMON),
+        ("d@example.com", "1q2w3e4r5t", COMMON),
+    ],
+)
+def test_weak_passwords_are_refused(client, email, password, detail):
+    answer = client.post("/api/v1/auth/register", json={"email": email, "password": password})
+    status, message = problem(answer)
+    assert status == 422
+    assert message.startswith(detail), message
+
+
+@pytest.mark.parametrize("password", ["d is for dog 7", "a long pass 1", "Føtball 2024!"])
+def test_ordinary_passwords_pass(client, password):
+    answer = client.post("/api/v1/auth/register", json={"email": "d@x.io", "password": password})
+    assert answer.status_code == 201, answer.json()
+
+
+def test_login_is_not_held_to_the_policy_of_new_passwords(client, alice):
+    """A password the policy now refuses is a wrong password at login (401, like any
+    other), not a 422 that tells the caller which rule it breaks."""
+    for password in ("password123", "\x00" * 10, "short"):
+        answer = client.post(
+            "/api/v1/auth/login", json={"email": "alice@example.com", "password": password}
+        )
+        assert problem(answer) == (401, "invalid email or password")
+    too_long = {"email": "alice@example.com", "password": "x" * 73}
+    assert problem(client.post("/api/v1/auth/login", json=too_long))[0] == 422
+
+
 def test_malformed_json_is_422_problem(client):
     answer = client.post(
         "/api/v1/auth/register", content=b"{not json", headers={"Content-Type": "application/json"}

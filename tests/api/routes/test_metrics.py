@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from frameforge_api.core.config import Settings
 from frameforge_api.core.rate_limit import MemoryRateLimiter
 from frameforge_api.main import create_app
-from tests.api.conftest import PASSWORD
+from tests.api.conftest import PASSWORD, problem
 from tests.api.scrape import increase, scrape, value
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -79,3 +79,30 @@ def test_counts_of_several_worker_processes_add_up(client, tmp_path, monkeypatch
     samples = scrape(client)
     assert value(samples, "rate_limit_exceeded_total") == 5  # this process keeps its own
     assert value(samples, "queue_depth") == 0  # the database's metrics are still there
+
+
+def _app(instance, storage, database_url, **settings):
+    return TestClient(
+        create_app(Settings(JWT_SECRET="m" * 40, **settings), instance, storage, database_url)
+    )
+
+
+def test_with_a_token_metrics_need_it_as_bearer(instance, storage, database_url):
+    client = _app(instance, storage, database_url, FRAMEFORGE_METRICS_TOKEN="scrape-me-42")
+    for headers in ({}, {"Authorization": "Bearer scrape-me-4"}, {"Authorization": "scrape-me-42"}):
+        answer = client.get("/metrics", headers=headers)
+        assert problem(answer) == (401, "the metrics token is missing or wrong")
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+        assert "http_requests_total" not in answer.text
+    answer = client.get("/metrics", headers={"Authorization": "Bearer scrape-me-42"})
+    assert answer.status_code == 200
+    assert "# TYPE http_requests_total counter" in answer.text
+
+
+def test_without_a_token_metrics_are_open_in_development_only(instance, storage, database_url):
+    assert _app(instance, storage, database_url).get("/metrics").status_code == 200
+    production = _app(instance, storage, database_url, FRAMEFORGE_ENV="production")
+    answer = production.get("/metrics")
+    assert problem(answer)[0] == 404
+    assert "http_requests_total" not in answer.text
+    assert production.get("/health").status_code == 200
