@@ -19,11 +19,15 @@ from frameforge_api.api.routes import health, metrics
 from frameforge_api.core.cache import Cache, MemoryCache, RedisCache
 from frameforge_api.core.config import Settings
 from frameforge_api.core.errors import PROBLEM_JSON, install_error_handlers
-from frameforge_api.core.guards import BodyLimitMiddleware, PathGuardMiddleware
+from frameforge_api.core.guards import (
+    BodyLimitMiddleware,
+    InFlightLimitMiddleware,
+    PathGuardMiddleware,
+)
 from frameforge_api.core.metrics import database_registry
 from frameforge_api.core.rate_limit import LIMIT, WINDOW, AuthLimits, RateLimiter, limiter
 from frameforge_api.core.telemetry import TelemetryMiddleware
-from frameforge_core import logs
+from frameforge_core import database, logs
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import DatabaseSettings, StoreSettings, ensure_dagster_home
 from frameforge_pipeline.engine.options import validation_message
@@ -158,6 +162,7 @@ def create_app(
             ],
             expose_headers=ID_HEADERS,
         )
+    app.add_middleware(InFlightLimitMiddleware, limit=database.POOL_SIZE + database.MAX_OVERFLOW)
     app.add_middleware(TelemetryMiddleware)  # added last: outermost, it sees every answer
     return app
 

@@ -36,16 +36,28 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "frameforge_alembic_version"
 _LEGACY_VERSION_TABLE = "alembic_version"  # the app's, before it shared databases with Dagster
 _MIGRATION_LOCK_ID = 0x4652_4D46  # "FRMF": any constant shared by every FrameForge process
+POOL_SIZE, MAX_OVERFLOW = 5, 10  # connections per engine: at most POOL_SIZE + MAX_OVERFLOW
 
 
 def create_db_engine(url: str) -> Engine:
     """An engine on ``url`` (``DatabaseSettings().url``); a SQLite file's folder is created."""
     if make_url(url).get_backend_name() != "sqlite":
         # a server that drops packets answers 503 in seconds, not at the OS's TCP timeout
-        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=POOL_SIZE,
+            max_overflow=MAX_OVERFLOW,
+            connect_args={"connect_timeout": 5},
+        )
     if path := make_url(url).database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(connection: Any, _: Any) -> None:

@@ -13,7 +13,7 @@ import contextvars
 import datetime as dt
 import json
 import logging
-import uuid
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -27,7 +27,8 @@ user_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("user_i
 
 
 def new_trace_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits (a W3C trace id's shape); os.urandom: cheaper than uuid4()."""
+    return os.urandom(16).hex()
 
 
 def current_trace_id() -> str | None:

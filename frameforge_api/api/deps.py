@@ -79,6 +79,7 @@ def get_current_user(request: Request, session: SessionDep, claims: TokenClaims)
     Raises NotAuthenticated when the user is gone, RateLimited past the limit.
     """
     user = session.get(User, claims["sub"])
+    session.commit()  # hand the connection back while the request waits for its next thread
     if user is None:
         raise NotAuthenticated("invalid or expired access token")
     request.state.user_id = user.id  # for the access log line (core/telemetry.py)

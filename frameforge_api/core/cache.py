@@ -29,7 +29,9 @@ MEMORY_ENTRIES = 10_000
 class Cache(Protocol):
     def get(self, key: str) -> str | None: ...
 
-    def set(self, key: str, value: str) -> None: ...
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        """Keep ``value`` for ``ttl`` seconds (the cache's own TTL by default)."""
+        ...
 
 
 class MemoryCache:
@@ -47,9 +49,9 @@ class MemoryCache:
                 return _counted(None)
             return _counted(item[1])
 
-    def set(self, key: str, value: str) -> None:
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
         with self._lock:
-            self._items[key] = (time.monotonic() + self.ttl, value)
+            self._items[key] = (time.monotonic() + (self.ttl if ttl is None else ttl), value)
             self._items.move_to_end(key)
             while len(self._items) > self.entries:
                 self._items.popitem(last=False)
@@ -69,9 +71,10 @@ class RedisCache:
             value = None
         return _counted(value.decode() if isinstance(value, bytes) else None)
 
-    def set(self, key: str, value: str) -> None:
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        seconds = self.ttl if ttl is None else ttl
         try:
-            self.client.set(f"frameforge:cache:{key}", value, px=int(self.ttl * 1000))
+            self.client.set(f"frameforge:cache:{key}", value, px=int(seconds * 1000))
         except redis.RedisError as error:
             log.warning("cache write skipped: Redis unreachable (%s)", error)
 

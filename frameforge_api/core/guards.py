@@ -11,6 +11,7 @@ than the limit and one chunk in memory.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -116,3 +117,25 @@ class PathGuardMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class InFlightLimitMiddleware:
+    """At most ``limit`` requests inside the app at once; the others wait in the event loop,
+    holding neither a thread nor a database connection.
+
+    A request keeps its database connection across its hops between threads. With more
+    requests inside than the pool has connections, every thread of the threadpool can end up
+    waiting for a connection while every connection waits, with its request, for a thread:
+    nothing moves until the pool's timeout turns them into 500s. ``limit`` is the pool's size.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self._slots = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self._slots:
+            await self.app(scope, receive, send)

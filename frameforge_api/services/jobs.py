@@ -27,6 +27,7 @@ from frameforge_pipeline.engine import ExtractOptions
 from frameforge_pipeline.resources import FrameStore
 
 MAX_PAGE = 100
+LIVE_SECONDS = 1.0  # how long the state of a job not ended (or not recorded) is cached
 
 
 def _request_hash(video_id: str, options: dict[str, Any], callback_url: str | None) -> str:
@@ -117,6 +118,7 @@ def _by_idempotency_key(session: Session, user: User, key: str) -> VideoJob | No
 def get(session: Session, user: User, job_id: str) -> VideoJob:
     """The job, if it is the user's. Raises NotFound otherwise, whoever owns it."""
     job = session.scalar(select(VideoJob).where(VideoJob.id == job_id))
+    session.commit()  # the connection goes back to the pool (it is not needed to read ``job``)
     if job is None or job.user_id != user.id:
         raise NotFound("no such job")
     return job
@@ -145,7 +147,9 @@ def state(
 
     A job whose end the row has recorded cannot change until the row does (a retry), so
     its state is cached under a key made of the row's version. (An end the row has not
-    recorded yet may still turn out otherwise: a failed run that Dagster retries.)
+    recorded yet may still turn out otherwise: a failed run that Dagster retries.) A live
+    state is kept ``LIVE_SECONDS``: clients poll every half second or so, and a live read
+    asks Dagster several questions.
     """
     key = f"job-state:{job.id}:{job.attempt}:{job.updated_at.isoformat()}"
     if cache is not None and (cached := cache.get(key)) is not None:
@@ -155,8 +159,10 @@ def state(
         found = job_runs.RunOutcome(run_id=None, status=_status(job, run), progress=0.0)
     else:
         found = dataclasses.replace(job_runs.outcome(instance, run), status=_status(job, run))
-    if cache is not None and found.status in ENDED and found.status == job.status:
-        cache.set(key, json.dumps(dataclasses.asdict(found), default=str))
+    if cache is not None:
+        ended = found.status in ENDED and found.status == job.status
+        value = json.dumps(dataclasses.asdict(found), default=str)
+        cache.set(key, value, None if ended else LIVE_SECONDS)
     return found
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
-from dagster_aws.s3 import S3PickleIOManager, S3Resource
 
 from frameforge_core.settings import BrokerSettings, DatabaseSettings, StoreSettings
 from frameforge_pipeline.resources.database import AppDatabase
@@ -56,6 +55,8 @@ def resources_for_environment() -> dict[str, Any]:
     store = StoreSettings()
     io: dict[str, Any] = {}
     if store.s3_results_bucket is not None:
+        from dagster_aws.s3 import S3PickleIOManager, S3Resource  # 0.5 s: only when used
+
         s3 = S3Resource(endpoint_url=store.s3_endpoint_url, region_name=store.aws_default_region)
         io["io_manager"] = S3PickleIOManager(
             s3_resource=s3, s3_bucket=store.s3_results_bucket, s3_prefix=IO_PREFIX
