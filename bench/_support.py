@@ -161,3 +161,17 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def clear_redis(
+    url: str, patterns: Sequence[str] = ("frameforge:rate:*", "frameforge:cache:*")
+) -> None:
+    """FrameForge's rate-limit and cache keys in the bench's own Redis database."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for pattern in patterns:
+        keys = list(client.scan_iter(pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+    client.close()

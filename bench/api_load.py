@@ -48,7 +48,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _support import children, cpu_seconds, free_port, table, wait_url
+from _support import children, clear_redis, cpu_seconds, free_port, table, wait_url
 
 OUT = Path(__file__).resolve().parent / "out" / "api_load"
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -234,18 +234,6 @@ def cache_counts(base: str) -> tuple[float, float]:
     return total("cache_hits_total"), total("cache_misses_total")
 
 
-def clear_redis(user_ids: set[str] | None = None) -> None:
-    """Our rate-limit and cache keys in the bench's Redis db (db 13), nobody else's."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    for pattern in ("frameforge:rate:*", "frameforge:cache:job-state:*"):
-        batch = list(client.scan_iter(pattern, count=1000))
-        if batch:
-            client.delete(*batch)
-    client.close()
-
-
 def wrk(base: str, targets: Path, connections: int, seconds: float, name: str) -> dict:
     script = OUT / "rotate.lua"
     script.write_text(WRK_SCRIPT)
@@ -277,7 +265,7 @@ def run_config(
     rows: list[list[object]] = []
     redis_url = REDIS_URL if mode == "redis" else None
     if redis_url:
-        clear_redis()
+        clear_redis(REDIS_URL, ("frameforge:rate:*", "frameforge:cache:job-state:*"))
     log = OUT / f"server-{mode}-{workers}.log"
     with server(home, workers, redis_url, log) as (base, pid):
         for set_name, targets in sets.items():
@@ -318,7 +306,7 @@ def run_config(
             ])  # fmt: skip
             print(table(rows[-1:], HEADER), flush=True)
             if redis_url:
-                clear_redis()
+                clear_redis(REDIS_URL, ("frameforge:rate:*", "frameforge:cache:job-state:*"))
     return rows
 
 
@@ -464,7 +452,7 @@ def main() -> None:
                           f"{float(str(row[7])) / BASELINE['p99']:.2f}x")  # fmt: skip
         if args.profile or args.profile_only:
             profile(home, sets["hit"], args)
-        clear_redis()
+        clear_redis(REDIS_URL, ("frameforge:rate:*", "frameforge:cache:job-state:*"))
         for path in OUT.glob("targets-*.txt"):  # tokens: not kept
             path.unlink()
 

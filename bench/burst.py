@@ -43,6 +43,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import (
+    clear_redis,
     free_port,
     pct,
     pg_user,
@@ -209,18 +210,7 @@ def production_env(tmp: Path, use_s3: bool) -> Iterator[dict[str, str]]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-            _clear_redis()
-
-
-def _clear_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    for pattern in ("frameforge:rate:*", "frameforge:cache:*"):
-        keys = list(client.scan_iter(pattern, count=1000))
-        if keys:
-            client.delete(*keys)
-    client.close()
+            clear_redis(REDIS_URL)
 
 
 # --------------------------------------------------------------------------- burst

@@ -108,6 +108,19 @@ def dead_letter(
     headers = dict(properties.headers or {})
     headers[REASON_HEADER] = reason[:_REASON_LENGTH]
     headers[ROUTING_KEY_HEADER] = routing_key
+    republish(channel, queue, properties, body, headers)
+
+
+def republish(
+    channel: BlockingChannel,
+    queue: str,
+    properties: pika.BasicProperties,
+    body: bytes,
+    headers: dict[str, Any],
+    expiration_ms: int | None = None,
+) -> None:
+    """Put a message, as it was but with ``headers``, straight into ``queue`` (persistent;
+    with ``expiration_ms`` it leaves that queue when the time is up)."""
     channel.basic_publish(
         "",
         queue,
@@ -117,6 +130,7 @@ def dead_letter(
             content_type=properties.content_type,
             message_id=properties.message_id,
             headers=headers,
+            expiration=None if expiration_ms is None else str(expiration_ms),
         ),
         mandatory=True,
     )

@@ -58,6 +58,7 @@ from frameforge_core.messaging import (
     Publisher,
     Topology,
     dead_letter,
+    republish,
 )
 from frameforge_core.models import OutboxMessage, VideoJob
 
@@ -157,19 +158,9 @@ class RabbitMQJobSource(JobSource):
             log.error("RabbitMQ: %s: dead-lettered", reason)
             return
         headers[RETURNS_HEADER] = returns + 1
-        channel.basic_publish(
-            "",
-            self.topology.name(JOBS_RETRY_QUEUE),
-            body,
-            pika.BasicProperties(
-                delivery_mode=pika.DeliveryMode.Persistent,
-                content_type=properties.content_type,
-                message_id=properties.message_id,
-                headers=headers,
-                expiration=str(round(self.retry_delay_seconds * 1000)),
-            ),
-            mandatory=True,
-        )
+        delay_ms = round(self.retry_delay_seconds * 1000)
+        republish(channel, self.topology.name(JOBS_RETRY_QUEUE), properties, body, headers,
+                  delay_ms)  # fmt: skip
         log.warning("RabbitMQ: no job %s (yet?): it comes back in %g s", job_id,
                     self.retry_delay_seconds)  # fmt: skip
 
