@@ -2,6 +2,7 @@
 requests that need it answer 503 with Retry-After and a problem that says to retry, not a
 500, and work again once it is back."""
 
+import time
 from collections.abc import Iterator
 
 import dagster as dg
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from frameforge_api.core.errors import BRIEFLY_UNAVAILABLE
 from frameforge_api.main import SECURITY_HEADERS, create_app
+from frameforge_api.services import jobs
 from tests.api.conftest import PASSWORD, problem
 from tests.integration.faults.tcp_proxy import TcpProxy
 
@@ -79,6 +81,7 @@ def test_the_dagster_instance_down_is_503_then_back(
             assert client.get(status_url, headers=headers).status_code == 200
 
             proxy.cut()  # dagster-postgres retries a few times, then gives up
+            time.sleep(jobs.LIVE_SECONDS)  # the live state read above is no longer cached
             assert_briefly_unavailable(client.get(status_url, headers=headers))
 
             proxy.restore()
