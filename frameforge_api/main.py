@@ -42,8 +42,9 @@ SECURITY_HEADERS = {
 }
 ID_HEADERS = ["X-Trace-Id", "X-Request-Id"]  # see core/telemetry.py
 DOCS_CSP = "default-src 'self' cdn.jsdelivr.net; img-src 'self' data: fastapi.tiangolo.com; style-src 'self' 'unsafe-inline' cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' cdn.jsdelivr.net"  # noqa: E501
-# The upload streams a video to the store under its own limit (services/uploads.py)
-OWN_BODY_LIMIT = [("PUT", r"/api/v1/uploads/[^/]+")]
+# The upload streams a video to the store under its own body limit (services/uploads.py),
+# for minutes, in the event loop: no in-flight slot either
+UPLOAD_ROUTES = [("PUT", r"/api/v1/uploads/[^/]+")]
 log = logging.getLogger("frameforge.api")
 
 
@@ -146,7 +147,7 @@ def create_app(
         log.warning("GET /metrics answers 404: set FRAMEFORGE_METRICS_TOKEN to expose it")
 
     # innermost first: each add_middleware wraps the ones before it
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, own_limit=OWN_BODY_LIMIT)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, own_limit=UPLOAD_ROUTES)
     app.add_middleware(PathGuardMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -162,7 +163,11 @@ def create_app(
             ],
             expose_headers=ID_HEADERS,
         )
-    app.add_middleware(InFlightLimitMiddleware, limit=database.POOL_SIZE + database.MAX_OVERFLOW)
+    app.add_middleware(
+        InFlightLimitMiddleware,
+        limit=database.POOL_SIZE + database.MAX_OVERFLOW,
+        exempt=[("GET", "/health"), *UPLOAD_ROUTES],
+    )
     app.add_middleware(TelemetryMiddleware)  # added last: outermost, it sees every answer
     return app
 

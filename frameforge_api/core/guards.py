@@ -59,14 +59,8 @@ class BodyLimitMiddleware:
         self.limit = limit
         self._own_limit = [(method, re.compile(path)) for method, path in own_limit]
 
-    def _exempt(self, scope: Scope) -> bool:
-        return any(
-            scope["method"] == method and pattern.fullmatch(scope["path"])
-            for method, pattern in self._own_limit
-        )
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._exempt(scope):
+        if scope["type"] != "http" or _on_routes(scope, self._own_limit):
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
@@ -127,15 +121,24 @@ class InFlightLimitMiddleware:
     requests inside than the pool has connections, every thread of the threadpool can end up
     waiting for a connection while every connection waits, with its request, for a thread:
     nothing moves until the pool's timeout turns them into 500s. ``limit`` is the pool's size.
+    The ``exempt`` routes (``(method, path regex)``) pass at once: liveness must not wait
+    behind load, and an upload streams for minutes in the event loop, holding no thread.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, exempt: Sequence[tuple[str, str]] = ()) -> None:
         self.app = app
         self._slots = asyncio.Semaphore(limit)
+        self._exempt = [(method, re.compile(path)) for method, path in exempt]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or _on_routes(scope, self._exempt):
             await self.app(scope, receive, send)
             return
         async with self._slots:
             await self.app(scope, receive, send)
+
+
+def _on_routes(scope: Scope, routes: Sequence[tuple[str, re.Pattern[str]]]) -> bool:
+    return any(
+        scope["method"] == method and pattern.fullmatch(scope["path"]) for method, pattern in routes
+    )

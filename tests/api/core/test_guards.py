@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from frameforge_api.core.config import Settings
-from frameforge_api.core.guards import BodyLimitMiddleware
+from frameforge_api.core.guards import BodyLimitMiddleware, InFlightLimitMiddleware
 from frameforge_api.main import SECURITY_HEADERS, create_app
 from frameforge_api.services import accounts
 from tests.api.conftest import problem
@@ -116,3 +116,31 @@ def test_at_most_the_limit_and_one_chunk_is_ever_read():
     assert pulled == LIMIT // chunk + 1
     assert sent[0]["status"] == 413
     assert dict(sent[0]["headers"])[b"content-type"] == b"application/problem+json"
+
+
+def test_requests_past_the_in_flight_limit_wait_and_liveness_never_does():
+    inside: list[str] = []
+    release = asyncio.Event()
+
+    async def app(scope, receive, send):
+        inside.append(scope["path"])
+        if scope["path"] == "/slow":
+            await release.wait()
+
+    guard = InFlightLimitMiddleware(app, limit=1, exempt=[("GET", "/health")])
+
+    def call(path: str):
+        return guard({"type": "http", "method": "GET", "path": path}, None, None)
+
+    async def scenario() -> list[str]:
+        slow = asyncio.create_task(call("/slow"))
+        waiting = asyncio.create_task(call("/api/v1/videos/jobs"))
+        await asyncio.sleep(0.05)
+        await call("/health")  # passes while the only slot is taken
+        seen = list(inside)
+        release.set()
+        await asyncio.gather(slow, waiting)
+        return seen
+
+    assert asyncio.run(scenario()) == ["/slow", "/health"]
+    assert inside == ["/slow", "/health", "/api/v1/videos/jobs"]
