@@ -82,14 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _service(args)
     except ValidationError as error:  # a setting the environment got wrong
-        return _fail(f"configuration error: {validation_message(error)}")
+        return fail(f"configuration error: {validation_message(error)}")
     except OSError as error:  # a data dir it cannot create or write, a port taken
-        return _fail(str(error))
+        return fail(str(error))
 
 
-def _fail(message: str) -> int:
+def fail(message: str, code: int = 1) -> int:
+    """Say what is wrong in one line on stderr; returns ``code``, the exit code."""
     print(f"frameforge: {message}", file=sys.stderr)
-    return 1
+    return code
 
 
 def _service(args: argparse.Namespace) -> int:
@@ -122,9 +123,8 @@ def _options(args: argparse.Namespace) -> ExtractOptions:
     return ExtractOptions(**given)
 
 
-def _reject(message: str) -> int:
-    print(f"frameforge: {message}", file=sys.stderr)
-    return EXIT_REJECTED
+def _rejected(message: str) -> int:
+    return fail(message, EXIT_REJECTED)
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -133,18 +133,18 @@ def _extract(args: argparse.Namespace) -> int:
     try:
         options = _options(args)
     except ValidationError as error:
-        return _reject(f"invalid options: {validation_message(error)}")
+        return _rejected(f"invalid options: {validation_message(error)}")
     if not args.video.is_file():
-        return _reject(f"{args.video}: no such file")
+        return _rejected(f"{args.video}: no such file")
     interactive = sys.stderr.isatty() and not args.quiet
     try:
         result = extract_to_zip(args.video, args.output, options, show_progress=interactive)
     except VideoError as error:
-        return _reject(f"{args.video}: {error}")
+        return _rejected(f"{args.video}: {error}")
     except av.FFmpegError as error:  # damage found past the first frames
-        return _reject(f"{args.video}: the video cannot be decoded ({error.strerror or error})")
+        return _rejected(f"{args.video}: the video cannot be decoded ({error.strerror or error})")
     except OSError as error:
-        return _reject(f"{args.output}: {error.strerror or error}")
+        return _rejected(f"{args.output}: {error.strerror or error}")
     summary = _summary(args.video, args.output, result)
     if args.json:
         print(json.dumps(summary))

@@ -22,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
+from frameforge.cli import fail
 from frameforge_core.database import create_db_engine, migrate
 from frameforge_core.settings import DatabaseSettings, HomeSettings, ensure_dagster_home
 
@@ -46,18 +47,13 @@ def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]
     }  # fmt: skip
 
 
-def _fail(message: str) -> int:
-    print(f"frameforge: {message}", file=sys.stderr)
-    return 1
-
-
 def migrate_app_database() -> int:
     """`frameforge migrate`: the app database to the newest schema (under a lock, so several
     starting at once migrate once). One line and exit 1 when it cannot."""
     try:
         migrate(create_db_engine(DatabaseSettings().url))
     except (SQLAlchemyError, OSError) as error:
-        return _fail(f"cannot migrate the app database: {_first_line(error)}")
+        return fail(f"cannot migrate the app database: {_first_line(error)}")
     print("app database migrated", flush=True)
     return 0
 
@@ -73,7 +69,7 @@ def run_stack(api_port: int = 8000, dagster_port: int = 3000, host: str = "127.0
         home.mkdir(parents=True, exist_ok=True)
         ensure_dagster_home()
     except OSError as error:
-        return _fail(f"cannot use the data dir {home}: {error.strerror or error}")
+        return fail(f"cannot use the data dir {home}: {error.strerror or error}")
     os.environ.setdefault("FRAMEFORGE_PUBLIC_URL", f"http://{host}:{api_port}")
     if migrate_app_database():
         return 1
@@ -83,7 +79,7 @@ def run_stack(api_port: int = 8000, dagster_port: int = 3000, host: str = "127.0
         with dg.DagsterInstance.get() as instance:
             instance.get_runs(limit=1)
     except Exception as error:  # any storage Dagster supports, each with its own errors
-        return _fail(f"cannot open the Dagster instance: {_first_line(error)}")
+        return fail(f"cannot open the Dagster instance: {_first_line(error)}")
     print(f"data dir      {home}", flush=True)
     print(f"API           http://{host}:{api_port}/docs", flush=True)
     print(f"Dagster UI    http://{host}:{dagster_port}", flush=True)

@@ -51,7 +51,7 @@ class DatabaseSettings(HomeSettings):
 
     @property
     def url(self) -> str:
-        if self.database_url is not None and self.database_url.get_secret_value():
+        if self.database_url is not None and self.from_environment:
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.home / 'app.db'}"
 

@@ -21,6 +21,7 @@ from frameforge_core.errors import Invalid, QuotaExceeded, TooManyJobs
 from frameforge_core.lifecycle import UNFINISHED
 from frameforge_core.models import User, Video, VideoJob
 from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.engine.probe import declared_duration as header_duration
 from frameforge_pipeline.engine.sampling import expected_count
 from frameforge_pipeline.resources import FrameStore
 
@@ -96,12 +97,8 @@ def declared_duration(storage: FrameStore, key: str) -> Fraction | None:
 
 def _from_header(location: str) -> Fraction | None:
     with av.open(location, timeout=HEADER_TIMEOUT_SECONDS, metadata_errors="ignore") as container:
-        for stream in container.streams.video:
-            if stream.duration and stream.time_base:
-                return stream.duration * stream.time_base
-        if container.duration:
-            return Fraction(container.duration, av.time_base)
-    return None
+        streams = container.streams.video
+        return header_duration(container, streams[0]) if streams else None
 
 
 def _amount(size: int) -> str:

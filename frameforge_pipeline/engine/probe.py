@@ -170,11 +170,7 @@ def probe(path: Path, limits: PictureLimits | None = None) -> VideoFacts:
         limits.check(frame.width, frame.height, "the coded picture")
         if rotation in (90, 270):
             display_w, display_h = display_h, display_w
-        duration = None
-        if stream.duration and stream.time_base:
-            duration = stream.duration * stream.time_base
-        elif container.duration:
-            duration = Fraction(container.duration, av.time_base)
+        duration = declared_duration(container, stream)
         return VideoFacts(
             container=container.format.name,
             codec=stream.codec_context.name,
@@ -193,6 +189,16 @@ def probe(path: Path, limits: PictureLimits | None = None) -> VideoFacts:
             start_pts=frame.pts,
             ignored_sample_aspect_ratio=ignored,
         )
+
+
+def declared_duration(container: InputContainer, stream: VideoStream) -> Fraction | None:
+    """The duration, in seconds, the container declares for ``stream`` (or for itself);
+    None when it declares none. Reads only the header."""
+    if stream.duration and stream.time_base:
+        return stream.duration * stream.time_base
+    if container.duration:
+        return Fraction(container.duration, av.time_base)
+    return None
 
 
 def _first_frame(container: InputContainer, stream: VideoStream) -> av.VideoFrame:
