@@ -29,6 +29,7 @@ import av
 
 from frameforge_pipeline.engine.limits import PictureLimits, decoded_bytes
 from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.picture_stats import PictureStats
 from frameforge_pipeline.engine.probe import VideoFacts, open_video, probe
 from frameforge_pipeline.engine.render import RenderPlan
 from frameforge_pipeline.engine.sampling import IntervalSampler, expected_count
@@ -76,6 +77,9 @@ class FrameRecord:
     width: int
     height: int
     sha256: str
+    phash: str  # 64-bit perceptual hash, 16 hex digits (picture_stats)
+    brightness: float  # mean luma, 0 black to 1 white
+    sharpness: float  # variance of the Laplacian
 
 
 class FrameSink(Protocol):
@@ -348,7 +352,8 @@ def extract(
             )
             chosen = _interval_frames(reader, index, sampler, origin)
 
-        def deliver(when: Fraction, data: bytes) -> None:
+        def deliver(when: Fraction, encoded: tuple[bytes, PictureStats]) -> None:
+            data, stats = encoded
             record = FrameRecord(
                 index=len(records),
                 timestamp_ms=round(float(when * 1000), 3),
@@ -357,13 +362,16 @@ def extract(
                 width=plan.width,
                 height=plan.height,
                 sha256=hashlib.sha256(data).hexdigest(),
+                phash=f"{stats.phash:016x}",
+                brightness=stats.brightness,
+                sharpness=stats.sharpness,
             )
             sink.write(record, data)
             records.append(record)
             if on_progress:
                 on_progress(Progress(len(records), max(expected, len(records))))
 
-        in_flight: deque[tuple[Fraction, Future[bytes]]] = deque()
+        in_flight: deque[tuple[Fraction, Future[tuple[bytes, PictureStats]]]] = deque()
         with ThreadPoolExecutor(concurrency.workers, thread_name_prefix="encode") as pool:
             for when, frame in chosen:
                 in_flight.append((when, pool.submit(plan.encode, frame)))

@@ -10,6 +10,7 @@ import numpy as np
 
 from frameforge_pipeline.engine.errors import PictureTooLargeError
 from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.picture_stats import PictureStats, picture_stats
 from frameforge_pipeline.engine.probe import VideoFacts
 
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
@@ -80,9 +81,11 @@ class RenderPlan:
             image = cv2.rotate(image, _ROTATE[self.rotation])
         return image
 
-    def encode(self, frame: av.VideoFrame) -> bytes:
-        """The frame encoded as an image file. Raises RuntimeError if the encoder fails."""
-        ok, buffer = cv2.imencode(self.extension, self.pixels(frame), list(self.params))
+    def encode(self, frame: av.VideoFrame) -> tuple[bytes, PictureStats]:
+        """The frame encoded as an image file, and its stats. Raises RuntimeError if the
+        encoder fails."""
+        image = self.pixels(frame)
+        ok, buffer = cv2.imencode(self.extension, image, list(self.params))
         if not ok:
             raise RuntimeError(f"image encoding to {self.extension} failed")
-        return buffer.tobytes()
+        return buffer.tobytes(), picture_stats(image)

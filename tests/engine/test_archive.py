@@ -22,6 +22,9 @@ def record(index: int, data: bytes) -> FrameRecord:
         width=4,
         height=3,
         sha256=hashlib.sha256(data).hexdigest(),
+        phash="0" * 16,
+        brightness=0.5,
+        sharpness=0.0,
     )
 
 
