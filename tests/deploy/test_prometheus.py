@@ -24,7 +24,7 @@ ALERTS_TEST = PROMETHEUS / "alerts_test.yml"
 
 
 def promtool(*args: str | Path) -> str:
-    tool = find_tool("promtool")  # Debian's prometheus: scripts/install-deploy-tools-apt.sh
+    tool = find_tool("promtool")  # Debian's prometheus: scripts/install-test-packages-apt.sh
     done = subprocess.run(
         [tool, *map(str, args)], capture_output=True, text=True, timeout=120, cwd=PROMETHEUS
     )

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the offline deploy tests use (tests/deploy/):
+# Installs the Debian packages tests use that PyPI does not provide:
 #   prometheus   its promtool checks deploy/prometheus/ and the dashboards' PromQL
-#                (test_prometheus.py, test_grafana.py)
+#                (tests/deploy/test_prometheus.py, test_grafana.py)
+#   chromium     the browser Playwright drives in tests/browser/ (Playwright cannot download
+#                its own here)
 # Docker Compose v2 and python-hcl2 come from PyPI (pyproject.toml's dev extras); terraform is
 # expected at /usr/local/bin/terraform or in .tools/bin (test_terraform.py skips without it).
 #
@@ -10,9 +12,9 @@
 # FRAMEFORGE_REQUIRE_SERVICES=1.
 set -euo pipefail
 
-PACKAGES=(prometheus)   # Debian 12: prometheus 2.42.0+ds-5+deb12u1 (promtool 2.42.0)
+PACKAGES=(prometheus chromium)   # Debian 12: prometheus 2.42.0+ds-5+deb12u1 (promtool 2.42.0)
 
-say() { printf 'install-deploy-tools-apt: %s\n' "$*"; }
+say() { printf 'install-test-packages-apt: %s\n' "$*"; }
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -24,12 +26,12 @@ for package in "${PACKAGES[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    say "nothing to do; $(promtool --version 2>&1 | head -n 1)"
+    say "nothing to do"
     exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-    say "not root: not installing ${missing[*]}; the deploy tests that need them will skip"
+    say "not root: not installing ${missing[*]}; the tests that need them will skip"
     exit 0
 fi
 
@@ -41,4 +43,3 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for package in "${missing[@]}"; do
     say "installed $package $(dpkg-query -W -f='${Version}' "$package")"
 done
-say "$(promtool --version 2>&1 | head -n 1)"
