@@ -1,5 +1,6 @@
 """The ``frameforge`` command: one-shot extraction, the whole stack, its worker, the demo,
-and the database migration that deployments run once before the services."""
+the database migration that deployments run once before the services, and SQL over every
+extracted frame."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from frameforge_pipeline.engine import ExtractionResult, ExtractOptions, VideoError
-from frameforge_pipeline.engine.options import constraint_text, validation_message
+from frameforge_pipeline.engine.options import (
+    BARE_FLAG_VALUES,
+    constraint_text,
+    validation_message,
+)
 
 EXIT_REJECTED = 2
 
@@ -39,6 +44,9 @@ def _flag(name: str, option: FieldInfo) -> dict[str, Any]:
         return {"choices": list(typing.get_args(kind)), "help": help_text}
     if kind is bool:
         return {"action": argparse.BooleanOptionalAction, "help": help_text}
+    if name in BARE_FLAG_VALUES:  # --dedupe alone, or --dedupe 4
+        bare = BARE_FLAG_VALUES[name]
+        return {"type": kind, "nargs": "?", "const": bare, "metavar": "DISTANCE", "help": help_text}
     return {"type": kind, "help": help_text}
 
 
@@ -72,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "migrate", help="bring the app database to the newest schema (once, under a lock)"
     )
+    query = commands.add_parser(
+        "query",
+        help="run SQL over every extracted frame (the view `frames`)",
+        description="Run SQL (DuckDB) over the frame index: the view `frames` has one row per "
+        "frame (docs/analysts.md). A table on a terminal, CSV otherwise.",
+    )
+    query.add_argument("sql", metavar="SQL")
+    query.add_argument("--format", choices=["table", "csv", "json", "parquet"])
+    query.add_argument("-o", "--output", type=Path, metavar="FILE")
     return parser
 
 
@@ -79,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "extract":
         return _extract(args)
+    if args.command == "query":
+        return _query(args)
     try:
         return _service(args)
     except ValidationError as error:  # a setting the environment got wrong
@@ -151,6 +170,17 @@ def _extract(args: argparse.Namespace) -> int:
     elif interactive:
         print(_summary_line(summary), file=sys.stderr)
     return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    """Bad SQL is one line and exit 2; a store it cannot read, one line and exit 1."""
+    from frameforge.query import main as run_query
+
+    try:
+        refused = run_query(args.sql, args.format, args.output)
+    except OSError as error:
+        return fail(str(error))
+    return _rejected(refused) if refused else 0
 
 
 def _summary(video: Path, output: Path, result: ExtractionResult) -> dict[str, Any]:

@@ -11,10 +11,17 @@ from tqdm import tqdm
 from frameforge_pipeline.engine import (
     ExtractionResult,
     ExtractOptions,
+    FrameSink,
     FrameZip,
     Progress,
     build_manifest,
     extract,
+)
+from frameforge_pipeline.engine.storyboard import (
+    STORYBOARD_DIR,
+    StoryboardBuilder,
+    TeeSink,
+    end_ms,
 )
 
 
@@ -34,8 +41,15 @@ def extract_to_zip(
 
     try:
         with bar, partial.open("wb") as stream, FrameZip(stream) as archive:
-            result = extract(video, options, archive, on_progress=advance)
-            archive.add_manifest(build_manifest(result))
+            board = None
+            if options.storyboard:
+                board = StoryboardBuilder(
+                    options, lambda name, data: archive.add(STORYBOARD_DIR + name, data)
+                )
+            sink: FrameSink = archive if board is None else TeeSink(archive, board)
+            result = extract(video, options, sink, on_progress=advance)
+            storyboard = None if board is None else board.finish(end_ms(result))
+            archive.add_manifest(build_manifest(result, storyboard=storyboard))
         os.replace(partial, output)
     finally:
         with contextlib.suppress(FileNotFoundError):

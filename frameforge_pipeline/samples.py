@@ -99,6 +99,33 @@ def write_clip(
     return list(times)
 
 
+def write_x264_clip(
+    path: Path,
+    times: Sequence[Fraction],
+    x264_params: str,
+    size: tuple[int, int] = (320, 240),
+    preset: str = "veryfast",
+) -> list[Fraction]:
+    """A barcode clip (frame n at ``times[n]`` seconds) from libx264 with ``x264_params`` as
+    given, e.g. ``keyint=29:open-gop=1``: where write_clip fixes the keyframe interval, this
+    leaves x264 its own keyframe, scene-cut and B-frame decisions, as a real encode has."""
+    width, height = size
+    time_base = Fraction(1, 90_000)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(
+            "libx264", rate=30, options={"preset": preset, "x264-params": x264_params}
+        )
+        assert isinstance(stream, VideoStream)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = time_base
+        for index, when in enumerate(times):
+            frame = av.VideoFrame.from_ndarray(draw(index, width, height), format="rgb24")
+            frame.pts, frame.time_base = round(when / time_base), time_base
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return list(times)
+
+
 def write_audio_only(path: Path, seconds: float = 1.0) -> None:
     """An AAC file with a sine tone and no video stream."""
     rate = 44_100

@@ -35,6 +35,10 @@ class FrameZip:
     def write(self, record: FrameRecord, data: bytes) -> None:
         self._zip.writestr(record.file, data)
 
+    def add(self, name: str, data: bytes) -> None:
+        """Add an entry from memory (a storyboard's sheets and VTT)."""
+        self._zip.writestr(name, data)
+
     def copy(self, name: str, source: IO[bytes]) -> None:
         """Add an entry by copying ``source`` in chunks."""
         with self._zip.open(name, "w", force_zip64=True) as entry:
@@ -48,16 +52,17 @@ class FrameZip:
 def zip_problems(stream: IO[bytes]) -> list[str]:
     """What is wrong with a result ZIP: unreadable, or entries that disagree with its manifest.
 
-    An empty list means the ZIP opens, every manifest frame is there with the right size and
-    sha256, and nothing else is.
+    An empty list means the ZIP opens, every file the manifest lists (frames, storyboard) is
+    there with the right size and sha256, and nothing else is.
     """
     try:
         with zipfile.ZipFile(stream) as archive:
             manifest = json.loads(archive.read(MANIFEST_NAME))
             names = set(archive.namelist()) - {MANIFEST_NAME}
             problems = []
-            listed = {frame["file"]: frame for frame in manifest["frames"]}
-            if len(listed) != len(manifest["frames"]):
+            files = manifest["frames"] + (manifest.get("storyboard") or {}).get("files", [])
+            listed = {entry["file"]: entry for entry in files}
+            if len(listed) != len(files):
                 problems.append("the manifest lists a file twice")
             for extra in sorted(names - listed.keys()):
                 problems.append(f"{extra} is in the ZIP but not in the manifest")

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from frameforge_pipeline.engine import tonemap
 from frameforge_pipeline.engine.extractor import ExtractionResult
+from frameforge_pipeline.engine.scenes import MIN_SHOT_FRAMES
+
+if TYPE_CHECKING:
+    from frameforge_pipeline.engine.storyboard import Storyboard
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -15,7 +20,9 @@ Manifest = dict[str, Any]
 """The manifest as plain JSON types (see ``build_manifest`` for its shape)."""
 
 
-def build_manifest(result: ExtractionResult, video_id: str | None = None) -> Manifest:
+def build_manifest(
+    result: ExtractionResult, video_id: str | None = None, storyboard: Storyboard | None = None
+) -> Manifest:
     """The manifest of one extraction, as plain JSON types."""
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -27,11 +34,46 @@ def build_manifest(result: ExtractionResult, video_id: str | None = None) -> Man
             "expected_frames": result.expected_frames,
             "decoded_frames": result.decoded_frames,
             "corrupt_frames": result.corrupt_frames,
+            "dropped_duplicates": result.dropped_duplicates,
             "seeks": result.seeks,
             "truncated": result.truncated,
             "seconds": round(result.seconds, 3),
         },
+        "settings": settings_used(result),
         "frames": [dataclasses.asdict(record) for record in result.frames],
+        "storyboard": None if storyboard is None else dataclasses.asdict(storyboard),
+    }
+
+
+def settings_used(result: ExtractionResult) -> dict[str, Any]:
+    """How the frames were made, beyond the options: the tone mapping applied (if any),
+    the scene detector's and dedupe's parameters when they were on."""
+    options = result.options
+    transfer = tonemap.transfer_to_map(result.facts.color_trc, options.tonemap)
+    return {
+        "tone_mapping": None
+        if transfer is None
+        else {
+            "from": transfer,
+            "operator": tonemap.OPERATOR,
+            "source_peak_nits": tonemap.SOURCE_PEAK_NITS,
+            "sdr_white_nits": tonemap.SDR_WHITE_NITS,
+            "to": f"BT.709 primaries, gamma 1/{tonemap.SDR_GAMMA} (BT.1886)",
+        },
+        "scene": None
+        if options.mode != "scene"
+        else {
+            "score": "mean HSV difference (PySceneDetect ContentDetector)",
+            "threshold": options.scene_threshold,
+            "min_shot_frames": MIN_SHOT_FRAMES,
+        },
+        "dedupe": None
+        if options.dedupe is None
+        else {
+            "hash": "64-bit DCT pHash",
+            "max_distance": options.dedupe,
+            "dropped": result.dropped_duplicates,
+        },
     }
 
 

@@ -11,9 +11,9 @@ bodies, and accepts the snake_case names too.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 MIN_FPS = 0.001  # one frame every 1000 s
@@ -21,7 +21,18 @@ MAX_FPS = 120.0
 MAX_SIDE = 16384
 
 ImageFormat = Literal["jpg", "png", "webp"]
-Mode = Literal["interval", "keyframes"]
+Mode = Literal["interval", "keyframes", "scene"]
+ToneMap = Literal["auto", "none"]
+
+# The mean HSV difference (0-255) between consecutive frames that marks a cut: the default
+# of PySceneDetect's ContentDetector, whose score this is (engine/scenes.py).
+DEFAULT_SCENE_THRESHOLD = 27.0
+# Hamming distance of 64-bit pHashes at or under which a frame repeats the last one kept:
+# re-encodes and noise of one picture stay within 2-4, different shots are 20-40 apart.
+DEFAULT_DEDUPE_DISTANCE = 6
+
+BARE_FLAG_VALUES: dict[str, Any] = {"dedupe": DEFAULT_DEDUPE_DISTANCE}
+"""What an option means when its CLI flag is given without a value (``--dedupe``)."""
 
 
 class ExtractOptions(BaseModel):
@@ -49,8 +60,48 @@ class ExtractOptions(BaseModel):
     start: float = Field(0.0, ge=0, description="first second to sample")
     end: float | None = Field(None, gt=0, description="stop before this second")
     mode: Mode = Field(
-        "interval", description="interval: the fps grid; keyframes: every keyframe in the window"
+        "interval",
+        description="interval: the fps grid; keyframes: every keyframe in the window; "
+        "scene: the first frame and the first frame after each cut",
     )
+    scene_threshold: float = Field(
+        DEFAULT_SCENE_THRESHOLD,
+        gt=0,
+        le=255,
+        description="scene mode: mean HSV difference between frames that makes a cut",
+    )
+    dedupe: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="drop a frame whose perceptual hash is within this Hamming distance of "
+        f"the last kept frame's (true or a bare --dedupe: {DEFAULT_DEDUPE_DISTANCE})",
+    )
+    tonemap: ToneMap = Field(
+        "auto",
+        description="auto: tone-map HDR (PQ, HLG) to SDR BT.709; none: convert as is",
+    )
+    timestamp_names: bool = Field(
+        False, description="put the time in file names: frame_000012_00-00-12.000.jpg"
+    )
+    storyboard: bool = Field(
+        False, description="also make sprite sheets and a WebVTT file of the frames"
+    )
+    storyboard_tile_width: int = Field(
+        160, ge=16, le=1920, description="width of a storyboard tile (height keeps the aspect)"
+    )
+    storyboard_columns: int = Field(10, ge=1, le=100, description="tiles per sprite sheet row")
+    storyboard_rows: int = Field(10, ge=1, le=100, description="rows per sprite sheet")
+
+    @field_validator("dedupe", mode="before")
+    @classmethod
+    def _dedupe_switch(cls, value: object) -> object:
+        """``true`` means the default distance, ``false`` none (not the integers 1 and 0)."""
+        if value is True:
+            return DEFAULT_DEDUPE_DISTANCE
+        if value is False:
+            return None
+        return value
 
     @model_validator(mode="after")
     def _window_not_empty(self) -> ExtractOptions:

@@ -16,6 +16,7 @@ from typing import Any
 
 import av
 from av.container import InputContainer
+from av.video.reformatter import ColorTrc
 from av.video.stream import VideoStream
 
 from frameforge_pipeline.engine.errors import (
@@ -56,6 +57,9 @@ class VideoFacts:
     # the sample aspect ratio the file declares when it was out of range and ignored (the
     # picture is then shown with square pixels: sample_aspect_ratio is 1)
     ignored_sample_aspect_ratio: Fraction | None = None
+    # transfer characteristic, FFmpeg's name ("bt709", "smpte2084" for PQ, "arib-std-b67"
+    # for HLG); None when the file does not say
+    color_trc: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types: rates and durations as numbers, the exact rate also as a string."""
@@ -188,7 +192,18 @@ def probe(path: Path, limits: PictureLimits | None = None) -> VideoFacts:
             size_bytes=path.stat().st_size,
             start_pts=frame.pts,
             ignored_sample_aspect_ratio=ignored,
+            color_trc=transfer_name(frame.color_trc or stream.codec_context.color_trc),
         )
+
+
+def transfer_name(color_trc: int) -> str | None:
+    """FFmpeg's name of a transfer characteristic (``ColorTrc.ARIB_STD_B67`` ->
+    ``arib-std-b67``); None for unspecified or unknown values."""
+    try:
+        trc = ColorTrc(color_trc)
+    except ValueError:
+        return None
+    return None if trc == ColorTrc.UNSPECIFIED else trc.name.lower().replace("_", "-")
 
 
 def declared_duration(container: InputContainer, stream: VideoStream) -> Fraction | None:

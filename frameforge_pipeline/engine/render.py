@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import av
 import cv2
@@ -12,6 +12,7 @@ from frameforge_pipeline.engine.errors import PictureTooLargeError
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.picture_stats import PictureStats, picture_stats
 from frameforge_pipeline.engine.probe import VideoFacts
+from frameforge_pipeline.engine.tonemap import ToneMapper, transfer_to_map
 
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 _EXTENSIONS = {"jpg": ".jpg", "png": ".png", "webp": ".webp"}
@@ -32,6 +33,8 @@ class RenderPlan:
     rotation: int
     extension: str
     params: tuple[int, ...]
+    # HDR video tone-mapped to SDR (options.tonemap "auto" and a PQ or HLG transfer)
+    tone_map: ToneMapper | None = field(default=None, compare=False)
 
     @classmethod
     def for_video(cls, facts: VideoFacts, options: ExtractOptions) -> RenderPlan:
@@ -66,17 +69,29 @@ class RenderPlan:
             rotation=facts.rotation,
             extension=_EXTENSIONS[options.format],
             params=params,
+            tone_map=_tone_mapper(facts, options),
         )
 
     def pixels(self, frame: av.VideoFrame) -> np.ndarray:
         """The frame as an upright BGR array of the output size."""
         shrinking = (self.scaled_width, self.scaled_height) != (frame.width, frame.height)
-        image: np.ndarray = frame.reformat(
-            width=self.scaled_width,
-            height=self.scaled_height,
-            format="bgr24",
-            interpolation="AREA" if shrinking else None,
-        ).to_ndarray()
+        interpolation = "AREA" if shrinking else None
+        if self.tone_map is None:
+            image: np.ndarray = frame.reformat(
+                width=self.scaled_width,
+                height=self.scaled_height,
+                format="bgr24",
+                interpolation=interpolation,
+            ).to_ndarray()
+        else:  # scaled as 16-bit Y'CbCr; the tone mapper converts to RGB itself
+            image = self.tone_map.to_bgr(
+                frame.reformat(
+                    width=self.scaled_width,
+                    height=self.scaled_height,
+                    format="yuv444p16le",
+                    interpolation=interpolation,
+                ).to_ndarray()
+            )
         if self.rotation:
             image = cv2.rotate(image, _ROTATE[self.rotation])
         return image
@@ -89,3 +104,8 @@ class RenderPlan:
         if not ok:
             raise RuntimeError(f"image encoding to {self.extension} failed")
         return buffer.tobytes(), picture_stats(image)
+
+
+def _tone_mapper(facts: VideoFacts, options: ExtractOptions) -> ToneMapper | None:
+    transfer = transfer_to_map(facts.color_trc, options.tonemap)
+    return None if transfer is None else ToneMapper(transfer)

@@ -59,9 +59,14 @@ def generated(api: str, tmp_path: Path):
 
     document = tmp_path / "openapi.json"
     document.write_text(json.dumps(httpx.get(f"{api}/openapi.json").json()))
+    # the generator knows binary bodies only as octet-stream: a storyboard sheet is a file too
+    config = tmp_path / "generator.json"
+    config.write_text(
+        json.dumps({"content_type_overrides": {"image/jpeg": "application/octet-stream"}})
+    )
     environment = {**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ['PATH']}"}
     made = subprocess.run(
-        [GENERATOR, "generate", "--path", document, "--meta", "none",
+        [GENERATOR, "generate", "--path", document, "--meta", "none", "--config", config,
          "--output-path", tmp_path / PACKAGE],
         capture_output=True, text=True, env=environment, timeout=300, check=False,
     )  # fmt: skip
