@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 _LIVE = "status NOT IN ('failed', 'cancelled')"
@@ -34,6 +35,11 @@ def utcnow() -> dt.datetime:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def _video_of_job(context: DefaultExecutionContext) -> str:
+    video_id: str = context.get_current_parameters()["video_id"]  # type: ignore[no-untyped-call]
+    return video_id
 
 
 class Base(DeclarativeBase):
@@ -66,7 +72,7 @@ class RefreshToken(Base):
 
 
 class Video(Base):
-    """An upload slot, then an uploaded file; its id is the Dagster partition key."""
+    """An upload slot, then an uploaded file; its id begins its renditions' partition keys."""
 
     __tablename__ = "videos"
 
@@ -79,6 +85,8 @@ class Video(Base):
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     uploaded_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # when retention deleted its file, frames and ZIPs (the row and the frame index stay)
+    expired_at: Mapped[dt.datetime | None]
 
 
 class VideoJob(Base):
@@ -88,11 +96,11 @@ class VideoJob(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key", name="uq_video_jobs_idempotency"),
         Index("ix_video_jobs_user_seq", "user_id", "seq"),
-        # A video's frames, manifest and ZIP are one partition: one unfinished or completed
-        # job per video at a time (failed and cancelled ones may be followed by another).
+        # A rendition's frames, manifest and ZIP are one partition: one unfinished or
+        # completed job per rendition (failed and cancelled ones may be followed by another).
         Index(
-            "uq_video_jobs_one_live_per_video",
-            "video_id",
+            "uq_video_jobs_one_live_per_rendition",
+            "partition_key",
             unique=True,
             sqlite_where=text(_LIVE),
             postgresql_where=text(_LIVE),
@@ -103,6 +111,9 @@ class VideoJob(Base):
     id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    # The Dagster partition: the rendition, video x options (frameforge_core.renditions);
+    # unset, the video id, as for every job made before renditions
+    partition_key: Mapped[str] = mapped_column(String(80), default=_video_of_job)
     options: Mapped[dict[str, Any]]
     callback_url: Mapped[str | None] = mapped_column(String(2000))
     # Standard Webhooks secret ("whsec_..."), given to the user once with the job
@@ -118,6 +129,8 @@ class VideoJob(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64))
+    # when retention deleted its ZIP: the API then answers 410 for its download
+    results_expired_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -166,3 +179,16 @@ class OutboxMessage(Base):
     trace_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_at: Mapped[dt.datetime | None]
+
+
+class DeletedVideo(Base):
+    """A video its user deleted (or whose account was deleted): what is left to remove from
+    the store and the Dagster instance once no run of it is going. The row outlives the
+    user and holds nothing personal: ids only."""
+
+    __tablename__ = "deleted_videos"
+
+    video_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    partition_keys: Mapped[list[str]] = mapped_column(JSON)
+    deleted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(index=True)

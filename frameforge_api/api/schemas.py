@@ -90,13 +90,24 @@ class Login(Body):
     @field_validator("password")
     @classmethod
     def _bcrypt_can_check(cls, password: str) -> str:
-        try:
-            size = len(password.encode())
-        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): no UTF-8 for it
-            raise ValueError("not valid text (a lone surrogate)") from None
-        if size > MAX_PASSWORD_BYTES:  # no account has one; bcrypt refuses to compare it
-            raise ValueError(f"use at most {MAX_PASSWORD_BYTES} bytes")
-        return password
+        return checkable_password(password)
+
+
+def checkable_password(password: str) -> str:
+    """A password bcrypt can compare (a login's, a confirmation's). Raises ValueError."""
+    try:
+        size = len(password.encode())
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): no UTF-8 for it
+        raise ValueError("not valid text (a lone surrogate)") from None
+    if size > MAX_PASSWORD_BYTES:  # no account has one; bcrypt refuses to compare it
+        raise ValueError(f"use at most {MAX_PASSWORD_BYTES} bytes")
+    return password
+
+
+class AccountDeletion(Body):
+    """The account's password again: a stolen access token alone cannot delete an account."""
+
+    password: Annotated[str, AfterValidator(checkable_password)]
 
 
 class UserOut(Body):
@@ -174,6 +185,11 @@ class JobOut(Body):
     error: str | None
     download_url: str | None
     download_expires_at: dt.datetime | None
+    results_expired_at: dt.datetime | None = Field(
+        None,
+        description="when retention deleted the frames and ZIP (FRAMEFORGE_RETENTION_DAYS "
+        "after the video's last job): downloadUrl is null and earlier links answer 410",
+    )
     created_at: dt.datetime
     started_at: dt.datetime | None  # when its run's process started
     finished_at: dt.datetime | None

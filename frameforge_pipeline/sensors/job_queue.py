@@ -1,4 +1,4 @@
-"""Jobs -> a partition per video and one run per job attempt.
+"""Jobs -> a partition per rendition (video x options) and one run per job attempt.
 
 The job source (``frameforge_core.job_source``: the app database's queued rows, or RabbitMQ
 messages) offers jobs; this sensor asks for the run each one needs and settles the offers
@@ -44,7 +44,7 @@ def run_request(instance: dg.DagsterInstance, job: VideoJob) -> dg.RunRequest:
         config = {"ops": {"frames": {"config": job.options}}}
     return dg.RunRequest(
         run_key=f"{job.id}:{job.attempt}",
-        partition_key=job.video_id,
+        partition_key=job.partition_key,
         run_config=config,
         tags=tags,
         asset_selection=[dg.AssetKey(step) for step in remaining],
@@ -71,8 +71,8 @@ class _Submissions:
         assert request.run_key is not None
         if request.run_key not in self.requests:
             self.requests[request.run_key] = request
-            if not self.instance.has_dynamic_partition(VIDEOS, job.video_id):
-                self.new_partitions.add(job.video_id)
+            if not self.instance.has_dynamic_partition(VIDEOS, job.partition_key):
+                self.new_partitions.add(job.partition_key)
         return False
 
     def result(self) -> dg.SensorResult:

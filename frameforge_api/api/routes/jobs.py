@@ -2,31 +2,43 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from frameforge_api.api.deps import (
     CacheDep,
+    Caller,
+    CallerDep,
     CurrentUser,
     InstanceDep,
     SessionDep,
+    SessionsDep,
     SettingsDep,
     StorageDep,
+    get_current_user,
 )
 from frameforge_api.api.schemas import Cursor, JobCreated, JobIn, JobOut, JobPage
 from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
 from frameforge_api.services import jobs
 from frameforge_core import signing
+from frameforge_core.errors import NotFound
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob
 from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.job_runs import RunOutcome
 
 router = APIRouter(prefix="/videos/jobs", tags=["jobs"])
 
 
 def _view(job: VideoJob, instance: InstanceDep, settings: Settings, cache: Cache) -> JobOut:
-    state = jobs.state(instance, job, cache)
+    return _shown(job, jobs.state(instance, job, cache), settings)
+
+
+def _shown(job: VideoJob, state: RunOutcome, settings: Settings) -> JobOut:
     download = None
-    if state.status == JobStatus.COMPLETED:
+    if state.status == JobStatus.COMPLETED and job.results_expired_at is None:
         download = signing.download_url(settings, job.id, dt.datetime.now(dt.UTC))
     return JobOut(
         job_id=job.id,
@@ -39,6 +51,7 @@ def _view(job: VideoJob, instance: InstanceDep, settings: Settings, cache: Cache
         error=state.error,
         download_url=download.url if download else None,
         download_expires_at=download.expires_at if download else None,
+        results_expired_at=job.results_expired_at,
         created_at=job.created_at,
         started_at=_when(state.started_at),
         finished_at=_when(state.finished_at),
@@ -54,6 +67,13 @@ def _when(timestamp: float | None) -> dt.datetime | None:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobCreated,
     response_model_exclude_none=True,
+    responses={
+        status.HTTP_200_OK: {
+            "model": JobOut,
+            "description": "The video already has a queued, running or completed job with "
+            "these options: that job, as GET /videos/jobs/{jobId} shows it (no new job).",
+        }
+    },
 )
 def create_job(
     body: JobIn,
@@ -62,14 +82,20 @@ def create_job(
     instance: InstanceDep,
     storage: StorageDep,
     settings: SettingsDep,
+    cache: CacheDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-) -> JobCreated:
+) -> JobCreated | JSONResponse:
     """Queue the extraction of an uploaded video. ``Idempotency-Key`` makes retries safe.
+
+    One upload may be extracted with several sets of options, one job each (a rendition).
+    The same options again return the job that has them, with 200 instead of 202: its
+    result is shared, not extracted twice (a failed or cancelled one is not reused: a new
+    job is made). 409 when that job has another ``callbackUrl``.
 
     With ``callbackUrl``, the answer carries ``webhookSecret``: the key that signs the
     callback (Standard Webhooks: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
     """
-    job = jobs.create(
+    created = jobs.create(
         session,
         user,
         body.video_id,
@@ -79,15 +105,19 @@ def create_job(
         storage,
         settings,
     )
+    job = created.job
+    if created.reused:
+        view = _view(job, instance, settings, cache)
+        return JSONResponse(view.model_dump(mode="json", by_alias=True))
     return JobCreated(
         job_id=job.id, status=jobs.state(instance, job).status, webhook_secret=job.callback_secret
     )
 
 
 @router.get("", response_model=JobPage)
-def list_jobs(
-    user: CurrentUser,
-    session: SessionDep,
+async def list_jobs(
+    caller: CallerDep,
+    sessions: SessionsDep,
     instance: InstanceDep,
     settings: SettingsDep,
     cache: CacheDep,
@@ -95,25 +125,54 @@ def list_jobs(
     cursor: Annotated[Cursor | None, Query(pattern=r"^\d{1,18}$")] = None,
 ) -> JobPage:
     """The user's jobs, newest first. Pass ``nextCursor`` back as ``cursor`` for more."""
-    page, next_cursor = jobs.page(session, user, limit, int(cursor) if cursor else None)
-    return JobPage(
-        items=[_view(job, instance, settings, cache) for job in page],
-        next_cursor=str(next_cursor) if next_cursor is not None else None,
-    )
+
+    def read() -> JobPage:  # every blocking part in one threadpool hop
+        with sessions() as session:
+            user = get_current_user(caller, session)
+            page, next_cursor = jobs.page(session, user.id, limit, int(cursor) if cursor else None)
+        states = jobs.states(instance, page, cache)
+        return JobPage(
+            items=[_shown(job, state, settings) for job, state in zip(page, states, strict=True)],
+            next_cursor=str(next_cursor) if next_cursor is not None else None,
+        )
+
+    return await run_in_threadpool(read)
 
 
-def get_owned_job(job_id: str, user: CurrentUser, session: SessionDep) -> VideoJob:
-    """The job if it is the user's; 404 otherwise, whoever owns it."""
-    return jobs.get(session, user, job_id)
+def _owned(caller: Caller, session: Session, job_id: str) -> VideoJob:
+    """The job if it is the caller's; 404 otherwise, whoever owns it (401 for a user who is
+    gone, 429 past the rate limit, as every authenticated route)."""
+    user_exists, job = jobs.owned(session, caller.user_id, job_id)
+    caller.admit(user_exists)
+    if job is None:
+        raise NotFound("no such job")
+    return job
+
+
+def get_owned_job(job_id: str, caller: CallerDep, session: SessionDep) -> VideoJob:
+    return _owned(caller, session, job_id)
 
 
 OwnedJob = Annotated[VideoJob, Depends(get_owned_job)]
 
 
 @router.get("/{job_id}", response_model=JobOut)
-def get_job(job: OwnedJob, instance: InstanceDep, settings: SettingsDep, cache: CacheDep) -> JobOut:
+async def get_job(
+    job_id: str,
+    caller: CallerDep,
+    sessions: SessionsDep,
+    instance: InstanceDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+) -> JobOut:
     """Status, progress, frame count, video facts, the error, and ``downloadUrl`` when done."""
-    return _view(job, instance, settings, cache)
+
+    def read() -> JobOut:  # every blocking part in one threadpool hop: the hot path
+        with sessions() as session:
+            job = _owned(caller, session, job_id)
+        return _view(job, instance, settings, cache)
+
+    return await run_in_threadpool(read)
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut)
