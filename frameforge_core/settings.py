@@ -212,3 +212,23 @@ class PictureLimitSettings(_FromEnvironment):
 
     frameforge_max_picture_side: int | None = Field(None, gt=0)
     frameforge_max_picture_pixels: int | None = Field(None, gt=0)
+
+
+class OperationsSettings(_FromEnvironment):
+    """The operator's nightly work (README "Configuration"): when the backfill schedule runs
+    (``FRAMEFORGE_BACKFILL_CRON``, UTC) and how many partitions one backfill takes at most
+    (``FRAMEFORGE_BACKFILL_MAX_PARTITIONS``); after how many days a video's upload, frames
+    and ZIPs leave the store (``FRAMEFORGE_RETENTION_DAYS``; 0 keeps them for good)."""
+
+    frameforge_backfill_cron: str = "0 2 * * *"
+    frameforge_backfill_max_partitions: int = Field(500, gt=0)
+    frameforge_retention_days: int = Field(30, ge=0)
+
+    @field_validator("frameforge_backfill_cron")
+    @classmethod
+    def _valid_cron(cls, cron: str) -> str:
+        from dagster._utils.schedules import is_valid_cron_string
+
+        if not is_valid_cron_string(cron):
+            raise ValueError(f"FRAMEFORGE_BACKFILL_CRON is not a cron expression: {cron!r}")
+        return cron

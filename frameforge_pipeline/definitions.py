@@ -1,21 +1,47 @@
 """Assembles the code location; each part lives in a module of its own."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 
-from frameforge_pipeline.assets import checks, extraction, frame_index
+from frameforge_pipeline.assets import (
+    checks,
+    extraction,
+    frame_index,
+    frame_index_daily,
+    storyboard,
+)
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import JobQueue, resources_for_environment
-from frameforge_pipeline.sensors import job_outcome, job_queue, outbox_retention, upload_retention
+from frameforge_pipeline.schedules import backfills, compaction
+from frameforge_pipeline.sensors import (
+    job_outcome,
+    job_queue,
+    outbox_retention,
+    upload_retention,
+    video_retention,
+)
+
+OWNERS = ["team:frameforge"]
+
+
+def _owned(assets: Sequence[Any]) -> list[Any]:
+    """Every asset without an owner gets the team's (the UI's Owner column and filter)."""
+
+    def own(spec: dg.AssetSpec) -> dg.AssetSpec:
+        return spec if spec.owners else spec.replace_attributes(owners=OWNERS)
+
+    return [a.map_asset_specs(own) if isinstance(a, dg.AssetsDefinition) else a for a in assets]
 
 
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     """The code location with the given resources (tests bind their own store and database;
     without ``jobs`` the app database is the job queue)."""
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([extraction, frame_index]),
+        assets=_owned(
+            dg.load_assets_from_modules([extraction, frame_index, frame_index_daily, storyboard])
+        ),
         asset_checks=dg.load_asset_checks_from_modules([checks]),
         jobs=[extract_video],
         sensors=[
@@ -26,7 +52,10 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
             job_outcome.job_outcome_reconciliation,
             outbox_retention.outbox_retention,
             upload_retention.upload_retention,
+            video_retention.results_retention,
+            video_retention.deleted_video_purge,
         ],
+        schedules=[compaction.frame_index_compaction, backfills.nightly_backfill],
         resources={"jobs": JobQueue(), **resources},
         executor=dg.in_process_executor,
     )

@@ -33,7 +33,10 @@ HEADER_TIMEOUT_SECONDS = 10
 def check_storage(session: Session, user: User, incoming: int, settings: Settings) -> None:
     """Raises QuotaExceeded when ``incoming`` more bytes would pass the user's storage."""
     stored = session.scalar(
-        select(func.coalesce(func.sum(Video.size_bytes), 0)).where(Video.user_id == user.id)
+        select(func.coalesce(func.sum(Video.size_bytes), 0)).where(
+            Video.user_id == user.id,
+            Video.expired_at.is_(None),  # expired: no longer stored
+        )
     )
     if int(stored or 0) + incoming > settings.quota_stored_bytes:
         raise QuotaExceeded(

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from frameforge_api.core.config import Settings
-from frameforge_api.services import quotas
+from frameforge_api.services import expiry, quotas
 from frameforge_core import layout, signing
 from frameforge_core.database import rows_changed
 from frameforge_core.errors import Conflict, EmptyUpload, TooLarge
@@ -108,8 +108,11 @@ def confirm_upload(session: Session, video: Video, storage: FrameStore, now: dt.
     exists (a presigned PUT again, within its 15 minutes) never reach a run.
 
     Raises Conflict when nothing has arrived (or the slot expired meanwhile), TooLarge (and
-    drops the object) when more arrived than announced or allowed.
+    drops the object) when more arrived than announced or allowed, Expired when retention
+    deleted the file.
     """
+    if video.expired_at is not None:
+        raise expiry.expired("the file and the frames of this video", video.expired_at)
     source = layout.source_key(video.storage_key)
     if (size := _size(storage, source)) is None:  # not confirmed yet (else: a later job)
         with contextlib.suppress(FileNotFoundError):  # not uploaded, or moved by a job

@@ -4,6 +4,7 @@ store, as a user would, rather than an in-memory value.
 """
 
 import json
+from collections.abc import Iterator
 from fractions import Fraction
 
 import dagster as dg
@@ -40,9 +41,11 @@ def expected_frame_count(document: Manifest) -> Fraction | None:
 def frame_count_matches_duration(
     context: dg.AssetCheckExecutionContext, storage: FrameStore
 ) -> dg.AssetCheckResult:
-    """Warns rather than fails: a gap in a variable-frame-rate video can skip targets."""
+    """Warns rather than fails: a gap in a variable-frame-rate video can skip targets.
+    Frames dropped as near-duplicates (the dedupe option) count as extracted."""
     document = _stored_manifest(context, storage)
-    expected, count = expected_frame_count(document), len(document["frames"])
+    expected = expected_frame_count(document)
+    count = len(document["frames"]) + document["extraction"].get("dropped_duplicates", 0)
     return dg.AssetCheckResult(
         passed=expected is None or abs(count - expected) <= 1,
         severity=dg.AssetCheckSeverity.WARN,
@@ -61,16 +64,42 @@ def timestamps_strictly_increasing(
     )
 
 
-@dg.asset_check(asset=frames_zip, description="the ZIP opens and matches its manifest")
+ZIP_MISMATCH = "the frames ZIP failed its integrity check"
+
+
+@dg.multi_asset_check(  # the one kind of check Dagster lets yield, then fail
+    specs=[
+        dg.AssetCheckSpec(
+            "zip_matches_manifest",
+            asset=frames_zip,
+            blocking=True,
+            description="the ZIP opens and matches its manifest; blocking: a job whose ZIP "
+            "fails it ends failed, never announced as completed",
+        )
+    ],
+    name="zip_matches_manifest",
+)
 def zip_matches_manifest(
     context: dg.AssetCheckExecutionContext, storage: FrameStore
-) -> dg.AssetCheckResult:
+) -> Iterator[dg.AssetCheckResult]:
+    """Records the evaluation (the UI shows the problems), then fails the step with a reason
+    the user can read: Dagster's own blocking failure names no reason."""
     # a ZIP is read from its end: a local (seekable) file, downloaded first from S3
     with (
         storage.local_path(layout.zip_key(_video_id(context))) as path,
         path.open("rb") as zip_file,
     ):
         problems = zip_problems(zip_file)
-    return dg.AssetCheckResult(
-        passed=not problems, metadata={"problems": problems[:20], "count": len(problems)}
+    yield dg.AssetCheckResult(
+        asset_key=frames_zip.key,
+        check_name="zip_matches_manifest",
+        passed=not problems,
+        metadata={"problems": problems[:20], "count": len(problems)},
     )
+    if problems:
+        raise dg.Failure(
+            description=f"{ZIP_MISMATCH} (it does not match its manifest: {problems[0]}"
+            f"{f' and {len(problems) - 1} more' if len(problems) > 1 else ''}); retry the job",
+            metadata={"problems": problems[:20]},
+            allow_retries=False,
+        )

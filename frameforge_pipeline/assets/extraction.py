@@ -1,5 +1,7 @@
 """Per video partition: source_video -> frames -> manifest -> frames_zip."""
 
+import hashlib
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -21,8 +23,11 @@ from frameforge_pipeline.engine import (
 from frameforge_pipeline.engine.extractor import ENGINE_VERSION
 from frameforge_pipeline.engine.manifest import Manifest, manifest_bytes
 from frameforge_pipeline.engine.options import constraint_text, validation_message
+from frameforge_pipeline.engine.storyboard import STORYBOARD_DIR, Storyboard, storyboard_files
+from frameforge_pipeline.partition_jobs import PartitionJob, partition_job
 from frameforge_pipeline.partitions import videos
-from frameforge_pipeline.resources import FrameStore
+from frameforge_pipeline.preview import preview_markdown
+from frameforge_pipeline.resources import AppDatabase, FrameStore
 
 GROUP = "extraction"
 
@@ -63,10 +68,12 @@ else:
     )
 
 
-def source_key(storage: FrameStore, video_id: str) -> str:
-    """The file of ``video_id``: its confirmed copy under sources/ (made when its job was
-    created, out of the upload URL's reach), else, for a video the API never confirmed (put
-    in the store by hand), the one under uploads/. Raises dg.Failure unless there is one."""
+def source_key(storage: FrameStore, partition_key: str) -> str:
+    """The file of the video of ``partition_key`` (one rendition of it): its confirmed copy
+    under sources/ (made when its first job was created, out of the upload URL's reach),
+    else, for a video the API never confirmed (put in the store by hand), the one under
+    uploads/. Raises dg.Failure unless there is one."""
+    video_id = layout.video_id_of(partition_key)
     keys = storage.list_keys(layout.source_prefix(video_id)) or storage.list_keys(
         layout.upload_prefix(video_id)
     )
@@ -108,6 +115,14 @@ def max_runtime_seconds(facts: VideoFacts) -> int:
     return round(RUNTIME_BASE_SECONDS + RUNTIME_PER_VIDEO_SECOND * duration)
 
 
+FILE_NAME_TAG = "frameforge/file_name"  # the user's file name: the Runs page filters by it
+
+
+def _job_of(context: dg.AssetExecutionContext, database: AppDatabase) -> PartitionJob | None:
+    with database.session() as session:
+        return partition_job(session, context.partition_key)
+
+
 @dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"video"})
 def source_video(context: dg.AssetExecutionContext, storage: FrameStore) -> VideoFacts:
     """The uploaded video, probed: container, codec, size, rotation, rate, duration."""
@@ -115,12 +130,14 @@ def source_video(context: dg.AssetExecutionContext, storage: FrameStore) -> Vide
     try:
         with storage.local_path(key) as path:
             facts = probe(path)
+            with path.open("rb") as file:  # which file this is, for the frame index
+                sha256 = hashlib.file_digest(file, "sha256").hexdigest()
     except VideoError as error:
         raise _rejected(error) from None
     context.instance.add_run_tags(
         context.run.run_id, {MAX_RUNTIME_TAG: str(max_runtime_seconds(facts))}
     )
-    context.add_output_metadata({"source": storage.uri(key), **facts.to_json()})
+    context.add_output_metadata({"source": storage.uri(key), "sha256": sha256, **facts.to_json()})
     return facts
 
 
@@ -132,11 +149,22 @@ def source_video(context: dg.AssetExecutionContext, storage: FrameStore) -> Vide
     kinds={"image"},
 )
 def frames(
-    context: dg.AssetExecutionContext, config: ExtractionConfig, storage: FrameStore
+    context: dg.AssetExecutionContext,
+    config: ExtractionConfig,
+    storage: FrameStore,
+    database: AppDatabase,
 ) -> ExtractionResult:
-    """The sampled frames, one image file each under frames/<video id>/."""
+    """The sampled frames, one image file each under frames/<partition key>/, extracted with
+    the options of the partition's job (whatever the run config says: a backfill or a
+    materialization launched in the UI must not change what its user chose); with whose
+    they are (job id, user id, file name), so that an operator finds the partition by them."""
     video_id = context.partition_key
-    options = config.to_options()
+    job = _job_of(context, database)
+    options = _options(context, config, job)
+    whose: dict[str, str] = {}
+    if job is not None:
+        whose = {"job_id": job.job_id, "user_id": job.user_id, "file_name": job.file_name}
+        context.instance.add_run_tags(context.run.run_id, {FILE_NAME_TAG: job.file_name[:255]})
     prefix = layout.frames_prefix(video_id)
     storage.delete_prefix(prefix)  # a rerun must not mix with an earlier run's frames
     try:
@@ -155,18 +183,70 @@ def frames(
             "corrupt_frames": result.corrupt_frames,
             "seeks": result.seeks,
             "seconds": round(result.seconds, 3),
+            "speed": _speed(result),
+            "options": options.model_dump(mode="json"),
+            **whose,
             "location": storage.uri(prefix),
+            **_first_frame_preview(storage, prefix, result),
         }
     )
     return result
 
 
+def _options(
+    context: dg.AssetExecutionContext, config: ExtractionConfig, job: PartitionJob | None
+) -> ExtractOptions:
+    """The job's options; the run config's only for a partition no job made."""
+    if job is None:
+        return config.to_options()
+    try:
+        chosen = ExtractOptions.model_validate(job.options)
+    except ValidationError as error:
+        raise dg.Failure(
+            f"invalid options of job {job.job_id}: {validation_message(error)}",
+            allow_retries=False,
+        ) from None
+    given = config.to_options()
+    if given != chosen and given != ExtractOptions():  # options set by hand, not defaults
+        context.log.warning(
+            f"run config ignored: partition {context.partition_key} belongs to job "
+            f"{job.job_id}, extracted with its own options {chosen.model_dump(mode='json')}"
+        )
+    return chosen
+
+
+def _speed(result: ExtractionResult) -> float | None:
+    """Seconds of video extracted per second of work (the window's length, not the file's)."""
+    duration, options = result.facts.duration, result.options
+    if duration is None or result.seconds <= 0:
+        return None
+    end = duration if options.end is None else min(duration, Fraction(str(options.end)))
+    window = max(end - Fraction(str(options.start)), Fraction(0))
+    return round(float(window) / result.seconds, 2)
+
+
+def _first_frame_preview(
+    storage: FrameStore, prefix: str, result: ExtractionResult
+) -> dict[str, dg.MetadataValue]:
+    if not result.frames:
+        return {}
+    with storage.open_read(prefix + result.frames[0].file) as stream:
+        markdown = preview_markdown(stream.read(), "first frame")
+    return {"first_frame": dg.MetadataValue.md(markdown)} if markdown else {}
+
+
 @dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"json"})
 def manifest(
-    context: dg.AssetExecutionContext, frames: ExtractionResult, storage: FrameStore
+    context: dg.AssetExecutionContext,
+    frames: ExtractionResult,
+    storyboard: Storyboard | None,
+    storage: FrameStore,
 ) -> Manifest:
-    """manifest.json: video facts, options, and index/time/file/size/sha256 per frame."""
-    document = build_manifest(frames, video_id=context.partition_key)
+    """manifest.json: video facts, options, index/time/file/size/sha256 per frame, and the
+    storyboard's files when there is one."""
+    document = build_manifest(
+        frames, video_id=layout.video_id_of(context.partition_key), storyboard=storyboard
+    )
     key = layout.manifest_key(context.partition_key)
     with storage.open_write(key) as stream:
         stream.write(manifest_bytes(document))
@@ -187,13 +267,17 @@ def frames_zip(
         for name in frame_files:
             with storage.open_read(prefix + name) as source:
                 archive.copy(name, source)
+        for name in storyboard_files(manifest):
+            key_in_store = layout.storyboard_key(video_id, name.removeprefix(STORYBOARD_DIR))
+            with storage.open_read(key_in_store) as source:
+                archive.copy(name, source)
         archive.add_manifest(manifest)
     return dg.MaterializeResult(
         metadata={
             "location": dg.MetadataValue.url(storage.uri(key)),
             "bytes": storage.size(key),
             "frame_count": len(frame_files),
-            "entries": len(frame_files) + 1,
+            "entries": len(frame_files) + len(storyboard_files(manifest)) + 1,
             "manifest_entry": MANIFEST_NAME,
         }
     )

@@ -11,6 +11,8 @@ OPERATIONS = {
     ("post", "/api/v1/auth/login"): "login",
     ("post", "/api/v1/auth/refresh"): "refresh",
     ("post", "/api/v1/auth/validate"): "validate",
+    ("delete", "/api/v1/auth/me"): "delete_account",
+    ("delete", "/api/v1/videos/{video_id}"): "delete_video",
     ("post", "/api/v1/videos/upload-url"): "upload_url",
     ("put", "/api/v1/uploads/{video_id}"): "receive_upload",
     ("get", "/api/v1/downloads/{job_id}"): "download",
@@ -19,6 +21,8 @@ OPERATIONS = {
     ("get", "/api/v1/videos/jobs/{job_id}"): "get_job",
     ("post", "/api/v1/videos/jobs/{job_id}/cancel"): "cancel_job",
     ("post", "/api/v1/videos/jobs/{job_id}/retry"): "retry_job",
+    ("get", "/api/v1/videos/jobs/{job_id}/storyboard.vtt"): "get_storyboard",
+    ("get", "/api/v1/storyboards/{job_id}/{name}"): "get_storyboard_sheet",
     ("get", "/health"): "health",
     ("get", "/ready"): "ready",
 }

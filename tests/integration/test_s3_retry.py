@@ -45,10 +45,11 @@ def _run_in_a_new_process(env, cwd, video_id, *selection):
         env=env, cwd=cwd, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    print(done.stderr[-2000:])  # the run's log, shown when the test fails
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_a_retry_in_a_fresh_process_resumes_from_s3(s3_store, make_clip, tmp_path):
+def test_a_retry_in_a_fresh_process_resumes_from_s3(s3_store, make_clip, tmp_path, database):
     video_id = "v-retry"
     with (
         s3_store.open_write(f"{layout.upload_prefix(video_id)}clip.mp4") as target,
@@ -59,6 +60,7 @@ def test_a_retry_in_a_fresh_process_resumes_from_s3(s3_store, make_clip, tmp_pat
         **os.environ,
         "DAGSTER_HOME": str(tmp_path / "dagster"),  # the instance: run records only
         "FRAMEFORGE_HOME": str(tmp_path / "pod"),
+        "DATABASE_URL": database.url,  # the app database, where frames looks up the job
         "S3_RESULTS_BUCKET": s3_store.results_bucket,
         "S3_UPLOADS_BUCKET": s3_store.uploads_bucket,
         "S3_ENDPOINT_URL": s3_store.endpoint_url or "",

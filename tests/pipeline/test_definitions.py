@@ -14,8 +14,9 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == {"source_video", "frames", "manifest", "frames_zip", "frame_index"}
-    assert all(graph.get(dg.AssetKey(key)).partitions_def.name == "videos" for key in keys)
+    per_video = {"source_video", "frames", "storyboard", "manifest", "frames_zip", "frame_index"}
+    assert keys == per_video | {"frame_index_daily"}  # compacted by day
+    assert all(graph.get(dg.AssetKey(key)).partitions_def.name == "videos" for key in per_video)
     assert defs.resolve_job_def("extract_video").executor_def.name == "in_process"
 
 

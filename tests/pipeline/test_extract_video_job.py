@@ -9,6 +9,7 @@ import pytest
 
 from frameforge_core import layout
 from frameforge_pipeline import job_runs
+from frameforge_pipeline.assets import frame_index_files
 from frameforge_pipeline.engine import zip_problems
 
 
@@ -29,7 +30,9 @@ def test_materializes_every_asset_and_passes_every_check(make_clip, run_video, s
     result = run_video("vid-1", clip.path)
     assert result.success
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert materialized == {"source_video", "frames", "manifest", "frames_zip", "frame_index"}
+    assert materialized == {
+        "source_video", "frames", "storyboard", "manifest", "frames_zip", "frame_index"
+    }  # fmt: skip
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks == {
         "frame_count_matches_duration": True,
@@ -63,11 +66,12 @@ def test_a_run_may_hold_its_slot_for_a_time_derived_from_the_video(make_clip, ru
 def test_frame_index_is_queryable_with_duckdb(make_clip, run_video, storage):
     assert run_video("vid-a", make_clip("cfr.mp4", seconds=5).path).success
     assert run_video("vid-b", make_clip("short.mp4", seconds=0.4).path, fps=2).success
-    rows = duckdb.sql(
-        f"""
+    connection = duckdb.connect()
+    frame_index_files.register_frames(connection, storage)  # the view `frames`
+    rows = connection.sql(
+        """
         SELECT video_id, count(*), max(timestamp_ms), min(width)
-        FROM read_parquet('{storage.root}/frame_index/*/*.parquet', hive_partitioning = true)
-        GROUP BY video_id ORDER BY video_id
+        FROM frames GROUP BY video_id ORDER BY video_id
         """
     ).fetchall()
     assert rows == [("vid-a", 5, 4000.0, 320), ("vid-b", 1, 0.0, 320)]
@@ -81,9 +85,9 @@ def test_rerun_with_other_options_replaces_frames_and_rows(make_clip, run_video,
     assert storage.list_keys(layout.frames_prefix("vid-2")) == [
         f"frames/vid-2/frame_{i:06d}.png" for i in range(5)
     ]
-    count = duckdb.sql(
-        f"SELECT count(*) FROM '{storage.root}/frame_index/video_id=vid-2/*.parquet'"
-    ).fetchall()
+    connection = duckdb.connect()
+    frame_index_files.register_frames(connection, storage)
+    count = connection.sql("SELECT count(*) FROM frames WHERE video_id = 'vid-2'").fetchall()
     assert count == [(5,)]
 
 
@@ -143,7 +147,7 @@ def test_failure_mid_extraction_leaves_no_frames_or_partials(
 
 @pytest.mark.parametrize("video_id", ["../etc", "a/b", "", "x" * 65])
 def test_unsafe_video_ids_are_refused(video_id):
-    with pytest.raises(ValueError, match="invalid video id"):
+    with pytest.raises(ValueError, match="invalid partition key"):
         layout.zip_key(video_id)
 
 
@@ -158,7 +162,10 @@ def test_zip_check_fails_when_the_stored_zip_disagrees(
     only_the_check = defs.resolve_job_def("extract_video").get_subset(
         asset_selection=set(), asset_check_selection={zip_matches_manifest.check_key}
     )
-    result = only_the_check.execute_in_process(partition_key="vid-5", instance=instance)
+    result = only_the_check.execute_in_process(
+        partition_key="vid-5", instance=instance, raise_on_error=False
+    )
+    assert not result.success  # blocking: the run fails, with the reason
     [evaluation] = result.get_asset_check_evaluations()
     assert not evaluation.passed
     assert evaluation.metadata["problems"].value == [

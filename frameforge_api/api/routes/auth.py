@@ -1,19 +1,29 @@
 import datetime as dt
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from frameforge_api.api.deps import (
     AuthLimitsDep,
     ClientAddress,
     CurrentUser,
+    InstanceDep,
     SessionDep,
     SettingsDep,
+    StorageDep,
     TokenClaims,
     enforce,
 )
-from frameforge_api.api.schemas import Credentials, Login, RefreshIn, TokenInfo, Tokens, UserOut
+from frameforge_api.api.schemas import (
+    AccountDeletion,
+    Credentials,
+    Login,
+    RefreshIn,
+    TokenInfo,
+    Tokens,
+    UserOut,
+)
 from frameforge_api.core import metrics
-from frameforge_api.services import accounts
+from frameforge_api.services import accounts, deletion
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -69,3 +79,22 @@ def validate(user: CurrentUser, claims: TokenClaims) -> TokenInfo:
     """Who the bearer token belongs to and when it expires. 401 when it is not valid."""
     expires_at = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
     return TokenInfo(user_id=user.id, email=user.email, expires_at=expires_at)
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def delete_account(
+    body: AccountDeletion,
+    user: CurrentUser,
+    session: SessionDep,
+    instance: InstanceDep,
+    storage: StorageDep,
+    limits: AuthLimitsDep,
+    address: ClientAddress,
+) -> Response:
+    """Delete your account for good, with your password: every video, job and result of
+    yours goes (live jobs are cancelled) and your tokens stop working. 401 for a wrong
+    password (counted like a login attempt)."""
+    enforce(limits.logins, f"login:{user.email}|{address}", "per account and address")
+    accounts.authenticate(session, user.email, body.password)
+    deletion.delete_account(session, instance, storage, user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,12 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from frameforge_api.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
+from frameforge_api.api.deps import CurrentUser, InstanceDep, SessionDep, SettingsDep, StorageDep
 from frameforge_api.api.schemas import UploadedOut, UploadUrlIn, UploadUrlOut
-from frameforge_api.services import uploads
+from frameforge_api.services import deletion, expiry, uploads
 from frameforge_core import layout, signing
 from frameforge_core.errors import NotFound
 from frameforge_core.models import Video, VideoJob
+from frameforge_pipeline.resources import FrameStore
 
 router = APIRouter(tags=["videos"])
 SIGNATURE = r"^[0-9a-f]{64}$"
@@ -97,16 +98,53 @@ def download(
     job = session.query(VideoJob).filter_by(id=job_id).one_or_none()
     if job is None:
         raise NotFound("no such job")
-    key = layout.zip_key(job.video_id)
+    if job.results_expired_at is not None:
+        raise expiry.expired("the frames of this job", job.results_expired_at)
+    return stored_file(
+        storage,
+        layout.zip_key(job.partition_key),
+        settings.url_ttl_seconds,
+        "application/zip",
+        missing="the frames of this job are not available",
+        filename=f"{job_id}.zip",
+    )
+
+
+def stored_file(
+    storage: FrameStore,
+    key: str,
+    ttl_seconds: int,
+    media_type: str,
+    missing: str,
+    filename: str | None = None,
+) -> Response:
+    """An object of the store for a signed link: the local store's file, or a redirect to a
+    presigned URL of the S3 store. Raises NotFound(``missing``) when it is not there."""
     try:
         storage.size(key)
     except FileNotFoundError:
-        raise NotFound("the frames of this job are not available") from None
-    disposition = f'attachment; filename="{job_id}.zip"'
-    direct = storage.presigned_url(
-        "GET", key, settings.url_ttl_seconds, ResponseContentDisposition=disposition
-    )
+        raise NotFound(missing) from None
+    extra = {"ResponseContentDisposition": f'attachment; filename="{filename}"'} if filename else {}
+    direct = storage.presigned_url("GET", key, ttl_seconds, **extra)
     if direct:
         return RedirectResponse(direct, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     with storage.local_path(key) as path:  # the local store's own file: it outlives the block
-        return FileResponse(path, media_type="application/zip", filename=f"{job_id}.zip")
+        return FileResponse(path, media_type=media_type, filename=filename)
+
+
+@router.delete(
+    "/videos/{video_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+)
+def delete_video(
+    video_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    instance: InstanceDep,
+    storage: StorageDep,
+) -> Response:
+    """Delete a video for good: its live job is cancelled; its jobs, file, frames, ZIPs and
+    frame index rows go. 404 for an id that is not one of your videos."""
+    deletion.delete_video(session, instance, storage, user, video_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
