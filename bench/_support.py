@@ -38,20 +38,22 @@ def _admin_connect():  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def scratch_database(prefix: str) -> Iterator[str]:
-    """A new PostgreSQL database; yields its name, drops it (and its connections) after."""
+def scratch_database(prefix: str, drop: bool = True) -> Iterator[str]:
+    """A new PostgreSQL database; yields its name, drops it (and its connections) after
+    (unless ``drop`` is false: a bench that keeps its data for another run)."""
     connection, _user = _admin_connect()
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     connection.execute(f'CREATE DATABASE "{name}"')
     try:
         yield name
     finally:
-        connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        if drop:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         connection.close()
 
 

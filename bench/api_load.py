@@ -1,7 +1,7 @@
 """Load on GET /api/v1/videos/jobs/{id}: many users at once, 1, 2 and 4 uvicorn workers.
 
     python bench/api_load.py [--users 1000] [--live 200] [--workers 1,2,4] [--modes memory,redis]
-                             [--connections 12] [--seconds 10] [--profile]
+                             [--connections 12] [--seconds 10] [--profile] [--data DIR]
 
 Data: ``--users`` users each owning one *completed* job (the cache-hit set: an ended job's
 state is cached 5 min) and ``--live`` users each owning one *running* or *queued* job (read
@@ -22,8 +22,15 @@ connections, closed loop) for ``--seconds``. The load generator shares the 2 cor
 server: the table shows the CPU wrk used and the server's CPU seconds per request (which does
 not depend on the client), and cache hits/misses from the API's own /metrics during the run.
 
-``--profile`` then samples one worker (embedded default, 1 worker) with py-spy under the same
-load and prints where the time goes per request, by part of the request.
+In ``redis`` mode every cache-hit job's state is first put in Redis for an hour by the API's
+own code (``prewarm``): warming each worker through HTTP costs a Dagster read per job, and
+on the embedded instance the first read of a run is slow (see ``prewarm``). ``--data DIR``
+keeps the data, tokens and cached states for the next run: to compare two versions of the
+code, run each on the same DIR in turn (``PYTHONPATH`` pointing at each checkout).
+
+``--profile`` then samples one worker (1 worker; Redis with ``--modes redis``, else the
+embedded default) with py-spy under the same load and prints where the time goes per
+request, by part of the request.
 Outputs (wrk's JSON, server logs, the profile) go to bench/out/api_load/.
 """
 
@@ -186,6 +193,37 @@ def prepare(home: Path, users: int, live: int, secret: str) -> tuple[list[str], 
     return hit, live_lines
 
 
+def prewarm(home: Path, hit: list[str]) -> None:
+    """Every cache-hit job's state in the Redis cache for an hour, read by the API's own code
+    (``jobs.state`` through a ``RedisCache``), so that every Redis configuration measures
+    hits from its first request. On the embedded (SQLite) Dagster instance a first read of
+    each run costs an Alembic revision check of its event log file (~0.1 s of CPU), which
+    on a busy machine makes warming 600 jobs per worker take minutes. A job already cached
+    is a hit here: running it again costs nothing."""
+    import dagster as dg
+    import redis
+    from sqlalchemy import select
+
+    from frameforge_api.core.cache import RedisCache
+    from frameforge_api.services import jobs
+    from frameforge_core.database import create_db_engine, session_factory
+    from frameforge_core.models import VideoJob
+    from frameforge_core.settings import DatabaseSettings
+
+    os.environ["FRAMEFORGE_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    os.environ.pop("DATABASE_URL", None)
+    ids = [line.split()[1] for line in hit]
+    engine = create_db_engine(DatabaseSettings().url)
+    cache = RedisCache(redis.Redis.from_url(REDIS_URL), ttl=3600)
+    began = time.perf_counter()
+    with dg.DagsterInstance.get() as instance, session_factory(engine)() as session:
+        for job in session.scalars(select(VideoJob).where(VideoJob.id.in_(ids))):
+            jobs.state(instance, job, cache)
+    engine.dispose()
+    print(f"prewarm       {len(ids)} job states in Redis in {time.perf_counter() - began:.1f} s")
+
+
 # --------------------------------------------------------------------------- server
 
 
@@ -264,8 +302,8 @@ def run_config(
 ) -> list[list[object]]:
     rows: list[list[object]] = []
     redis_url = REDIS_URL if mode == "redis" else None
-    if redis_url:
-        clear_redis(REDIS_URL, ("frameforge:rate:*", "frameforge:cache:job-state:*"))
+    if redis_url:  # the cache stays: prewarm() filled it with what the API would cache
+        clear_redis(REDIS_URL, ("frameforge:rate:*",))
     log = OUT / f"server-{mode}-{workers}.log"
     with server(home, workers, redis_url, log) as (base, pid):
         for set_name, targets in sets.items():
@@ -306,7 +344,7 @@ def run_config(
             ])  # fmt: skip
             print(table(rows[-1:], HEADER), flush=True)
             if redis_url:
-                clear_redis(REDIS_URL, ("frameforge:rate:*", "frameforge:cache:job-state:*"))
+                clear_redis(REDIS_URL, ("frameforge:rate:*",))
     return rows
 
 
@@ -321,7 +359,8 @@ CATEGORIES = [  # (label, substring of a frame); a sample counts toward every la
     ("TelemetryMiddleware (ids, metrics, log)", "frameforge_api/core/telemetry.py"),
     ("  access log line (logging + JSON)", "logging/__init__.py"),
     ("  prometheus counters/histogram", "prometheus_client/"),
-    ("_security_headers (BaseHTTPMiddleware)", "starlette/middleware/base.py"),
+    ("SecurityHeadersMiddleware", "frameforge_api/main.py"),
+    ("BodyLimit/PathGuard/InFlightLimit middlewares", "frameforge_api/core/guards.py"),
     ("ExceptionMiddleware/routing", "starlette/routing.py"),
     ("fastapi dependency solving", "solve_dependencies"),
     ("threadpool hand-off (anyio to_thread)", "anyio/to_thread.py"),
@@ -329,7 +368,9 @@ CATEGORIES = [  # (label, substring of a frame); a sample counts toward every la
     ("bcrypt", "bcrypt"),
     ("get_current_user (User by id + limiter)", "get_current_user"),
     ("  rate limiter hit", "frameforge_api/core/rate_limit.py"),
-    ("get_owned_job (job row by id)", "get_owned_job"),
+    ("get_owned_job (job row by id; before)", "get_owned_job"),
+    ("jobs.owned (user id + job row, one query)", "owned (frameforge_api/services/jobs.py"),
+    ("redis client", "redis/"),
     ("get_session (session open/close)", "get_session"),
     ("SQLAlchemy (all)", "sqlalchemy/"),
     ("sqlite3 driver", "sqlite3"),
@@ -338,7 +379,6 @@ CATEGORIES = [  # (label, substring of a frame); a sample counts toward every la
     ("_view: JobOut + ExtractOptions + signed URL", "_view (frameforge_api"),
     ("  signing.download_url", "frameforge_core/signing.py"),
     ("response validation + JSON (serialize_response)", "serialize_response"),
-    ("redis client", "redis/"),
 ]
 
 
@@ -349,7 +389,8 @@ def profile(home: Path, targets: Path, args: argparse.Namespace) -> None:
         return
     raw = OUT / "profile.raw.txt"
     log = OUT / "server-profile.log"
-    with server(home, 1, None, log) as (base, pid):
+    redis_url = REDIS_URL if args.modes == "redis" else None  # prewarmed: no warm-up needed
+    with server(home, 1, redis_url, log) as (base, pid):
         for round_ in range(30):  # until every job is cached: this profiles cache hits
             before = cache_counts(base)
             wrk(base, targets, args.connections, 3, f"warm-profile-{round_}")
@@ -380,7 +421,8 @@ def profile(home: Path, targets: Path, args: argparse.Namespace) -> None:
     threads: Counter[str] = Counter()
     for stack, n in samples:
         threads[stack.split(";", 1)[0]] += n
-    print(f"\nprofile       1 worker, embedded default, cache hits, {requests} requests in "
+    print(f"\nprofile       1 worker, {'Redis' if redis_url else 'embedded default'}, cache hits, "
+          f"{requests} requests in "
           f"{seconds - 1:g} s ({requests / (seconds - 1):.0f} req/s under py-spy), "
           f"{cpu_per_request_us:.0f} us CPU per request; {total} samples")  # fmt: skip
     print("  samples by thread: " + ", ".join(f"{t[:40]} {n * 100 / total:.0f}%"
@@ -419,22 +461,39 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-only", action="store_true")
+    parser.add_argument(
+        "--data",
+        help="keep the data (users, jobs, runs, tokens valid 3 h) in this dir and reuse it on "
+        "the next run: compares two versions of the code on the same data without preparing "
+        "it again (it holds tokens: delete it after)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("needs wrk: apt-get install wrk")
     OUT.mkdir(parents=True, exist_ok=True)
-    secret = uuid.uuid4().hex * 2
-    os.environ["JWT_SECRET"] = secret
     os.environ["FRAMEFORGE_LOG_LEVEL"] = os.environ.get("FRAMEFORGE_LOG_LEVEL", "INFO")
-    with tempfile.TemporaryDirectory(prefix="api-load-") as tmp:
-        home = Path(tmp) / "home"
-        hit, live = prepare(home, args.users, args.live, secret)
+    with contextlib.ExitStack() as stack:
+        data = Path(args.data) if args.data else Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="api-load-")))  # fmt: skip
+        home = data / "home"
+        saved = data / "targets.json"
+        if saved.exists():  # --data: the users, jobs and tokens of an earlier run
+            secret, hit, live = json.loads(saved.read_text())
+            os.environ["JWT_SECRET"] = secret
+            print(f"data          reused from {data}: {len(hit)} completed + {len(live)} live")
+        else:
+            secret = os.environ["JWT_SECRET"] = uuid.uuid4().hex * 2
+            hit, live = prepare(home, args.users, args.live, secret)
+            if args.data:
+                saved.write_text(json.dumps([secret, hit, live]))
         sets = {"hit": OUT / "targets-hit.txt", "live": OUT / "targets-live.txt"}
         sets["hit"].write_text("\n".join(hit) + "\n")
         sets["live"].write_text("\n".join(live) + "\n")
         if not live:
             del sets["live"]
         rows: list[list[object]] = []
+        if "redis" in args.modes.split(",") and not args.profile_only:
+            prewarm(home, hit)
         if not args.profile_only:
             print(f"load          wrk -t1 -c{args.connections} -d{args.seconds:g}s, "
                   f"{len(hit)} cache-hit users, {len(live)} live users", flush=True)  # fmt: skip
@@ -451,8 +510,13 @@ def main() -> None:
                           f"{float(str(row[4])) / BASELINE['rps']:.2f}x req/s, p99 "
                           f"{float(str(row[7])) / BASELINE['p99']:.2f}x")  # fmt: skip
         if args.profile or args.profile_only:
+            if args.modes == "redis":
+                prewarm(home, hit)
             profile(home, sets["hit"], args)
-        clear_redis(REDIS_URL, ("frameforge:rate:*", "frameforge:cache:job-state:*"))
+        patterns = ["frameforge:rate:*"]
+        if not args.data:  # with --data the cached states stay, for the next run on that data
+            patterns.append("frameforge:cache:job-state:*")
+        clear_redis(REDIS_URL, patterns)
         for path in OUT.glob("targets-*.txt"):  # tokens: not kept
             path.unlink()
 

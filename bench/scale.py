@@ -1,7 +1,7 @@
 """Scale: 100,000 video partitions, runs and jobs registered (not run); what gets slow.
 
     python bench/scale.py [--jobs 100000] [--heavy 10000] [--batch 1000] [--materialized 1000]
-                          [--samples 300] [--skip-graphql]
+                          [--samples 300] [--skip-graphql] [--keep DIR]
 
 On two scratch PostgreSQL databases (app, Dagster instance): ``--jobs`` users, videos and
 job rows, bulk-inserted through SQLAlchemy core with the models of frameforge_core.models
@@ -19,7 +19,10 @@ cursor); one ``job_queue`` sensor evaluation with nothing to do (database source
 RabbitMQ on a scratch vhost); instance calls that grow with partitions; and the GraphQL
 queries of the Dagster asset page for ``frames`` against ``dagster-webserver -m
 frameforge_pipeline.definitions`` on that instance. EXPLAIN ANALYZE of the SQL behind the
-slow ones goes to bench/out/scale/explain.txt. Databases, vhost and temp dir are removed.
+slow ones goes to bench/out/scale/explain.txt. Databases, vhost and temp dir are removed,
+unless ``--keep DIR``: then the databases stay (named in DIR/scale.json) and the next run with
+the same DIR measures on them without registering again, to compare two versions of the
+code (``PYTHONPATH`` pointing at each checkout) on the same 100,000 rows.
 """
 
 from __future__ import annotations
@@ -213,6 +216,22 @@ def populate(args: argparse.Namespace, app_url: str, instance: Any) -> dict[str,
         "engine": engine,
         "materialized": {j[0] for j in completed[: args.materialized]},
     }
+
+
+def reload(app_url: str) -> dict[str, Any]:
+    """What ``populate`` returns, read back from a kept app database."""
+    from sqlalchemy import text
+
+    from frameforge_core.database import create_db_engine
+
+    engine = create_db_engine(app_url)
+    with engine.connect() as conn:
+        query = "SELECT id, video_id, user_id, status, run_id FROM video_jobs ORDER BY seq"
+        jobs = [tuple(row) for row in conn.execute(text(query))]
+        heavy = conn.execute(text(
+            "SELECT user_id FROM video_jobs GROUP BY user_id ORDER BY count(*) DESC LIMIT 1"
+        )).scalar_one()  # fmt: skip
+    return {"jobs": jobs, "heavy": heavy, "engine": engine, "materialized": set()}
 
 
 # --------------------------------------------------------------------------- API
@@ -439,7 +458,7 @@ def explain(app_url: str, dagster_url: str, data: dict[str, Any]) -> None:
     app_queries = {
         "job by id": ("SELECT * FROM video_jobs WHERE id = %s", (job_id,)),
         "user by id": ("SELECT * FROM users WHERE id = %s", (owner,)),
-        "list first page (heavy user)": (
+        "list first page (heavy user), ORDER BY seq DESC (before)": (
             "SELECT * FROM video_jobs WHERE user_id = %s ORDER BY seq DESC LIMIT 21",
             (data["heavy"],),
         ),
@@ -470,10 +489,12 @@ def explain(app_url: str, dagster_url: str, data: dict[str, Any]) -> None:
         sql = query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
         return str(sql).replace("%", "%%")
 
-    app_queries["list first page, ORDER BY user_id DESC, seq DESC (fix)"] = (
-        "SELECT * FROM video_jobs WHERE user_id = %s ORDER BY user_id DESC, seq DESC LIMIT 21",
-        (data["heavy"],),
-    )
+    from frameforge_api.services import jobs
+
+    if hasattr(jobs, "page_query"):  # the code under test has it (not the code before)
+        sent = jobs.page_query("postgresql", data["heavy"], 21, None)
+        sql = sent.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        app_queries["list first page (heavy user), as jobs.page sends it"] = (str(sql), ())
     dagster_queries = {
         "attempt_run: get_runs(tags={job_id, attempt}) as Dagster sends it": (
             compiled({job_runs.JOB_ID_TAG: job_id, job_runs.ATTEMPT_TAG: "0"}),
@@ -520,17 +541,28 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--graphql-repeat", type=int, default=3)
     parser.add_argument("--skip-graphql", action="store_true")
+    parser.add_argument(
+        "--keep",
+        help="keep the databases and data dir (named in DIR/scale.json) and reuse them on the "
+        "next run with the same DIR: compares two versions of the code on the same data",
+    )
     args = parser.parse_args()
     args.heavy = min(args.heavy, args.jobs)
     OUT.mkdir(parents=True, exist_ok=True)
     import dagster as dg
 
     user = pg_user()
-    with (
-        tempfile.TemporaryDirectory(prefix="scale-") as tmp,
-        scratch_database("scale_app") as app_db,
-        scratch_database("scale_dagster") as dagster_db,
-    ):
+    with contextlib.ExitStack() as stack:
+        kept = Path(args.keep) if args.keep else None
+        saved = kept / "scale.json" if kept else None
+        if saved is not None and saved.exists():  # --keep: the data of an earlier run
+            app_db, dagster_db = json.loads(saved.read_text())
+            tmp = str(kept)
+        else:
+            tmp = str(kept) if kept else stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="scale-"))  # fmt: skip
+            app_db = stack.enter_context(scratch_database("scale_app", drop=kept is None))
+            dagster_db = stack.enter_context(scratch_database("scale_dagster", drop=kept is None))
         app_url = f"postgresql+psycopg://{user}@127.0.0.1:5432/{app_db}"
         dagster_url = f"postgresql://{user}@127.0.0.1:5432/{dagster_db}"
         home = Path(tmp) / "home"
@@ -546,7 +578,13 @@ def main() -> None:
         env["DAGSTER_HOME"] = os.environ["DAGSTER_HOME"]
         store_root = home / "store"
         with dg.DagsterInstance.get() as instance:
-            data = populate(args, app_url, instance)
+            if saved is not None and saved.exists():
+                data = reload(app_url)
+                print(f"data          reused from {kept}: {len(data['jobs'])} jobs")
+            else:
+                data = populate(args, app_url, instance)
+                if saved is not None:
+                    saved.write_text(json.dumps([app_db, dagster_db]))
             data["instance"] = instance
             api_figures(args, data, app_url, instance, store_root)
             sensor_figures(app_url, instance, store_root)
@@ -554,6 +592,9 @@ def main() -> None:
             data["engine"].dispose()
         if not args.skip_graphql:
             graphql_figures({**os.environ, **env}, args.graphql_repeat)
+    if kept:
+        print(f"\nkept          databases {app_db}, {dagster_db} and {kept}: drop them after")
+        return
     print("\ncleaned up    databases, vhost, temp dir")
 
 

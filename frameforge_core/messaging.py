@@ -14,12 +14,13 @@ import json
 import re
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import pika
-from pika.adapters.blocking_connection import BlockingChannel
+from typing import TYPE_CHECKING, Any
 
 from frameforge_core.models import OutboxMessage
+
+if TYPE_CHECKING:  # pika is imported where it is used: runs and the API never need it
+    import pika
+    from pika.adapters.blocking_connection import BlockingChannel
 
 JOBS_EXCHANGE = "frameforge.video.jobs"
 EVENTS_EXCHANGE = "frameforge.video.events"
@@ -121,6 +122,8 @@ def republish(
 ) -> None:
     """Put a message, as it was but with ``headers``, straight into ``queue`` (persistent;
     with ``expiration_ms`` it leaves that queue when the time is up)."""
+    import pika
+
     channel.basic_publish(
         "",
         queue,
@@ -173,6 +176,8 @@ def connect(
     url: str, topology: Topology = DEFAULT_TOPOLOGY
 ) -> tuple[pika.BlockingConnection, BlockingChannel]:
     """A connection and a confirming channel on the declared topology."""
+    import pika
+
     connection = pika.BlockingConnection(pika.URLParameters(url))
     try:
         channel = connection.channel()
@@ -201,6 +206,8 @@ class Publisher:
     ) -> None:
         """Returns once the broker has the message. Raises pika's errors when it refuses
         it (unroutable, nacked) or the connection drops: the caller keeps it to retry."""
+        import pika
+
         self._channel.basic_publish(
             exchange,
             routing_key,

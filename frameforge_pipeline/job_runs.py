@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ JOB_ID_TAG = "frameforge/job_id"
 TRACE_ID_TAG = "frameforge/trace_id"
 ATTEMPT_TAG = "frameforge/attempt"
 USER_ID_TAG = "frameforge/user_id"  # per-user run concurrency limits key on it
-STEPS = ("source_video", "frames", "manifest", "frames_zip", "frame_index")
+STEPS = ("source_video", "frames", "storyboard", "manifest", "frames_zip", "frame_index")
 WILL_RETRY_TAG = "dagster/will_retry"  # on a failed run that the daemon is about to retry
 
 _STATUS = {
@@ -62,17 +63,43 @@ class RunOutcome:
 
 def attempt_run(instance: dg.DagsterInstance, job_id: str, attempt: int) -> dg.DagsterRun | None:
     """The run of one attempt of a job, once the sensor has had it created (a tag search)."""
+    record = _attempt_record(instance, job_id, attempt)
+    return record.dagster_run if record else None
+
+
+def _attempt_record(instance: dg.DagsterInstance, job_id: str, attempt: int) -> dg.RunRecord | None:
     tags = {JOB_ID_TAG: job_id, ATTEMPT_TAG: str(attempt)}
-    runs = instance.get_runs(filters=dg.RunsFilter(tags=tags), limit=1)
-    return runs[0] if runs else None
+    records = instance.get_run_records(filters=dg.RunsFilter(tags=tags), limit=1)
+    return records[0] if records else None
 
 
 def current_run(instance: dg.DagsterInstance, job: VideoJob) -> dg.DagsterRun | None:
-    """The run of the job's current attempt: by the id the row remembers once submitted,
-    else by tag search (the run may exist before the row says so)."""
-    if job.run_id is not None and (run := instance.get_run_by_id(job.run_id)) is not None:
-        return run
-    return attempt_run(instance, job.id, job.attempt)
+    """The run of the job's current attempt (see ``current_runs``)."""
+    record = current_runs(instance, [job])[job.id]
+    return record.dagster_run if record else None
+
+
+def current_runs(
+    instance: dg.DagsterInstance, jobs: Sequence[VideoJob]
+) -> dict[str, dg.RunRecord | None]:
+    """The record of each job's current run, by job id: the runs the rows remember once
+    submitted in one query (a page of jobs is not one query per job), the others by tag
+    search (the run may exist before the row says so). A record holds the run and its
+    start and end times, so ``outcome`` need not read it again."""
+    remembered = [job.run_id for job in jobs if job.run_id is not None]
+    records = (
+        {
+            record.dagster_run.run_id: record
+            for record in instance.get_run_records(filters=dg.RunsFilter(run_ids=remembered))
+        }
+        if remembered
+        else {}
+    )
+    return {
+        job.id: (records.get(job.run_id) if job.run_id is not None else None)
+        or _attempt_record(instance, job.id, job.attempt)
+        for job in jobs
+    }
 
 
 def stop(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
@@ -140,14 +167,18 @@ def settled(
     return None if will_retry(run) else run
 
 
-def outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:
+def outcome(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, record: dg.RunRecord | None = None
+) -> RunOutcome:
     """The state of a job's run. Facts and frame count come from the partition's latest
-    materializations, so a retry that resumed after them still reports them."""
+    materializations, so a retry that resumed after them still reports them. ``record``
+    (for its start and end times) is read when not given."""
     status = run_status(run)
     selected = {key.to_user_string() for key in run.asset_selection or ()} or set(STEPS)
     made_before = len(set(STEPS) - selected)
     done = materialized(instance, run.run_id) & selected
-    record = instance.get_run_record_by_id(run.run_id)
+    if record is None:
+        record = instance.get_run_record_by_id(run.run_id)
     partition = run.tags.get("dagster/partition")
     completed = status == JobStatus.COMPLETED
     manifest = _latest_metadata(instance, "manifest", partition) if completed else {}

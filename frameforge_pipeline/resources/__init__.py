@@ -11,15 +11,17 @@ Dagster instance's storage dir.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from frameforge_core.settings import BrokerSettings, DatabaseSettings, StoreSettings
 from frameforge_pipeline.resources.database import AppDatabase
 from frameforge_pipeline.resources.job_queue import JobQueue
-from frameforge_pipeline.resources.s3_storage import S3FrameStore
 from frameforge_pipeline.resources.storage import FrameStore, LocalFrameStore
+
+if TYPE_CHECKING:
+    from frameforge_pipeline.resources.s3_storage import S3FrameStore
 
 __all__ = [
     "AppDatabase",
@@ -36,12 +38,24 @@ def storage_for(settings: StoreSettings) -> FrameStore:
     """S3 when ``S3_RESULTS_BUCKET`` names a bucket, else the data dir's store."""
     if settings.s3_results_bucket is None:
         return LocalFrameStore(root=str(settings.store_root))
+    from frameforge_pipeline.resources.s3_storage import S3FrameStore  # boto3: only with S3
+
     return S3FrameStore(
         uploads_bucket=settings.s3_uploads_bucket or settings.s3_results_bucket,
         results_bucket=settings.s3_results_bucket,
         endpoint_url=settings.s3_endpoint_url,
         region=settings.aws_default_region,
     )
+
+
+def __getattr__(name: str) -> Any:
+    """``S3FrameStore`` on first use: boto3 takes 0.1-0.3 s to import, and neither a run on
+    the local store nor the daemon needs it."""
+    if name == "S3FrameStore":
+        from frameforge_pipeline.resources.s3_storage import S3FrameStore
+
+        return S3FrameStore
+    raise AttributeError(name)
 
 
 IO_PREFIX = "dagster-io"  # in the results bucket, beside the frames and ZIPs
