@@ -15,7 +15,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frameforge_api.api.main import api_router
-from frameforge_api.api.routes import health, metrics
+from frameforge_api.api.routes import health, metrics, web
 from frameforge_api.core.cache import Cache, MemoryCache, RedisCache
 from frameforge_api.core.config import Settings
 from frameforge_api.core.errors import PROBLEM_JSON, install_error_handlers
@@ -142,6 +142,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(api_router)
+    app.include_router(web.router)  # the page for users at /
 
     if settings.frameforge_env == "production" and settings.metrics_token is None:
         log.warning("GET /metrics answers 404: set FRAMEFORGE_METRICS_TOKEN to expose it")

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with the project's wheel (and its dependencies) installed."""
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built from this checkout."""
     folder = tmp_path_factory.mktemp("wheel")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "wheel", "--no-deps", "-w", folder, ROOT], check=True, timeout=300)
-    [wheel] = folder.glob("frameforge-*.whl")
-    venv = folder / "venv"
+    [built] = folder.glob("frameforge-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path) -> Path:
+    """A fresh virtualenv with the project's wheel (and its dependencies) installed."""
+    venv = wheel.parent / "venv"
     subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
     subprocess.run(
         [venv / "bin/python", "-m", "pip", "--disable-pip-version-check", "-q", "install", wheel],
@@ -37,6 +44,16 @@ def _environment(home: Path) -> dict[str, str]:
     ours = ("FRAMEFORGE_", "DAGSTER_", "DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "S3_", "SMTP_")
     kept = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     return {**kept, "FRAMEFORGE_HOME": str(home), "FRAMEFORGE_LOG_FORMAT": "text"}
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_the_files_that_are_not_python(wheel):
+    with zipfile.ZipFile(wheel) as opened:
+        names = set(opened.namelist())
+    for name in ("index.html", "app.js", "style.css"):  # the page for users
+        assert f"frameforge_api/web/{name}" in names
+    assert "frameforge_core/dagster.yaml" in names  # the embedded Dagster instance
+    assert "frameforge/workspace.yaml" in names
 
 
 @pytest.mark.slow
@@ -69,6 +86,10 @@ def test_the_wheel_starts_the_stack_on_a_data_dir_that_does_not_exist_yet(
         ready = json.loads(urllib.request.urlopen(f"{up.api}/ready", timeout=10).read())
         assert ready == {"status": "ok", "database": "ok", "dagster": "ok", "daemon": "ok"}
         urllib.request.urlopen(f"{up.dagster}/server_info", timeout=10).close()
+        page = urllib.request.urlopen(f"{up.api}/", timeout=10).read().decode()
+        assert "<title>FrameForge</title>" in page
+        for name in ("app.js", "style.css"):  # the page's files, from the installed package
+            urllib.request.urlopen(f"{up.api}/web/{name}", timeout=10).close()
     assert (home / "app.db").is_file()
     assert (home / "dagster" / "dagster.yaml").is_file()
 

@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from frameforge_api.api.routes import auth, jobs, videos
+from frameforge_api.api.routes import auth, jobs, storyboard, videos
 from frameforge_api.api.schemas import problem_responses
 
 # every problem a route under /api/v1 can answer with (503: a store briefly unreachable)
@@ -9,3 +9,4 @@ api_router = APIRouter(prefix="/api/v1", responses=ERRORS)
 api_router.include_router(auth.router)
 api_router.include_router(videos.router)
 api_router.include_router(jobs.router)
+api_router.include_router(storyboard.router)

@@ -50,7 +50,8 @@ def test_upload_to_zip_through_the_running_stack(tmp_path, monkeypatch, make_cli
             f"{stack.dagster}/graphql", json={"query": "{ assetNodes { assetKey { path } } }"}
         ).json()["data"]["assetNodes"]
         assert sorted(node["assetKey"]["path"][0] for node in assets) == [
-            "frame_index", "frames", "frames_zip", "manifest", "source_video"
+            "frame_index", "frame_index_daily", "frames", "frames_zip", "manifest",
+            "source_video", "storyboard",
         ]  # fmt: skip
 
         account = {"email": "e2e@example.com", "password": "end to end 2"}
