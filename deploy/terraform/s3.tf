@@ -153,3 +153,18 @@ resource "aws_s3_bucket_policy" "tls_only" {
 
   depends_on = [aws_s3_bucket_public_access_block.main]
 }
+
+# The web page (served by the API at /) uploads straight to the uploads bucket with the
+# presigned PUT the API hands out, from the browser: the bucket must allow that origin.
+resource "aws_s3_bucket_cors_configuration" "uploads" {
+  count  = length(var.web_origins) > 0 ? 1 : 0
+  bucket = aws_s3_bucket.main["uploads"].id
+
+  cors_rule {
+    allowed_methods = ["PUT"]
+    allowed_origins = var.web_origins
+    allowed_headers = ["content-type", "content-length"]
+    expose_headers  = ["etag"]
+    max_age_seconds = 3600
+  }
+}

@@ -82,6 +82,12 @@ variable "bucket_suffix" {
   default     = ""
 }
 
+variable "web_origins" {
+  description = "Origins of the web page (FRAMEFORGE_PUBLIC_URL's scheme and host, e.g. https://frames.example.com) allowed to upload to the uploads bucket from a browser; empty: none."
+  type        = list(string)
+  default     = []
+}
+
 variable "glacier_transition_days" {
   description = "Days after which objects (current and noncurrent versions) move to S3 Glacier."
   type        = number

@@ -96,10 +96,15 @@ def test_runs_are_queued_and_limited_globally_and_per_user(
 ) -> None:
     coordinator = dagster_instance_config["run_coordinator"]
     assert coordinator["class"] == "QueuedRunCoordinator"
-    assert coordinator["config"]["max_concurrent_runs"] == 10
-    assert coordinator["config"]["tag_concurrency_limits"] == [
-        {"key": "frameforge/user_id", "value": {"applyLimitPerUniqueValue": True}, "limit": 2}
+    assert coordinator["config"]["dequeue_use_threads"] is True
+    assert "max_concurrent_runs" not in coordinator["config"]  # Dagster refuses it beside pools
+    concurrency = dagster_instance_config["concurrency"]
+    assert concurrency["runs"]["max_concurrent_runs"] == 10
+    assert concurrency["runs"]["tag_concurrency_limits"] == [
+        {"key": "frameforge/user_id", "value": {"applyLimitPerUniqueValue": True}, "limit": 2},
+        {"key": "dagster/backfill", "limit": 4},
     ]
+    assert concurrency["pools"] == {"default_limit": 1}
 
 
 def test_crashed_runs_are_detected_and_retried_failed_ones_are_not(
@@ -113,7 +118,7 @@ def test_crashed_runs_are_detected_and_retried_failed_ones_are_not(
     assert dagster_instance_config["run_retries"] == {
         "enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False,
     }  # fmt: skip
-    assert dagster_instance_config["sensors"] == {"use_threads": True, "num_workers": 8}
+    assert dagster_instance_config["sensors"] == {"use_threads": True, "num_workers": 10}
     assert dagster_instance_config["schedules"] == {"use_threads": True, "num_workers": 2}
 
 

@@ -84,7 +84,8 @@ def test_the_rendered_instance_stores_runs_in_postgresql(
 def test_the_rendered_run_queue_limits_each_user(postgres_instance: dg.DagsterInstance) -> None:
     """Dagster's own counter, with the rendered limits and two runs of one user in progress."""
     instance = postgres_instance
-    queue = instance.run_coordinator.get_run_queue_config()  # type: ignore[attr-defined]
+    queue = instance.get_concurrency_config().run_queue_config  # what the queue daemon reads
+    assert queue is not None
     assert queue.max_concurrent_runs == 10
 
     def run(user: str, status: dg.DagsterRunStatus) -> dg.DagsterRun:

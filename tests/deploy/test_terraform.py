@@ -303,3 +303,12 @@ def test_unconfirmed_uploads_expire_and_confirmed_sources_do_not():
     assert 1 <= value(one(expiring, "noncurrent_version_expiration")["noncurrent_days"]) <= 2
     # every other rule keeps objects: nothing else deletes a confirmed source
     assert all(not rule.get("noncurrent_version_expiration") for rule in rules if rule != expiring)
+
+
+def test_the_web_page_may_upload_to_the_uploads_bucket_from_its_own_origins_only():
+    cors = resource("aws_s3_bucket_cors_configuration", "uploads")
+    assert "uploads" in cors["bucket"]  # not the results bucket
+    rule = one(cors, "cors_rule")
+    assert value(rule["allowed_methods"]) == ["PUT"]
+    assert rule["allowed_origins"] == "${var.web_origins}"  # no wildcard
+    assert defaults()["web_origins"] == []  # none unless the operator names the page's origin
