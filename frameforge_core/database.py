@@ -52,10 +52,12 @@ def create_db_engine(url: str) -> Engine:
         )
     if path := make_url(url).database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # SQLite: every connection is kept (a file handle each), since opening one costs its
+    # pragmas again; past POOL_SIZE a server's connections are handed back instead
     engine = create_engine(
         url,
-        pool_size=POOL_SIZE,
-        max_overflow=MAX_OVERFLOW,
+        pool_size=POOL_SIZE + MAX_OVERFLOW,
+        max_overflow=0,
         connect_args={"check_same_thread": False, "timeout": 30},
     )
 
