@@ -64,13 +64,15 @@ def write_clip(
     gop: int = 30,
     rotation: int = 0,
     sample_aspect_ratio: Fraction | None = None,
+    encoder_options: dict[str, str] | None = None,
 ) -> list[Fraction]:
     """Encode a clip and return the presentation time (seconds) of every frame.
 
     ``times`` gives explicit frame times (variable frame rate); otherwise frames come every
     1/fps for ``seconds``. ``size`` is the upright display size; with ``rotation`` (degrees
     clockwise, as phones tag portrait video) the picture is stored turned the other way and
-    tagged so that a player shows it upright.
+    tagged so that a player shows it upright. ``encoder_options`` replace the fast settings
+    with a fixed keyframe interval (``gop`` then goes unused).
     """
     if times is None:
         times = [i / fps for i in range(round(seconds * fps))]
@@ -78,12 +80,14 @@ def write_clip(
     # AVI has no timestamps of its own (frame n is at n/fps); WebM counts milliseconds.
     time_base = {".avi": 1 / fps, ".webm": Fraction(1, 1000)}.get(path.suffix, Fraction(1, 90_000))
     with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=fps, options=_encoder_options(codec, gop))
+        options = encoder_options or _encoder_options(codec, gop)
+        stream = container.add_stream(codec, rate=fps, options=options)
         assert isinstance(stream, VideoStream)
         coded_w, coded_h = (height, width) if rotation in (90, 270) else (width, height)
         stream.width, stream.height = coded_w, coded_h
         stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
-        stream.codec_context.gop_size = gop
+        if encoder_options is None:
+            stream.codec_context.gop_size = gop
         stream.codec_context.time_base = time_base
         if sample_aspect_ratio is not None:  # declared as is; the picture stays ``size``
             stream.codec_context.sample_aspect_ratio = sample_aspect_ratio
@@ -109,21 +113,8 @@ def write_x264_clip(
     """A barcode clip (frame n at ``times[n]`` seconds) from libx264 with ``x264_params`` as
     given, e.g. ``keyint=29:open-gop=1``: where write_clip fixes the keyframe interval, this
     leaves x264 its own keyframe, scene-cut and B-frame decisions, as a real encode has."""
-    width, height = size
-    time_base = Fraction(1, 90_000)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream(
-            "libx264", rate=30, options={"preset": preset, "x264-params": x264_params}
-        )
-        assert isinstance(stream, VideoStream)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.time_base = time_base
-        for index, when in enumerate(times):
-            frame = av.VideoFrame.from_ndarray(draw(index, width, height), format="rgb24")
-            frame.pts, frame.time_base = round(when / time_base), time_base
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return list(times)
+    options = {"preset": preset, "x264-params": x264_params}
+    return write_clip(path, times=times, size=size, encoder_options=options)
 
 
 def write_audio_only(path: Path, seconds: float = 1.0) -> None:
