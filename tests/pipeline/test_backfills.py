@@ -12,42 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from frameforge_core import layout
-from frameforge_core.models import User, Video, VideoJob
 from frameforge_pipeline.assets import extraction
 from frameforge_pipeline.definitions import build_definitions
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.schedules import backfills
 from frameforge_pipeline.schedules.backfills import Work
-from tests.pipeline.conftest import upload
+from tests.pipeline.conftest import add_job, upload
 
 TICK = "2026-12-01T02:00:00+00:00"
 FRAMES = dg.AssetKey("frames")
-
-
-def add_job(database, video_id: str, status: str = "completed", **options) -> str:
-    """A user's video ``video_id`` (its partition key) and a job of it."""
-    with database.session() as session:
-        user = User(email=f"{video_id}@example.com", password_hash="x")
-        session.add(user)
-        session.flush()
-        session.add(
-            Video(
-                id=video_id,
-                user_id=user.id,
-                filename=f"{video_id} holiday.mp4",
-                content_type="video/mp4",
-                storage_key=f"uploads/{video_id}/clip.mp4",
-                max_bytes=10**8,
-            )
-        )
-        job = VideoJob(
-            user_id=user.id, video_id=video_id, partition_key=video_id, options=options,
-            status=status,
-        )  # fmt: skip
-        session.add(job)
-        session.commit()
-        return job.id
 
 
 def graph(defs: dg.Definitions):
@@ -190,7 +164,7 @@ def test_a_run_without_config_extracts_with_the_jobs_options(
 def test_the_partition_metadata_names_its_job_and_shows_the_first_frame(
     clip, defs, instance, storage, database
 ):
-    job_id = add_job(database, "vid-meta", fps=2)
+    job_id, _ = add_job(database, "vid-meta", fps=2)
     upload(storage, "vid-meta", clip)
     materialize(defs, instance, "vid-meta")
     frames = instance.get_latest_materialization_event(FRAMES).asset_materialization.metadata

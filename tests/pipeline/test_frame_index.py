@@ -9,10 +9,10 @@ import duckdb
 import pytest
 
 from frameforge_core import layout
-from frameforge_core.models import User, Video, VideoJob
 from frameforge_pipeline.assets import frame_index_files as index
 from frameforge_pipeline.assets.frame_index_daily import frame_index_daily
 from frameforge_pipeline.engine.extractor import ENGINE_VERSION
+from tests.pipeline.conftest import add_job
 
 COLUMNS = [
     ("video_id", "VARCHAR"), ("job_id", "VARCHAR"), ("user_id", "VARCHAR"),
@@ -29,24 +29,6 @@ def frames(storage, sql: str) -> list[tuple]:
     connection = duckdb.connect()
     index.register_frames(connection, storage)
     return connection.sql(sql).fetchall()
-
-
-def add_job(database, video_id: str, file_name: str) -> tuple[str, str]:
-    """A user, their video and a job of it (partition key: the video id); (job, user)."""
-    with database.session() as session:
-        user = User(email=f"{video_id}@example.com", password_hash="x")
-        session.add(user)
-        session.flush()
-        session.add(
-            Video(
-                id=video_id, user_id=user.id, filename=file_name, content_type="video/mp4",
-                storage_key=f"uploads/{video_id}/clip.mp4", max_bytes=10**8,
-            )
-        )  # fmt: skip
-        job = VideoJob(user_id=user.id, video_id=video_id, partition_key=video_id, options={})
-        session.add(job)
-        session.commit()
-        return job.id, user.id
 
 
 def test_each_frame_has_its_owner_source_and_picture_stats(make_clip, run_video, storage, database):
