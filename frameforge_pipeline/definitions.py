@@ -5,23 +5,28 @@ from typing import Any
 
 import dagster as dg
 
-from frameforge_pipeline.assets import (
-    checks,
-    extraction,
-    frame_index,
-    frame_index_daily,
-    storyboard,
-)
-from frameforge_pipeline.jobs import extract_video
-from frameforge_pipeline.resources import JobQueue, resources_for_environment
-from frameforge_pipeline.schedules import backfills, compaction
-from frameforge_pipeline.sensors import (
-    job_outcome,
-    job_queue,
-    outbox_retention,
-    upload_retention,
-    video_retention,
-)
+from frameforge_core import heap
+
+# Every Dagster process that serves or runs this code location imports it first: its imports
+# and the definitions are built with the collector paused and then frozen (frameforge_core/heap).
+with heap.long_lived():
+    from frameforge_pipeline.assets import (
+        checks,
+        extraction,
+        frame_index,
+        frame_index_daily,
+        storyboard,
+    )
+    from frameforge_pipeline.jobs import extract_video
+    from frameforge_pipeline.resources import JobQueue, resources_for_environment
+    from frameforge_pipeline.schedules import backfills, compaction
+    from frameforge_pipeline.sensors import (
+        job_outcome,
+        job_queue,
+        outbox_retention,
+        upload_retention,
+        video_retention,
+    )
 
 OWNERS = ["team:frameforge"]
 
@@ -61,4 +66,5 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     )
 
 
-defs = build_definitions(resources_for_environment())
+with heap.long_lived():
+    defs = build_definitions(resources_for_environment())
