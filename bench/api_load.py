@@ -1,7 +1,8 @@
-"""Load on GET /api/v1/videos/jobs/{id}: many users at once, 1, 2 and 4 uvicorn workers.
+"""Load on GET /api/v1/videos/jobs/{id}: many users at once, 1, 2 and 4 API processes.
 
     python bench/api_load.py [--users 1000] [--live 200] [--workers 1,2,4] [--modes memory,redis]
-                             [--connections 12] [--seconds 10] [--profile] [--data DIR]
+                             [--sockets shared,own] [--connections 12] [--seconds 10]
+                             [--repeat 1] [--profile] [--data DIR]
 
 Data: ``--users`` users each owning one *completed* job (the cache-hit set: an ended job's
 state is cached 5 min) and ``--live`` users each owning one *running* or *queued* job (read
@@ -14,9 +15,18 @@ executed: the status route reads exactly what a real run leaves for it (run, run
 materialization events), and executing 1,200 runs would take the whole time budget.
 
 Per configuration (embedded default = SQLite app DB + SQLite Dagster instance, cache and
-rate limit in process; ``redis`` = the same with REDIS_URL) it starts
-``uvicorn frameforge_api.main:app --workers N`` (PROMETHEUS_MULTIPROC_DIR set to a new empty
-dir when N > 1), warms every worker's cache, then drives it with ``wrk`` (one thread, a Lua
+rate limit in process; ``redis`` = the same with REDIS_URL) it starts N API processes on one
+port (PROMETHEUS_MULTIPROC_DIR set to a new empty dir when N > 1), in two ways:
+
+- ``shared``: ``uvicorn frameforge_api.main:app --workers N``. Its workers accept from one
+  listening socket, and the kernel hands a burst of new connections to whichever worker is
+  awake: a client's (or a proxy's) few keep-alive connections can all land on one worker
+  while the others idle.
+- ``own``: N single-worker uvicorn processes, each on its own SO_REUSEPORT socket of the
+  port; the kernel spreads connections over them by their address, as a Service spreads
+  them over N single-worker pods.
+
+It warms every process's cache, then drives it with ``wrk`` (one thread, a Lua
 script rotating over the users' tokens and their job ids, ``--connections`` keep-alive
 connections, closed loop) for ``--seconds``. The load generator shares the 2 cores with the
 server: the table shows the CPU wrk used and the server's CPU seconds per request (which does
@@ -227,8 +237,26 @@ def prewarm(home: Path, hit: list[str]) -> None:
 # --------------------------------------------------------------------------- server
 
 
+# One uvicorn process on its own SO_REUSEPORT socket of a shared port: N of them are what N
+# single-worker pods behind a Service get (the kernel spreads connections by their 4-tuple).
+OWN_SOCKET = """
+import socket, sys, uvicorn
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+uvicorn.Server(uvicorn.Config("frameforge_api.main:app", access_log=False)).run([listener])
+"""
+
+
 @contextlib.contextmanager
-def server(home: Path, workers: int, redis_url: str | None, log: Path) -> Iterator[tuple[str, int]]:
+def server(
+    home: Path, workers: int, sockets: str, redis_url: str | None, log: Path
+) -> Iterator[tuple[str, list[int]]]:
+    """``workers`` API processes on one port; yields the base URL and every server pid.
+
+    ``sockets="shared"``: ``uvicorn --workers N``, whose workers accept from one listening
+    socket. ``"own"``: N single-worker uvicorn processes, each on its own SO_REUSEPORT socket.
+    """
     port = free_port()
     env = dict(os.environ)
     env.update(FRAMEFORGE_HOME=str(home), DAGSTER_HOME=str(home / "dagster"))
@@ -237,28 +265,40 @@ def server(home: Path, workers: int, redis_url: str | None, log: Path) -> Iterat
     if redis_url:
         env["REDIS_URL"] = redis_url
     prom = None
-    if workers > 1:
+    if workers > 1:  # /metrics adds up every process's cache counts
         prom = Path(tempfile.mkdtemp(prefix="prom-", dir=home))
         env["PROMETHEUS_MULTIPROC_DIR"] = str(prom)
-    command = [sys.executable, "-m", "uvicorn", "frameforge_api.main:app", "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log", "--workers", str(workers)]  # fmt: skip
+    if sockets == "own":
+        commands = [[sys.executable, "-c", OWN_SOCKET, str(port)]] * workers
+    else:
+        commands = [[sys.executable, "-m", "uvicorn", "frameforge_api.main:app", "--host",
+                     "127.0.0.1", "--port", str(port), "--no-access-log",
+                     "--workers", str(workers)]]  # fmt: skip
     with log.open("ab") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        processes = [
+            subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+            for command in commands
+        ]
     try:
-        wait_url(f"http://127.0.0.1:{port}/health", process=process)  # /ready wants a daemon
-        if workers > 1:  # every worker up, not only the first
+        for process in processes:  # /health: /ready wants a daemon
+            wait_url(f"http://127.0.0.1:{port}/health", process=process)
+        pids = [process.pid for process in processes]
+        if sockets == "shared" and workers > 1:  # every worker up, not only the first
             deadline = time.monotonic() + 60
-            while len(children(process.pid)) < workers and time.monotonic() < deadline:
+            while len(children(pids[0])) < workers and time.monotonic() < deadline:
                 time.sleep(0.2)
-            time.sleep(2)
-        yield f"http://127.0.0.1:{port}", process.pid
+            pids += children(pids[0])
+        time.sleep(2)  # every process has built its app (the first answer says only one did)
+        yield f"http://127.0.0.1:{port}", pids
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         if prom:
             shutil.rmtree(prom, ignore_errors=True)
 
@@ -298,58 +338,77 @@ def wrk_cpu() -> float:
 
 
 def run_config(
-    home: Path, mode: str, workers: int, sets: dict[str, Path], args: argparse.Namespace
+    home: Path,
+    mode: str,
+    workers: int,
+    sockets: str,
+    sets: dict[str, Path],
+    args: argparse.Namespace,
 ) -> list[list[object]]:
     rows: list[list[object]] = []
     redis_url = REDIS_URL if mode == "redis" else None
     if redis_url:  # the cache stays: prewarm() filled it with what the API would cache
         clear_redis(REDIS_URL, ("frameforge:rate:*",))
-    log = OUT / f"server-{mode}-{workers}.log"
-    with server(home, workers, redis_url, log) as (base, pid):
+    name = f"{mode}-{workers}-{sockets}"
+    log = OUT / f"server-{name}.log"
+    with server(home, workers, sockets, redis_url, log) as (base, pids):
         for set_name, targets in sets.items():
-            if set_name == "hit":  # every worker must have cached every job once
+            if set_name == "hit":  # every process must have cached every job once
                 for round_ in range(20):
                     before = cache_counts(base)
-                    wrk(base, targets, args.connections, 3, f"warm-{mode}-{workers}-{round_}")
-                    after = cache_counts(base)
-                    hits, misses = after[0] - before[0], after[1] - before[1]
-                    if misses <= 0.001 * max(1.0, hits + misses):
+                    wrk(base, targets, args.connections, 3, f"warm-{name}-{round_}")
+                    if cache_counts(base)[1] == before[1]:  # a round without a miss
                         break
             else:
-                wrk(base, targets, args.connections, 2, f"warm-{mode}-{workers}-live")
-            pids = [pid, *children(pid)]
-            before_cache = cache_counts(base)
-            cpu0, wrk0 = cpu_seconds(pids), wrk_cpu()
-            result = wrk(
-                base, targets, args.connections, args.seconds, f"{mode}-{workers}-{set_name}"
-            )
-            cpu1, wrk1 = cpu_seconds(pids), wrk_cpu()
-            after_cache = cache_counts(base)
-            seconds = result["duration_us"] / 1e6
-            requests = result["requests"]
-            errors = result["errors"]
-            bad = sum(n for code, n in result["statuses"].items() if code != "200")
-            socket_errors = sum(int(v) for k, v in errors.items() if k != "status")
-            hits = after_cache[0] - before_cache[0]
-            misses = after_cache[1] - before_cache[1]
-            rows.append([
-                mode, workers, set_name, requests, f"{requests / seconds:.0f}",
-                f"{result['p50'] / 1000:.1f}", f"{result['p95'] / 1000:.1f}",
-                f"{result['p99'] / 1000:.1f}", f"{result['max'] / 1000:.0f}",
-                f"{bad}+{socket_errors}",
-                f"{(cpu1 - cpu0) / requests * 1000:.2f}",
-                f"{(cpu1 - cpu0) / seconds * 100:.0f}%",
-                f"{(wrk1 - wrk0) / seconds * 100:.0f}%",
-                f"{hits:.0f}/{misses:.0f}",
-            ])  # fmt: skip
-            print(table(rows[-1:], HEADER), flush=True)
-            if redis_url:
-                clear_redis(REDIS_URL, ("frameforge:rate:*",))
+                wrk(base, targets, args.connections, 2, f"warm-{name}-live")
+            for repeat in range(args.repeat):  # each run connects anew: another spread
+                before_cache = cache_counts(base)
+                cpu0, wrk0 = [cpu_seconds([pid]) for pid in pids], wrk_cpu()
+                result = wrk(
+                    base, targets, args.connections, args.seconds, f"{name}-{set_name}-{repeat}"
+                )
+                cpu1, wrk1 = [cpu_seconds([pid]) for pid in pids], wrk_cpu()
+                after_cache = cache_counts(base)
+                hits, misses = after_cache[0] - before_cache[0], after_cache[1] - before_cache[1]
+                row = _row(mode, workers, sockets, set_name, result, cpu0, cpu1, wrk1 - wrk0)
+                rows.append([*row, f"{hits:.0f}/{misses:.0f}"])
+                print(table(rows[-1:], HEADER), flush=True)
+                if redis_url:
+                    clear_redis(REDIS_URL, ("frameforge:rate:*",))
     return rows
 
 
-HEADER = ["mode", "workers", "set", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
-          "errors", "srv CPU ms/req", "srv CPU", "wrk CPU", "cache hit/miss"]  # fmt: skip
+def _row(
+    mode: str,
+    workers: int,
+    sockets: str,
+    set_name: str,
+    result: dict,
+    cpu0: list[float],
+    cpu1: list[float],
+    wrk_seconds: float,
+) -> list[object]:
+    seconds = result["duration_us"] / 1e6
+    requests = result["requests"]
+    bad = sum(n for code, n in result["statuses"].items() if code != "200")
+    socket_errors = sum(int(v) for k, v in result["errors"].items() if k != "status")
+    used = [after - before for before, after in zip(cpu0, cpu1, strict=True)]
+    total = sum(used)
+    # each serving process's share of the server's CPU (uvicorn's supervisor serves nothing)
+    split = sorted((u / total * 100 for u in used if u > 0.01 * total), reverse=True)
+    return [
+        mode, workers, sockets, set_name, requests, f"{requests / seconds:.0f}",
+        f"{result['p50'] / 1000:.1f}", f"{result['p95'] / 1000:.1f}",
+        f"{result['p99'] / 1000:.1f}", f"{result['max'] / 1000:.0f}",
+        f"{bad}+{socket_errors}", f"{total / requests * 1000:.2f}",
+        f"{total / seconds * 100:.0f}%", "/".join(f"{share:.0f}" for share in split),
+        f"{wrk_seconds / seconds * 100:.0f}%",
+    ]  # fmt: skip
+
+
+HEADER = ["mode", "workers", "sockets", "set", "requests", "req/s", "p50 ms", "p95 ms",
+          "p99 ms", "max ms", "errors", "srv CPU ms/req", "srv CPU", "CPU split %",
+          "wrk CPU", "cache hit/miss"]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- profile
@@ -390,7 +449,7 @@ def profile(home: Path, targets: Path, args: argparse.Namespace) -> None:
     raw = OUT / "profile.raw.txt"
     log = OUT / "server-profile.log"
     redis_url = REDIS_URL if args.modes == "redis" else None  # prewarmed: no warm-up needed
-    with server(home, 1, redis_url, log) as (base, pid):
+    with server(home, 1, "shared", redis_url, log) as (base, (pid,)):
         for round_ in range(30):  # until every job is cached: this profiles cache hits
             before = cache_counts(base)
             wrk(base, targets, args.connections, 3, f"warm-profile-{round_}")
@@ -402,7 +461,7 @@ def profile(home: Path, targets: Path, args: argparse.Namespace) -> None:
         seconds = max(args.seconds, 15)
         spy_process = subprocess.Popen(
             [str(spy), "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "250", "-f", "raw",
-             "-o", str(raw), "--nonblocking", "--threads"],
+             "-o", str(raw), "--nonblocking", "--threads", "--gil"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(0.5)
@@ -451,6 +510,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000, help="users with a completed job")
     parser.add_argument("--live", type=int, default=200, help="users with a running/queued job")
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument(
+        "--sockets",
+        default="shared,own",
+        help="with more than 1 worker: shared (uvicorn --workers N: one listening socket) "
+        "and/or own (N uvicorn processes, each on its own SO_REUSEPORT socket)",
+    )
     parser.add_argument("--modes", default="memory,redis", help="memory (embedded), redis")
     parser.add_argument(
         "--connections",
@@ -459,6 +524,9 @@ def main() -> None:
         help="keep it below the app DB pool (5 + 10 overflow): see the report",
     )
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="measured runs per configuration and set"
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-only", action="store_true")
     parser.add_argument(
@@ -499,16 +567,18 @@ def main() -> None:
                   f"{len(hit)} cache-hit users, {len(live)} live users", flush=True)  # fmt: skip
             for mode in args.modes.split(","):
                 for workers in (int(w) for w in args.workers.split(",")):
-                    rows += run_config(home, mode, workers, sets, args)
+                    for sockets in args.sockets.split(",") if workers > 1 else ["shared"]:
+                        rows += run_config(home, mode, workers, sockets, sets, args)
             print("\n" + table(rows, HEADER))
             print("  errors = non-200 answers + socket errors; srv CPU = the server processes' "
-                  "CPU (200% = both cores); wrk CPU = the load generator's")  # fmt: skip
+                  "CPU (200% = both cores); CPU split = each serving process's share of it; "
+                  "wrk CPU = the load generator's")  # fmt: skip
             for row in rows:
-                if row[0] == "memory" and row[1] == 1 and row[2] == "hit":
+                if row[0] == "memory" and row[1] == 1 and row[3] == "hit":
                     print(f"  vs earlier (60 users, 1 worker: {BASELINE['rps']:.0f} req/s, p50 "
                           f"{BASELINE['p50']:.0f} ms, p99 {BASELINE['p99']:.0f} ms): "
-                          f"{float(str(row[4])) / BASELINE['rps']:.2f}x req/s, p99 "
-                          f"{float(str(row[7])) / BASELINE['p99']:.2f}x")  # fmt: skip
+                          f"{float(str(row[5])) / BASELINE['rps']:.2f}x req/s, p99 "
+                          f"{float(str(row[8])) / BASELINE['p99']:.2f}x")  # fmt: skip
         if args.profile or args.profile_only:
             if args.modes == "redis":
                 prewarm(home, hit)
