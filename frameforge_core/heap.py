@@ -1,9 +1,9 @@
 """What a process builds once and keeps until it exits: imports, the API app, the code location.
 
 CPython's cyclic collector walks every tracked object on each full collection. While a
-process imports Dagster and builds an app it runs many of them over a growing heap (a third of
-importing the code location), and afterwards each one still walks the ~250,000 objects that
-will never be garbage (~0.1 s, a stall of everything the process is doing).
+process imports Dagster and builds an app it runs many of them over a growing heap (a quarter
+of importing the code location), and afterwards each one still walks the 250,000 or so
+objects that will never be garbage (~0.1 s, a stall of everything the process is doing).
 """
 
 from __future__ import annotations
