@@ -1,4 +1,6 @@
 import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -26,3 +28,31 @@ def test_a_collector_off_before_stays_off_and_a_failure_restores_it():
     with pytest.raises(RuntimeError), long_lived():
         raise RuntimeError("the build failed")
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    "entry_point",
+    [
+        "from frameforge_api.main import app",  # what uvicorn serves
+        "import frameforge_pipeline.definitions",  # what every Dagster process loads
+    ],
+)
+def test_a_process_entry_point_leaves_the_collector_on_and_its_objects_frozen(
+    entry_point, tmp_path
+):
+    """Each full collection would otherwise walk them (~0.1 s, a stall of the process)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import gc; {entry_point}; print(gc.isenabled(), gc.get_freeze_count())",
+        ],
+        env={"FRAMEFORGE_HOME": str(tmp_path), "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    enabled, frozen = done.stdout.split()
+    assert enabled == "True"
+    assert int(frozen) > 100_000
