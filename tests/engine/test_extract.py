@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from frameforge_pipeline.engine import CorruptVideoError, ExtractOptions, NotAVideoError, extract
-from frameforge_pipeline.engine import extractor as extract_module
+from frameforge_pipeline.engine.reader import FrameReader
 from frameforge_pipeline.engine.sampling import IntervalSampler
 
 
@@ -142,14 +142,14 @@ def test_long_gop_decodes_straight_through(make_clip, collector):
 
 def test_a_container_index_that_lies_costs_time_not_correctness(make_clip, collector, monkeypatch):
     clip = make_clip("gop30.mp4", seconds=10, gop=30)
-    real_seek = extract_module._FrameReader.seek
+    real_seek = FrameReader.seek
 
     def seek_too_far(self, keyframe_pts):
         real_seek(self, keyframe_pts)
         self.container.seek(keyframe_pts + 45 * 3000, stream=self.stream, backward=False)
 
-    monkeypatch.setattr(extract_module._FrameReader, "seek", seek_too_far)
-    monkeypatch.setattr(extract_module._FrameReader, "economical", False)  # count every frame
+    monkeypatch.setattr(FrameReader, "seek", seek_too_far)
+    monkeypatch.setattr(FrameReader, "economical", False)  # count every frame
     result = extract(clip.path, ExtractOptions(), collector)
     assert collector.source_indices == list(range(0, 300, 30))
     assert result.seeks == 1  # the first seek showed the index wrong; the rest decoded through
@@ -282,3 +282,4 @@ def test_a_stream_starting_mid_gop_counts_time_from_its_first_decodable_frame(
     assert collector.source_indices == [60, 90, 120, 150]  # GOP 1 is the first that decodes
     assert collector.times_ms == [0, 1000, 2000, 3000]
     assert result.expected_frames == 4
+
