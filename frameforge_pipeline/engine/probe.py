@@ -52,7 +52,7 @@ class VideoFacts:
     pixel_format: str
     has_audio: bool
     size_bytes: int
-    # pts (stream time base) of the first decodable frame: time zero of every timestamp
+    # pts (stream time base) of the first frame that decodes whole: time zero of every time
     start_pts: int | None = dataclasses.field(default=None, compare=False)
     # the sample aspect ratio the file declares when it was out of range and ignored (the
     # picture is then shown with square pixels: sample_aspect_ratio is 1)
@@ -219,7 +219,10 @@ def declared_duration(container: InputContainer, stream: VideoStream) -> Fractio
 
 
 def _first_frame(container: InputContainer, stream: VideoStream) -> av.VideoFrame:
-    """The first decodable frame. Raises CorruptVideoError when none comes."""
+    """The first frame that decodes whole: the first the extractor's reader hands out (it
+    skips a frame the decoder flags corrupt, as the first picture of a damaged broadcast
+    fragment is), so time zero is the first extracted frame's. Raises CorruptVideoError
+    when none comes."""
     last_error = "no frame could be decoded"
     try:
         for n, packet in enumerate(container.demux(stream)):
@@ -227,7 +230,8 @@ def _first_frame(container: InputContainer, stream: VideoStream) -> av.VideoFram
                 break
             try:
                 for frame in packet.decode():
-                    return frame
+                    if not frame.is_corrupt:
+                        return frame
             except av.FFmpegError as error:
                 last_error = error.strerror or str(error)
     except av.FFmpegError as error:

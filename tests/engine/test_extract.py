@@ -283,3 +283,44 @@ def test_a_stream_starting_mid_gop_counts_time_from_its_first_decodable_frame(
     assert collector.times_ms == [0, 1000, 2000, 3000]
     assert result.expected_frames == 4
 
+
+def _pal_transport_stream(path, frames=75):
+    """MPEG-2 PAL (720x576, 25 fps, interlaced, B-frames) in MPEG-TS, as broadcast carries it."""
+    import av
+
+    from frameforge_pipeline.samples import draw
+
+    with av.open(str(path), "w") as container:
+        options = {"g": "12", "bf": "2", "flags": "+ilme+ildct", "top": "1", "b": "6M"}
+        stream = container.add_stream("mpeg2video", rate=25, options=options)
+        stream.width, stream.height, stream.pix_fmt = 720, 576, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 25)
+        for index in range(frames):
+            frame = av.VideoFrame.from_ndarray(draw(index, 720, 576), format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, 25)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+def test_a_damaged_broadcast_fragment_starts_at_its_first_frame(tmp_path, collector):
+    """A PAL transport stream cut mid-stream (mid TS packet, inside a GOP) that lost two TS
+    packets of its first whole picture: that picture decodes damaged and is skipped, and the
+    times count from the first frame extracted, not from the damaged one before it."""
+    import av
+
+    whole = tmp_path / "pal.ts"
+    _pal_transport_stream(whole)
+    with av.open(str(whole)) as container:
+        keyframes = [p for p in container.demux(container.streams.video[0]) if p.is_keyframe]
+        position, size = keyframes[2].pos, keyframes[2].size  # frame 24's picture
+    data = whole.read_bytes()
+    start = position - position % 188 - 5 * 188 + 100  # mid packet, in the GOP before
+    hole = position + size // 2 - (position + size // 2) % 188
+    fragment = tmp_path / "fragment.ts"
+    fragment.write_bytes(data[start:hole] + data[hole + 2 * 188 :])
+
+    result = extract(fragment, ExtractOptions(fps=25), collector)
+    assert result.corrupt_frames == 1  # frame 24, damaged
+    assert collector.times_ms[:3] == [0, 40, 80]
+    assert collector.source_indices == list(range(25, 75))
+    assert len(result.frames) == result.expected_frames == 50
