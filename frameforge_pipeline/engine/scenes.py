@@ -23,6 +23,7 @@ from fractions import Fraction
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 MIN_SHOT_FRAMES = 15  # PySceneDetect's min_scene_len
 SCORE_SIDE = 256  # PySceneDetect's scene manager shrinks the picture to this longer side
@@ -30,10 +31,12 @@ ADAPTIVE_WINDOW = 2  # AdaptiveDetector's window_width
 ADAPTIVE_MIN_CONTENT = 15.0  # AdaptiveDetector's min_content_val
 
 
-def score_picture(frame: av.VideoFrame) -> np.ndarray:
+def score_picture(frame: av.VideoFrame, reformatter: VideoReformatter) -> np.ndarray:
     """The HSV picture PySceneDetect scores: OpenCV's BGR conversion (swscale, bicubic, the
-    frame's colorspace), then shrunk to SCORE_SIDE on the longer side, linearly."""
-    bgr: np.ndarray = frame.reformat(format="bgr24", interpolation="BICUBIC").to_ndarray()
+    frame's colorspace), then shrunk to SCORE_SIDE on the longer side, linearly.
+    ``reformatter`` keeps its conversion context from one frame to the next."""
+    converted = reformatter.reformat(frame, format="bgr24", interpolation="BICUBIC")
+    bgr: np.ndarray = converted.to_ndarray()
     height, width = bgr.shape[:2]
     if max(width, height) > SCORE_SIDE:
         factor = max(width, height) / float(SCORE_SIDE)
@@ -47,9 +50,10 @@ class _Scores:
 
     def __init__(self) -> None:
         self._previous: np.ndarray | None = None
+        self._reformatter = VideoReformatter()
 
     def next(self, frame: av.VideoFrame) -> float:
-        hsv = score_picture(frame)
+        hsv = score_picture(frame, self._reformatter)
         previous, self._previous = self._previous, hsv
         if previous is None or previous.shape != hsv.shape:
             return 0.0
@@ -137,7 +141,8 @@ class AdaptiveCuts:
         self._min_content = min_content_val
         self._apart = _FrameDistance(rate)
         self._scores = _Scores()
-        self._window: deque[tuple[Fraction, float]] = deque(maxlen=2 * window_width + 1)
+        self._span = 2 * window_width + 1  # frames a score is compared across
+        self._window: deque[tuple[Fraction, float]] = deque(maxlen=self._span)
         self._last_cut: Fraction | None = None
 
     def offer(self, when: Fraction, frame: av.VideoFrame) -> list[Fraction]:
@@ -145,7 +150,7 @@ class AdaptiveCuts:
         self._window.append((when, self._scores.next(frame)))
         last_cut = when if self._last_cut is None else self._last_cut
         self._last_cut = last_cut
-        if len(self._window) < self._window.maxlen:  # type: ignore[operator]
+        if len(self._window) < self._span:
             return []
         target, score = self._window[self._width]
         others = (s for i, (_, s) in enumerate(self._window) if i != self._width)
@@ -162,7 +167,7 @@ class AdaptiveCuts:
 
     def held(self) -> list[Fraction]:
         """Times of frames seen that may still be named as a cut: those after the target."""
-        full = len(self._window) == self._window.maxlen
+        full = len(self._window) == self._span
         return [when for when, _ in list(self._window)[self._width + full :]]
 
 
