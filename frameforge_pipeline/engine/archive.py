@@ -11,8 +11,8 @@ import shutil
 import zipfile
 from typing import IO
 
-from frameforge_pipeline.engine.extractor import FrameRecord
 from frameforge_pipeline.engine.manifest import MANIFEST_NAME, Manifest, manifest_bytes
+from frameforge_pipeline.engine.records import FrameRecord
 
 _COPY_CHUNK = 1 << 20
 

@@ -7,8 +7,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from frameforge_pipeline.engine import tonemap
-from frameforge_pipeline.engine.extractor import ExtractionResult
-from frameforge_pipeline.engine.scenes import MIN_SHOT_FRAMES
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.records import ExtractionResult
+from frameforge_pipeline.engine.scenes import (
+    ADAPTIVE_MIN_CONTENT,
+    ADAPTIVE_WINDOW,
+    MIN_SHOT_FRAMES,
+    SCORE_SIDE,
+)
 
 if TYPE_CHECKING:
     from frameforge_pipeline.engine.storyboard import Storyboard
@@ -60,13 +66,7 @@ def settings_used(result: ExtractionResult) -> dict[str, Any]:
             "sdr_white_nits": tonemap.SDR_WHITE_NITS,
             "to": f"BT.709 primaries, gamma 1/{tonemap.SDR_GAMMA} (BT.1886)",
         },
-        "scene": None
-        if options.mode != "scene"
-        else {
-            "score": "mean HSV difference (PySceneDetect ContentDetector)",
-            "threshold": options.scene_threshold,
-            "min_shot_frames": MIN_SHOT_FRAMES,
-        },
+        "scene": None if options.mode != "scene" else scene_settings(options),
         "dedupe": None
         if options.dedupe is None
         else {
@@ -74,6 +74,29 @@ def settings_used(result: ExtractionResult) -> dict[str, Any]:
             "max_distance": options.dedupe,
             "dropped": result.dropped_duplicates,
         },
+    }
+
+
+def scene_settings(options: ExtractOptions) -> dict[str, Any]:
+    """The detector scene mode used and its parameters (PySceneDetect's names in comments)."""
+    common = {
+        "score": "mean HSV difference, picture shrunk to 256 px (PySceneDetect ContentDetector)",
+        "score_side": SCORE_SIDE,
+        "min_shot_frames": MIN_SHOT_FRAMES,  # min_scene_len
+    }
+    if options.scene_detector == "adaptive":
+        return {
+            "detector": "adaptive (PySceneDetect AdaptiveDetector)",
+            **common,
+            "adaptive_threshold": options.adaptive_threshold,
+            "min_content": ADAPTIVE_MIN_CONTENT,  # min_content_val
+            "window": ADAPTIVE_WINDOW,  # window_width
+        }
+    return {
+        "detector": "content (PySceneDetect ContentDetector)",
+        **common,
+        "threshold": options.scene_threshold,
+        "flash_filter": "merge",  # cuts closer than min_shot_frames merge into the last
     }
 
 

@@ -22,11 +22,15 @@ MAX_SIDE = 16384
 
 ImageFormat = Literal["jpg", "png", "webp"]
 Mode = Literal["interval", "keyframes", "scene"]
+SceneDetector = Literal["content", "adaptive"]
 ToneMap = Literal["auto", "none"]
 
 # The mean HSV difference (0-255) between consecutive frames that marks a cut: the default
 # of PySceneDetect's ContentDetector, whose score this is (engine/scenes.py).
 DEFAULT_SCENE_THRESHOLD = 27.0
+# How many times a frame's score must exceed the mean of its neighbours' to make a cut with
+# the adaptive detector: the default of PySceneDetect's AdaptiveDetector.
+DEFAULT_ADAPTIVE_THRESHOLD = 3.0
 # Hamming distance of 64-bit pHashes at or under which a frame repeats the last one kept:
 # re-encodes and noise of one picture stay within 2-4, different shots are 20-40 apart.
 DEFAULT_DEDUPE_DISTANCE = 6
@@ -64,11 +68,25 @@ class ExtractOptions(BaseModel):
         description="interval: the fps grid; keyframes: every keyframe in the window; "
         "scene: the first frame and the first frame after each cut",
     )
+    scene_detector: SceneDetector = Field(
+        "content",
+        description="scene mode: content (PySceneDetect's ContentDetector: a cut where the "
+        "score reaches scene_threshold) or adaptive (its AdaptiveDetector: where the score "
+        "is adaptive_threshold times its neighbours', steadier under camera motion)",
+    )
     scene_threshold: float = Field(
         DEFAULT_SCENE_THRESHOLD,
         gt=0,
         le=255,
-        description="scene mode: mean HSV difference between frames that makes a cut",
+        description="scene mode, content detector: mean HSV difference between frames that "
+        "makes a cut",
+    )
+    adaptive_threshold: float = Field(
+        DEFAULT_ADAPTIVE_THRESHOLD,
+        gt=0,
+        le=255,
+        description="scene mode, adaptive detector: how many times the mean score of the "
+        "frames around it a frame's score must be to make a cut",
     )
     dedupe: int | None = Field(
         None,

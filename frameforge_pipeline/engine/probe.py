@@ -52,7 +52,7 @@ class VideoFacts:
     pixel_format: str
     has_audio: bool
     size_bytes: int
-    # pts (stream time base) of the first decodable frame: time zero of every timestamp
+    # pts (stream time base) of the first frame that decodes whole: time zero of every time
     start_pts: int | None = dataclasses.field(default=None, compare=False)
     # the sample aspect ratio the file declares when it was out of range and ignored (the
     # picture is then shown with square pixels: sample_aspect_ratio is 1)
@@ -76,6 +76,7 @@ class VideoFacts:
 
 def _sniff_container(path: Path) -> str | None:
     """The container family the first bytes announce, or None when they announce none."""
+    # complexity 12: one test per family's signature, read top to bottom like a table
     with path.open("rb") as f:
         head = f.read(200)
     if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"):
@@ -104,6 +105,7 @@ def open_video(path: Path) -> Iterator[tuple[InputContainer, VideoStream]]:
     Raises EmptyFileError, NotAVideoError, NoVideoStreamError or CorruptVideoError;
     FileNotFoundError when there is no such file.
     """
+    # complexity 11: each way a file fails to be a video gets its own error and message
     size = path.stat().st_size
     if size == 0:
         raise EmptyFileError("the file is empty (0 bytes)")
@@ -217,7 +219,10 @@ def declared_duration(container: InputContainer, stream: VideoStream) -> Fractio
 
 
 def _first_frame(container: InputContainer, stream: VideoStream) -> av.VideoFrame:
-    """The first decodable frame. Raises CorruptVideoError when none comes."""
+    """The first frame that decodes whole: the first the extractor's reader hands out (it
+    skips a frame the decoder flags corrupt, as the first picture of a damaged broadcast
+    fragment is), so time zero is the first extracted frame's. Raises CorruptVideoError
+    when none comes."""
     last_error = "no frame could be decoded"
     try:
         for n, packet in enumerate(container.demux(stream)):
@@ -225,7 +230,8 @@ def _first_frame(container: InputContainer, stream: VideoStream) -> av.VideoFram
                 break
             try:
                 for frame in packet.decode():
-                    return frame
+                    if not frame.is_corrupt:
+                        return frame
             except av.FFmpegError as error:
                 last_error = error.strerror or str(error)
     except av.FFmpegError as error:

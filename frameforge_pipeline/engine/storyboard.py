@@ -21,8 +21,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from frameforge_pipeline.engine.extractor import ExtractionResult, FrameRecord, FrameSink
 from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.records import ExtractionResult, FrameRecord, FrameSink
 
 STORYBOARD_DIR = "storyboard/"  # inside the ZIP, and under the results in the store
 VTT_NAME = "storyboard.vtt"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from frameforge_pipeline.engine import CorruptVideoError, ExtractOptions, NotAVideoError, extract
-from frameforge_pipeline.engine import extractor as extract_module
+from frameforge_pipeline.engine.reader import FrameReader
 from frameforge_pipeline.engine.sampling import IntervalSampler
 
 
@@ -142,14 +142,14 @@ def test_long_gop_decodes_straight_through(make_clip, collector):
 
 def test_a_container_index_that_lies_costs_time_not_correctness(make_clip, collector, monkeypatch):
     clip = make_clip("gop30.mp4", seconds=10, gop=30)
-    real_seek = extract_module._FrameReader.seek
+    real_seek = FrameReader.seek
 
     def seek_too_far(self, keyframe_pts):
         real_seek(self, keyframe_pts)
         self.container.seek(keyframe_pts + 45 * 3000, stream=self.stream, backward=False)
 
-    monkeypatch.setattr(extract_module._FrameReader, "seek", seek_too_far)
-    monkeypatch.setattr(extract_module._FrameReader, "economical", False)  # count every frame
+    monkeypatch.setattr(FrameReader, "seek", seek_too_far)
+    monkeypatch.setattr(FrameReader, "economical", False)  # count every frame
     result = extract(clip.path, ExtractOptions(), collector)
     assert collector.source_indices == list(range(0, 300, 30))
     assert result.seeks == 1  # the first seek showed the index wrong; the rest decoded through
@@ -282,3 +282,45 @@ def test_a_stream_starting_mid_gop_counts_time_from_its_first_decodable_frame(
     assert collector.source_indices == [60, 90, 120, 150]  # GOP 1 is the first that decodes
     assert collector.times_ms == [0, 1000, 2000, 3000]
     assert result.expected_frames == 4
+
+
+def _pal_transport_stream(path, frames=75):
+    """MPEG-2 PAL (720x576, 25 fps, interlaced, B-frames) in MPEG-TS, as broadcast carries it."""
+    import av
+
+    from frameforge_pipeline.samples import draw
+
+    with av.open(str(path), "w") as container:
+        options = {"g": "12", "bf": "2", "flags": "+ilme+ildct", "top": "1", "b": "6M"}
+        stream = container.add_stream("mpeg2video", rate=25, options=options)
+        stream.width, stream.height, stream.pix_fmt = 720, 576, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 25)
+        for index in range(frames):
+            frame = av.VideoFrame.from_ndarray(draw(index, 720, 576), format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, 25)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+def test_a_damaged_broadcast_fragment_starts_at_its_first_frame(tmp_path, collector):
+    """A PAL transport stream cut mid-stream (mid TS packet, inside a GOP) that lost two TS
+    packets of its first whole picture: that picture decodes damaged and is skipped, and the
+    times count from the first frame extracted, not from the damaged one before it."""
+    import av
+
+    whole = tmp_path / "pal.ts"
+    _pal_transport_stream(whole)
+    with av.open(str(whole)) as container:
+        keyframes = [p for p in container.demux(container.streams.video[0]) if p.is_keyframe]
+        position, size = keyframes[2].pos, keyframes[2].size  # frame 24's picture
+    data = whole.read_bytes()
+    start = position - position % 188 - 5 * 188 + 100  # mid packet, in the GOP before
+    hole = position + size // 2 - (position + size // 2) % 188
+    fragment = tmp_path / "fragment.ts"
+    fragment.write_bytes(data[start:hole] + data[hole + 2 * 188 :])
+
+    result = extract(fragment, ExtractOptions(fps=25), collector)
+    assert result.corrupt_frames == 1  # frame 24, damaged
+    assert collector.times_ms[:3] == [0, 40, 80]
+    assert collector.source_indices == list(range(25, 75))
+    assert len(result.frames) == result.expected_frames == 50

@@ -1,7 +1,7 @@
 """Exact sampling on clips shaped like real encodes: B-frames, keyframes off the targets.
 
 The extractor skips non-reference frames before each target, drains the decoder at the
-target and chooses per target between decoding on and seeking (engine.extractor). Every
+target and chooses per target between decoding on and seeking (engine.selection). Every
 chosen frame must be the one the sampling rule names, pixel for pixel the frame a decoder
 gives when it decodes every frame from the start, which is what the reference run does.
 """
@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import ExtractionResult, ExtractOptions, extract
-from frameforge_pipeline.engine import extractor as extract_module
+from frameforge_pipeline.engine import ExtractionResult, ExtractOptions, extract, selection
+from frameforge_pipeline.engine.reader import FrameReader
+from frameforge_pipeline.engine.stream_index import StreamIndex
 from frameforge_pipeline.samples import write_x264_clip
 from tests.conftest import Collector
 from tests.engine.test_extract import expected_indices
@@ -31,8 +32,8 @@ def run(
     collector = Collector()
     with pytest.MonkeyPatch.context() as patch:
         if not economical:
-            patch.setattr(extract_module._FrameReader, "economical", False)
-            patch.setattr(extract_module.StreamIndex, "keyframe_at_or_before", lambda *_: None)
+            patch.setattr(FrameReader, "economical", False)
+            patch.setattr(StreamIndex, "keyframe_at_or_before", lambda *_: None)
         result = extract(path, options, collector)
     return collector, result
 
@@ -109,16 +110,16 @@ def test_a_drained_decoder_that_misses_the_frame_decodes_again(make_clip, monkey
     """Draining one frame early (as if the index named the wrong packet) costs a second
     decode of the stretch, not a wrong frame."""
     clip = make_clip("gop29.mp4", seconds=6, gop=29)
-    real = extract_module._drain_point
+    real = selection.drain_point
 
-    def one_frame_early(index, sampler, origin, time_base, threshold):
-        wanted = real(index, sampler, origin, time_base, threshold)
+    def one_frame_early(index, sampler, clock, threshold):
+        wanted = real(index, sampler, clock, threshold)
         if wanted is None:
             return None
         i = list(index.frames).index(wanted)
         return index.frames[i - 1] if i else wanted
 
-    monkeypatch.setattr(extract_module, "_drain_point", one_frame_early)
+    monkeypatch.setattr(selection, "drain_point", one_frame_early)
     assert_same_frames(clip.path, clip.times, ExtractOptions())
 
 
