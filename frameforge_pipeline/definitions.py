@@ -18,6 +18,7 @@ with heap.long_lived():
         storyboard,
     )
     from frameforge_pipeline.jobs import extract_video
+    from frameforge_pipeline.loggers import CONSOLE, console_logger
     from frameforge_pipeline.resources import JobQueue, resources_for_environment
     from frameforge_pipeline.schedules import backfills, compaction
     from frameforge_pipeline.sensors import (
@@ -63,6 +64,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
         schedules=[compaction.frame_index_compaction, backfills.nightly_backfill],
         resources={"jobs": JobQueue(), **resources},
         executor=dg.in_process_executor,
+        loggers={CONSOLE: console_logger},  # runs log JSON lines (loggers.py)
     )
 
 
