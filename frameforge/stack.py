@@ -16,6 +16,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -51,14 +52,14 @@ def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]
     }  # fmt: skip
 
 
-def migrate_app_database() -> int:
-    """`frameforge migrate`: the app database to the newest schema (under a lock, so several
-    starting at once migrate once). One line and exit 1 when it cannot."""
+def migrate_app_database(say: Callable[[str], object] = print) -> int:
+    """The app database to the newest schema (under a lock, so several starting at once
+    migrate once); ``say`` tells when it is done. One line and exit 1 when it cannot."""
     try:
         migrate(create_db_engine(DatabaseSettings().url))
     except (SQLAlchemyError, OSError) as error:
         return fail(f"cannot migrate the app database: {_first_line(error)}")
-    print("app database migrated", flush=True)
+    say("app database migrated")
     return 0
 
 

@@ -7,6 +7,9 @@ import pytest
 
 from tests.container import podman
 
+# The servers of the integration tests, for the production shape.
+from tests.integration.conftest import dagster_pg_url, postgres_url, rabbitmq_url  # noqa: F401
+
 pytestmark = pytest.mark.slow
 
 
