@@ -33,7 +33,7 @@ COPY . .
 # The build backend (hatchling, pinned in pyproject.toml) comes from the index; the wheel is
 # installed without its dependencies (the runtime stage has them) under /staging, byte-compiled
 # for the paths it will have at run time.
-RUN --mount=type=cache,id=frameforge-pip,target=/root/.cache/pip,sharing=locked \
+RUN --mount=type=cache,id=frameforge-pip,target=/root/.cache/pip \
     --mount=type=secret,id=pip-ca \
     if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
     && python -m venv --without-pip /opt/frameforge \
@@ -71,14 +71,19 @@ RUN groupadd --gid 10001 frameforge \
 ENV VIRTUAL_ENV=/opt/frameforge \
     PATH=/opt/frameforge/bin:$PATH
 COPY requirements/runtime.txt /opt/frameforge/requirements.txt
-RUN --mount=type=cache,id=frameforge-pip,target=/root/.cache/pip,sharing=locked \
+RUN --mount=type=cache,id=frameforge-pip,target=/root/.cache/pip \
     --mount=type=secret,id=pip-ca \
     if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
     && python -m venv --without-pip /opt/frameforge \
     && PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore \
         pip --python /opt/frameforge/bin/python install --only-binary=:all: --require-hashes \
             --no-deps -r /opt/frameforge/requirements.txt \
-    && PIP_DISABLE_PIP_VERSION_CHECK=1 pip --python /opt/frameforge/bin/python check
+    && PIP_DISABLE_PIP_VERSION_CHECK=1 pip --python /opt/frameforge/bin/python check \
+    && site=/opt/frameforge/lib/python3.11/site-packages \
+    && rm -rf "$site"/pyarrow/include "$site"/pyarrow/src "$site"/pyarrow/tests \
+        "$site"/pyarrow/_pyarrow_cpp_tests* "$site"/websocket/tests \
+    && find "$site"/numpy -depth -type d -name tests -exec rm -rf {} + \
+    && find "$site"/pyarrow -name '*.pyx' -delete -o -name '*.pxd' -delete -o -name '*.pxi' -delete
 
 # The project: its own files only (the wheel's contents and the `frameforge` command).
 COPY --from=builder /staging/opt/frameforge/ /opt/frameforge/
