@@ -33,12 +33,11 @@ COPY . .
 # The build backend (hatchling, pinned in pyproject.toml) comes from the index; the wheel is
 # installed without its dependencies (the runtime stage has them) under /staging, byte-compiled
 # for the paths it will have at run time.
-RUN --mount=type=cache,id=frameforge-pip,target=/root/.cache/pip \
-    --mount=type=secret,id=pip-ca \
+RUN --mount=type=secret,id=pip-ca \
     if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
     && python -m venv --without-pip /opt/frameforge \
-    && pip wheel --no-deps --wheel-dir /wheels . \
-    && pip --python /opt/frameforge/bin/python install --no-deps --no-compile \
+    && pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
+    && pip --python /opt/frameforge/bin/python install --no-cache-dir --no-deps --no-compile \
         --no-warn-script-location --root /staging /wheels/frameforge-*.whl \
     && python -m compileall -q --invalidation-mode unchecked-hash -s /staging -p / \
         /staging/opt/frameforge/lib
@@ -65,20 +64,25 @@ RUN groupadd --gid 10001 frameforge \
 
 # The locked dependencies, in a venv of their own (the same paths on every base image), from
 # wheels only (no compiler here), every file checked against the lock's hashes; the lock is
-# complete (uv resolved it), so pip resolves nothing (--no-deps) and `pip check` confirms it. pip's
-# downloads stay in a build cache, not in the image; pip itself is not in the venv. Then what
-# no process of the image runs is removed (docs/deploy.md, "What is in the image").
+# complete (uv resolved it), so pip resolves nothing (--no-deps) and `pip check` confirms it.
+# The wheels are downloaded into a build cache first (pip skips those already there; its own
+# HTTP cache stays empty behind a proxy that forbids caching), so they are in no layer and a
+# change of the lock downloads only what changed; pip itself is not in the venv. Then what no
+# process of the image runs is removed (docs/deploy.md, "What is in the image").
 ENV VIRTUAL_ENV=/opt/frameforge \
     PATH=/opt/frameforge/bin:$PATH
 COPY requirements/runtime.txt /opt/frameforge/requirements.txt
-RUN --mount=type=cache,id=frameforge-pip,target=/root/.cache/pip \
+RUN --mount=type=cache,id=frameforge-wheels,target=/var/cache/frameforge-wheels \
     --mount=type=secret,id=pip-ca \
     if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
+    && export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore \
+    && wheels=/var/cache/frameforge-wheels lock=/opt/frameforge/requirements.txt \
+    && pip download --no-cache-dir --quiet --only-binary=:all: --require-hashes --no-deps \
+        -r "$lock" --dest "$wheels" \
     && python -m venv --without-pip /opt/frameforge \
-    && PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore \
-        pip --python /opt/frameforge/bin/python install --only-binary=:all: --require-hashes \
-            --no-deps -r /opt/frameforge/requirements.txt \
-    && PIP_DISABLE_PIP_VERSION_CHECK=1 pip --python /opt/frameforge/bin/python check \
+    && pip --python /opt/frameforge/bin/python install --no-cache-dir --no-index \
+        --find-links "$wheels" --only-binary=:all: --require-hashes --no-deps -r "$lock" \
+    && pip --python /opt/frameforge/bin/python check \
     && site=/opt/frameforge/lib/python3.11/site-packages \
     && rm -rf "$site"/pyarrow/include "$site"/pyarrow/src "$site"/pyarrow/tests \
         "$site"/pyarrow/_pyarrow_cpp_tests* "$site"/websocket/tests \

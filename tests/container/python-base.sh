@@ -60,6 +60,9 @@ printf '#!/bin/sh\nexec /usr/bin/python3.11 -m pip "$@"\n' >"$rootfs/usr/local/b
 chmod 755 "$rootfs/usr/local/bin/pip"
 ln -sf pip "$rootfs/usr/local/bin/pip3"
 rm -f "$rootfs"/usr/lib/python3*/EXTERNALLY-MANAGED
+# as Debian's own images: apt keeps no package cache (its *.bin files are 80 MB a layer)
+printf '%s\n' 'Dir::Cache::pkgcache "";' 'Dir::Cache::srcpkgcache "";' \
+    >"$rootfs/etc/apt/apt.conf.d/docker-clean"
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
 
 tar -C "$rootfs" -c . | podman import --quiet \

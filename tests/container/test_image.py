@@ -14,7 +14,7 @@ def test_extract_runs_in_the_image(image, make_clip, tmp_path):
     for folder in ("in", "out"):  # read and written by uid 10001
         (tmp_path / folder).mkdir()
         (tmp_path / folder).chmod(0o777)
-    shutil.copy(make_clip("cfr.mp4", seconds=3).path, tmp_path / "in" / "cfr.mp4")
+    shutil.copy(make_clip("image-extract.mp4", seconds=3).path, tmp_path / "in" / "cfr.mp4")
     (tmp_path / "in" / "cfr.mp4").chmod(0o644)
     done = podman.run(
         image, ["frameforge", "extract", "/in/cfr.mp4", "-o", "/out/frames.zip", "--json"],

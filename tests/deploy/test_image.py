@@ -56,7 +56,7 @@ def test_the_locked_dependencies_are_a_layer_before_the_project() -> None:
     project's wheel)."""
     builder, runtime = stages()
     assert re.match(r"FROM docker\.io/library/python:3\.11-slim[-\w.]* AS builder$", builder[0])
-    assert any("pip wheel --no-deps" in line for line in builder)
+    assert any("pip wheel --no-cache-dir --no-deps" in line for line in builder)
     assert re.match(r"FROM docker\.io/library/python:3\.11-slim[-\w.]* AS runtime$", runtime[0])
     copies = [i for i, line in enumerate(runtime) if line.startswith(("COPY", "ADD"))]
     assert runtime[copies[0]].startswith("COPY requirements/runtime.txt ")

@@ -17,7 +17,7 @@ def test_a_run_writes_one_json_object_per_line(
     asked_by, make_clip, defs, instance, storage, database, capfd
 ):
     job_id, _ = add_job(database, "vid-logs", status="queued")
-    upload(storage, "vid-logs", make_clip("cfr.mp4", seconds=2).path)
+    upload(storage, "vid-logs", make_clip("run-logs.mp4", seconds=2).path)
     instance.add_dynamic_partitions(VIDEOS, ["vid-logs"])
     with database.session() as session:
         job = session.scalars(select(VideoJob).where(VideoJob.id == job_id)).one()
