@@ -28,6 +28,12 @@ def test_extract_runs_in_the_image(image, make_clip, tmp_path):
         assert len([n for n in archive.namelist() if n.endswith(".jpg")]) == 3
 
 
+def test_the_build_warns_of_nothing_it_does(image, build_log):
+    """useradd warned of uid 10001 as a --system account. (A warm build takes that step from
+    its cache and prints nothing either way: CI's first build on a machine shows it.)"""
+    assert "useradd warning" not in build_log.read_text()
+
+
 def test_the_image_holds_nothing_of_the_build(image):
     probe = (
         "import importlib.util, os, pathlib, shutil\n"
