@@ -1,6 +1,5 @@
 """`frameforge up`: where it finds Dagster's commands, and how it stops."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import pytest
 
 from frameforge.demo import _free_port, _wait_ready
 from frameforge.stack import commands
+from tests.environments import embedded
 
 
 def test_the_dagster_commands_are_where_this_python_installs_scripts(monkeypatch):
@@ -25,8 +25,7 @@ def test_a_stop_ends_every_process_cleanly_and_exits_0(tmp_path):
     """SIGTERM, as `docker stop` sends it: every process stops within the stack's grace (short
     of the engines' 10 s, after which they kill), none is killed, and the exit code is 0."""
     api, dagster = _free_port(), _free_port()
-    env = {**os.environ, "FRAMEFORGE_HOME": str(tmp_path / "home")}
-    env.pop("DAGSTER_HOME", None)
+    env = embedded(tmp_path / "home")
     log = tmp_path / "up.log"
     with log.open("wb") as output:
         stack = subprocess.Popen(

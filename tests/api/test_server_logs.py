@@ -3,7 +3,6 @@ no logging flags): every line it writes is JSON, one request line per request, a
 holds a query string, where signed links carry their signature."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,14 +12,14 @@ import httpx2
 import pytest
 
 from frameforge.demo import _free_port, _wait_ready
+from tests.environments import embedded
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_api_logs_json_lines_without_query_strings(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "FRAMEFORGE_HOME": str(tmp_path / "home")}
-    env.pop("DAGSTER_HOME", None)
+    env = embedded(tmp_path / "home", FRAMEFORGE_LOG_FORMAT="json")
     output = tmp_path / "api.log"
     with output.open("wb") as log:
         api = subprocess.Popen(
