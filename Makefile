@@ -4,16 +4,31 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+LOCK   := requirements/dev.txt
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint types unit tools bench up clean
+.PHONY: demo test lint types unit tools bench up clean lock
 
-$(STAMP): pyproject.toml
+# The dependencies exactly as locked (every file checked against its hash), then the project
+# itself, editable, without resolving anything again.
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11+ is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# The lock: requirements/dev.txt (runtime + dev, what `make test` and CI install) and
+# requirements/runtime.txt (the image's, the same versions), every dependency pinned with its
+# hashes for every platform. Run after changing dependencies in pyproject.toml; it keeps every
+# pin it can. UPGRADE=1 moves every package to its newest allowed version.
+lock: $(STAMP)
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements/dev.txt
+	$(BIN)/uv pip compile --quiet pyproject.toml -c requirements/dev.txt $(LOCK_FLAGS) \
+		-o requirements/runtime.txt
+LOCK_FLAGS = --universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' \
+	$(if $(UPGRADE),--upgrade)
 
 demo: $(STAMP)
 	$(BIN)/frameforge demo

@@ -127,9 +127,13 @@ def _service(args: argparse.Namespace) -> int:
 
         return run_worker()
     if args.command == "migrate":
-        from frameforge.stack import migrate_app_database
+        import logging
 
-        return migrate_app_database()
+        from frameforge.stack import migrate_app_database
+        from frameforge_core import logs
+
+        logs.configure("migrate")  # a deployment's job: JSON lines, Alembic's among them
+        return migrate_app_database(logging.getLogger("frameforge.migrate").info)
     raise AssertionError(f"unknown command {args.command}")
 
 

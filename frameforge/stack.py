@@ -14,8 +14,9 @@ import os
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
-from collections.abc import Iterable
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -26,7 +27,9 @@ from frameforge.cli import fail
 from frameforge_core.database import create_db_engine, migrate
 from frameforge_core.settings import DatabaseSettings, HomeSettings, ensure_dagster_home
 
-STOP_GRACE_SECONDS = 15
+# Below the 10 s that docker and podman (and Kubernetes' 30 s) give a container to stop after
+# SIGTERM, before they kill it: the children stop cleanly, and so does `frameforge up`.
+STOP_GRACE_SECONDS = 8
 
 
 def workspace_file() -> Path:
@@ -35,7 +38,9 @@ def workspace_file() -> Path:
 
 
 def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]]:
-    bin_dir = Path(sys.executable).parent
+    # where this Python installs scripts: beside sys.executable in a venv, but elsewhere in a
+    # Debian-style Python (/usr/bin/python3, scripts in /usr/local/bin)
+    bin_dir = Path(sysconfig.get_path("scripts"))
     workspace = str(workspace_file())
     return {
         "api": [sys.executable, "-m", "uvicorn", "frameforge_api.main:app", "--host", host,
@@ -47,14 +52,14 @@ def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]
     }  # fmt: skip
 
 
-def migrate_app_database() -> int:
-    """`frameforge migrate`: the app database to the newest schema (under a lock, so several
-    starting at once migrate once). One line and exit 1 when it cannot."""
+def migrate_app_database(say: Callable[[str], object] = print) -> int:
+    """The app database to the newest schema (under a lock, so several starting at once
+    migrate once); ``say`` tells when it is done. One line and exit 1 when it cannot."""
     try:
         migrate(create_db_engine(DatabaseSettings().url))
     except (SQLAlchemyError, OSError) as error:
         return fail(f"cannot migrate the app database: {_first_line(error)}")
-    print("app database migrated", flush=True)
+    say("app database migrated")
     return 0
 
 
@@ -102,18 +107,21 @@ def run_stack(api_port: int = 8000, dagster_port: int = 3000, host: str = "127.0
                 print(f"{name} exited with {process.returncode}; stopping the stack", flush=True)
                 exit_code, stopping = process.returncode or 1, True
         time.sleep(0.2)
-    _stop_all(processes.values())
+    _stop_all(processes)
     return exit_code
 
 
-def _stop_all(processes: Iterable[subprocess.Popen[bytes]]) -> None:
-    running = [p for p in processes if p.poll() is None]
-    for process in running:
+def _stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every running process group, SIGKILL (said out loud) to any still running
+    after ``STOP_GRACE_SECONDS``."""
+    running = {name: p for name, p in processes.items() if p.poll() is None}
+    for process in running.values():
         os.killpg(process.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for process in running:
+    for name, process in running.items():
         try:
             process.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            print(f"{name} did not stop within {STOP_GRACE_SECONDS} s; killed", flush=True)
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

@@ -192,6 +192,9 @@ def __getattr__(name: str) -> FastAPI:
         logs.configure("api", adopt=["uvicorn"])  # uvicorn's own lines as JSON too
     except ValueError as error:
         raise SystemExit(f"frameforge-api: configuration error: {error}") from None
+    # One request line, ours (core/telemetry.py): JSON, the path without its query string.
+    # uvicorn's access line has the query string, and a signed link's signature with it.
+    logging.getLogger("uvicorn.access").disabled = True
     try:
         # built with the collector paused, then frozen: no full collection walks it again
         # (~0.14 s each, a stall of every request in flight: the p99 of job status under load)

@@ -1,11 +1,17 @@
 """Assembles the code location; each part lives in a module of its own."""
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 
 from frameforge_core import heap
+
+# Dagster's notes that a parameter we use (backfill_policy) is beta: for whoever upgrades the
+# pin, not for the operators reading every process's log (runs print them before any logger).
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 # Every Dagster process that serves or runs this code location imports it first: its imports
 # and the definitions are built with the collector paused and then frozen (frameforge_core/heap).
@@ -18,6 +24,7 @@ with heap.long_lived():
         storyboard,
     )
     from frameforge_pipeline.jobs import extract_video
+    from frameforge_pipeline.loggers import CONSOLE, console_logger
     from frameforge_pipeline.resources import JobQueue, resources_for_environment
     from frameforge_pipeline.schedules import backfills, compaction
     from frameforge_pipeline.sensors import (
@@ -63,6 +70,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
         schedules=[compaction.frame_index_compaction, backfills.nightly_backfill],
         resources={"jobs": JobQueue(), **resources},
         executor=dg.in_process_executor,
+        loggers={CONSOLE: console_logger},  # runs log JSON lines (loggers.py)
     )
 
 

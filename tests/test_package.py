@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from frameforge.demo import running_stack
+from tests.environments import embedded
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,10 +41,8 @@ def installed(wheel: Path) -> Path:
 
 
 def _environment(home: Path) -> dict[str, str]:
-    """This environment without FrameForge's settings: the embedded default on ``home``."""
-    ours = ("FRAMEFORGE_", "DAGSTER_", "DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "S3_", "SMTP_")
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    return {**kept, "FRAMEFORGE_HOME": str(home), "FRAMEFORGE_LOG_FORMAT": "text"}
+    """The embedded default on ``home``, its log lines as text."""
+    return embedded(home, FRAMEFORGE_LOG_FORMAT="text")
 
 
 @pytest.mark.slow

@@ -54,6 +54,7 @@ from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob
 from frameforge_core.settings import OperationsSettings
 from frameforge_pipeline.jobs import extract_video
+from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.resources import AppDatabase
 
@@ -199,7 +200,7 @@ def launch(instance: dg.DagsterInstance, graph: Graph, work: Sequence[Work], tic
             title=f"nightly backfill {tick[:10]}: {len(work)} partitions",
             description=f"{len(work)} partitions whose assets are missing, failed or stale "
             "(a code version changed); made by the nightly_backfill schedule",
-            run_config=None,
+            run_config=RUN_LOGGERS,
         )
     )
     return backfill_id

@@ -5,11 +5,13 @@ import datetime as dt
 import dagster as dg
 
 from frameforge_pipeline.assets.frame_index_daily import frame_index_daily
+from frameforge_pipeline.loggers import RUN_LOGGERS
 
 compact_frame_index = dg.define_asset_job(
     "compact_frame_index",
     selection=[frame_index_daily],
     description="Moves a day's fresh frame index files into that day's file.",
+    config=RUN_LOGGERS,
 )
 
 

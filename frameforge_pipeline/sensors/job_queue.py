@@ -21,6 +21,7 @@ from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob
 from frameforge_pipeline import job_runs
 from frameforge_pipeline.jobs import extract_video
+from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import VIDEOS, videos
 from frameforge_pipeline.resources import AppDatabase, JobQueue
 
@@ -39,9 +40,9 @@ def run_request(instance: dg.DagsterInstance, job: VideoJob) -> dg.RunRequest:
         done = job_runs.materialized(instance, previous.run_id)
         remaining = [step for step in job_runs.STEPS if step not in done] or remaining
         tags |= {"dagster/parent_run_id": previous.run_id}
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = dict(RUN_LOGGERS)
     if "frames" in remaining:
-        config = {"ops": {"frames": {"config": job.options}}}
+        config["ops"] = {"frames": {"config": job.options}}
     return dg.RunRequest(
         run_key=f"{job.id}:{job.attempt}",
         partition_key=job.partition_key,

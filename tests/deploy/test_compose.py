@@ -121,11 +121,22 @@ def test_every_frameforge_role_runs_the_image_built_from_the_dockerfile():
         "uvicorn", "frameforge_api.main:app", "--host", "0.0.0.0", "--port", "8000",
     ]  # fmt: skip
     server = commands["dagster-code-server"]
-    assert server[:3] == ["dagster", "code-server", "start"]
+    # not `dagster code-server start`: its child server ignores --log-format (Dagster 1.13.27)
+    assert server[:3] == ["dagster", "api", "grpc"]
     module = server[server.index("-m") + 1]
     assert importlib.util.find_spec(module) is not None, module
     for name in ("dagster-webserver", "dagster-daemon"):
         assert commands[name][commands[name].index("-w") + 1] == "/opt/dagster/workspace.yaml"
+    for name in ("dagster-code-server", "dagster-webserver", "dagster-daemon"):
+        assert commands[name][-2:] == ["--log-format", "json"], name  # JSON lines, like ours
+
+
+def test_every_frameforge_service_has_a_memory_reservation_and_limit():
+    for name in FRAMEFORGE_SERVICES:
+        if name in ("migrate", "create-buckets"):
+            continue  # one-shots
+        memory = services()[name]["deploy"]["resources"]
+        assert int(memory["reservations"]["memory"]) < int(memory["limits"]["memory"]), name
 
 
 @pytest.mark.parametrize("subcommand", ["migrate", "worker"])

@@ -49,7 +49,7 @@ def test_the_code_server_runs_our_module_from_our_image(
     assert container["image"] == f"{image['repository']}:{image['tag']}"
     assert container["args"] == [
         "dagster", "api", "grpc", "-h", "0.0.0.0", "-p", "3030",
-        "-m", "frameforge_pipeline.definitions",
+        "-m", "frameforge_pipeline.definitions", "--log-format", "json",
     ]  # fmt: skip
     env = {item["name"]: item for item in container["env"]}
     # The code server tells Dagster which image its runs use.
@@ -137,3 +137,12 @@ def test_run_pods_are_sized_within_the_processor_limit(
     for resource in ("cpu", "memory", "ephemeral-storage"):
         assert tools.quantity(requests[resource]) <= tools.quantity(limits[resource])
     assert config["run_k8s_config"]["job_spec_config"]["ttlSecondsAfterFinished"] == 3600
+
+
+def test_the_webserver_logs_json_lines(dagster_objects: Objects) -> None:
+    """The chart's own logFormat value is not used by its 1.13.27 templates; dagster-webserver
+    reads the option from its environment (DAGSTER_WEBSERVER_*)."""
+    deployment = dagster_objects[("Deployment", "dagster-dagster-webserver")]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert env["DAGSTER_WEBSERVER_LOG_FORMAT"] == "json"

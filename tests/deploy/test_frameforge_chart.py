@@ -56,8 +56,8 @@ def test_the_api(frameforge_objects: Objects) -> None:
     assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
     assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
     assert container["resources"] == {
-        "requests": {"cpu": "100m", "memory": "128Mi"},
-        "limits": {"cpu": "500m", "memory": "512Mi"},
+        "requests": {"cpu": "100m", "memory": "384Mi"},
+        "limits": {"cpu": "500m", "memory": "768Mi"},
     }
     env = {item["name"]: item for item in container["env"]}
     assert env["DAGSTER_HOME"]["value"] == "/opt/dagster/dagster_home"

@@ -1,5 +1,5 @@
 """The image: hadolint finds nothing in the Dockerfile, and its shape is the one the charts and
-docs/deploy.md rely on (no container engine here to build it)."""
+docs/deploy.md rely on. tests/container/ builds and runs it with podman."""
 
 from __future__ import annotations
 
@@ -50,19 +50,33 @@ def stages() -> list[list[str]]:
     return found
 
 
-def test_a_builder_stage_builds_the_wheel_and_a_slim_runtime_installs_it() -> None:
+def test_the_locked_dependencies_are_a_layer_before_the_project() -> None:
+    """A code change rebuilds only the project's small layers: the dependencies are installed
+    from the lock, by hash, before any source is copied (and the builder stage only builds the
+    project's wheel)."""
     builder, runtime = stages()
-    assert re.match(r"FROM python:3\.11[-\w.]* AS builder$", builder[0])
-    assert any(re.match(r"RUN pip wheel .*--wheel-dir /wheels \.$", line) for line in builder)
-    assert re.match(r"FROM python:3\.11-slim[-\w.]* AS runtime$", runtime[0])
-    install = next(line for line in runtime if "pip install" in line)
-    assert "--mount=type=bind,from=builder" in install  # no wheel layer in the final image
-    assert "/wheels/frameforge-*.whl" in install
-    assert "--no-index" in install
-    assert "-e " not in install  # a wheel, not an editable checkout
-    # the final stage copies no source and installs no compiler
-    assert not [line for line in runtime if line.startswith(("COPY", "ADD"))]
+    assert re.match(r"FROM docker\.io/library/python:3\.11-slim[-\w.]* AS builder$", builder[0])
+    assert any("pip wheel --no-cache-dir --no-deps" in line for line in builder)
+    assert re.match(r"FROM docker\.io/library/python:3\.11-slim[-\w.]* AS runtime$", runtime[0])
+    copies = [i for i, line in enumerate(runtime) if line.startswith(("COPY", "ADD"))]
+    assert runtime[copies[0]].startswith("COPY requirements/runtime.txt ")
+    (install,) = [i for i, line in enumerate(runtime) if "--require-hashes" in line]
+    assert "--only-binary=:all:" in runtime[install]  # no compiler in the runtime image
+    assert copies[0] < install < copies[1]
+    assert runtime[copies[1]].startswith("COPY --from=builder /staging/")  # the project only
+    assert len(copies) == 2
     assert not re.search(r"\b(gcc|build-essential|g\+\+|make)\b", " ".join(runtime))
+
+
+def test_nothing_is_bind_mounted_from_another_stage() -> None:
+    """podman 4.3 / buildah 1.28 take such a RUN from their cache after the other stage
+    changed: the image kept the old code (tests/container rebuilds after a change)."""
+    text = DOCKERFILE.read_text()
+    assert "type=bind" not in text
+    # the CA certificate pip may need is a secret: mounted while pip runs, in no layer
+    assert all("--mount=type=secret,id=pip-ca" in line for line in text.splitlines()
+               if "pip-ca" in line and line.lstrip().startswith("RUN"))  # fmt: skip
+    assert not re.search(r"(?m)^(COPY|ADD)\b.*\.(crt|pem)\b", text)
 
 
 def test_it_runs_as_a_numeric_non_root_user_under_tini() -> None:
@@ -71,21 +85,11 @@ def test_it_runs_as_a_numeric_non_root_user_under_tini() -> None:
     uid = user.split()[1].split(":")[0]
     assert uid.isdigit()  # runAsNonRoot can check a number
     assert int(uid) != 0
-    assert 'ENTRYPOINT ["/usr/bin/tini", "--"]' in runtime
+    # -e 143: a clean shutdown on SIGTERM (uvicorn re-raises it) exits 0, not 143
+    assert 'ENTRYPOINT ["/usr/bin/tini", "-e", "143", "--"]' in runtime
     (cmd,) = [line for line in runtime if line.startswith("CMD ")]
     assert json.loads(cmd[4:]) == [
         "uvicorn", "frameforge_api.main:app", "--host", "0.0.0.0", "--port", "8000",
     ]  # fmt: skip
     (health,) = [line for line in runtime if line.startswith("HEALTHCHECK ")]
-    assert "/health" in health
-
-
-def test_the_build_context_leaves_out_what_must_not_go_in() -> None:
-    ignored = {
-        line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }  # fmt: skip
-    for pattern in (".git/", ".venv/", ".tools/", "tests/", ".frameforge/", ".env", ".env.*"):
-        assert pattern in ignored, pattern
-    for needed in ("pyproject.toml", "README.md", "frameforge_core/", "frameforge_pipeline/"):
-        assert needed not in ignored, needed
+    assert '"frameforge.healthcheck"' in health  # the port the container listens on

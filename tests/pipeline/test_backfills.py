@@ -15,6 +15,7 @@ from frameforge_core import layout
 from frameforge_pipeline.assets import extraction
 from frameforge_pipeline.definitions import build_definitions
 from frameforge_pipeline.jobs import extract_video
+from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.schedules import backfills
 from frameforge_pipeline.schedules.backfills import Work
@@ -121,7 +122,8 @@ def test_one_backfill_per_night_made_once(clip, defs, instance, storage, databas
     assert backfill.tags[backfills.PRIORITY_TAG] == "-1"
     subset = backfill.asset_backfill_data.target_subset
     assert subset.get_partitions_subset(FRAMES).get_partition_keys() == {"vid-a", "vid-b"}
-    assert not backfill.run_config  # each run finds its partition's options itself
+    # only the runs' logger: each run finds its partition's options itself
+    assert backfill.run_config == RUN_LOGGERS
 
     again = backfills.evaluate(instance, graph(defs), database, TICK).skip_message
     assert "was made by this tick" in again

@@ -9,6 +9,7 @@ from frameforge_api.main import create_app
 from frameforge_api.services import jobs
 from frameforge_core.models import OutboxMessage, VideoJob
 from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import JobQueue
 from frameforge_pipeline.sensors import job_outcome
@@ -210,7 +211,7 @@ def test_retry_resumes_from_the_failed_step(
     selected = {key.to_user_string() for key in request.asset_selection}
     assert "frames_zip" in selected
     assert selected.isdisjoint({"source_video", "frames", "manifest"})  # not done again
-    assert request.run_config == {}
+    assert request.run_config == RUN_LOGGERS  # no options: frames is not run again
     done = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
     assert done["status"] == "completed"
     assert done["progress"] == 1

@@ -1,0 +1,59 @@
+"""The console logger of runs: Dagster's events and the assets' messages as the JSON lines every
+FrameForge process writes (``frameforge_core.logs.JsonFormatter``), or plain text with
+``FRAMEFORGE_LOG_FORMAT=text``.
+
+Dagster picks a run's loggers from the run's config, and falls back to its coloured text logger
+when the config names none. So the jobs name this one in their default config, and every run
+FrameForge asks for carries ``RUN_LOGGERS`` (retries and re-executions copy their parent's).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dagster as dg
+
+from frameforge_core.logs import JsonFormatter, bound
+from frameforge_core.settings import LogSettings
+from frameforge_pipeline.job_runs import TRACE_ID_TAG
+
+CONSOLE = "console"  # the name of Dagster's default logger, replaced by this one
+RUN_LOGGERS: dict[str, Any] = {"loggers": {CONSOLE: {}}}
+
+
+class RunJsonFormatter(JsonFormatter):
+    """``JsonFormatter`` with the run's ids: the trace id from the run's tags, and the run,
+    step and event in ``context``; the message is the step's own, without Dagster's prefix."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        meta = getattr(record, "dagster_meta", None)
+        if not isinstance(meta, dict):
+            return super().format(record)
+        event = meta.get("dagster_event")
+        context = {
+            "runId": meta.get("run_id"),
+            "job": meta.get("job_name"),
+            "step": meta.get("step_key"),
+            "event": event.event_type.name if event is not None else None,
+        }
+        record.context = {key: value for key, value in context.items() if value is not None}
+        record.msg, record.args = meta.get("orig_message", record.msg), ()
+        with bound(trace_id=(meta.get("job_tags") or {}).get(TRACE_ID_TAG)):
+            return super().format(record)
+
+
+@dg.logger(
+    {"log_level": dg.Field(str, default_value="DEBUG", description="The logger's threshold.")},
+    description="FrameForge's console logger: one JSON object per line (FRAMEFORGE_LOG_FORMAT).",
+)
+def console_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    """A logger of its own (not in ``logging``'s tree), writing to stderr as Dagster's does."""
+    logger = logging.Logger("dagster", level=init_context.logger_config["log_level"].upper())
+    handler = logging.StreamHandler()
+    if LogSettings().frameforge_log_format == "json":
+        handler.setFormatter(RunJsonFormatter("run"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+    logger.addHandler(handler)
+    return logger

@@ -1,0 +1,43 @@
+"""Runs log JSON lines (frameforge_pipeline/loggers.py): Dagster's events and the assets'
+messages, with the run's ids and the job's trace id, whichever way the run was asked for."""
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from frameforge_core.models import VideoJob
+from frameforge_pipeline.partitions import VIDEOS
+from frameforge_pipeline.sensors.job_queue import run_request
+from tests.pipeline.conftest import add_job, upload
+
+
+@pytest.mark.parametrize("asked_by", ["job queue sensor", "job default (launchpad)"])
+def test_a_run_writes_one_json_object_per_line(
+    asked_by, make_clip, defs, instance, storage, database, capfd
+):
+    job_id, _ = add_job(database, "vid-logs", status="queued")
+    upload(storage, "vid-logs", make_clip("run-logs.mp4", seconds=2).path)
+    instance.add_dynamic_partitions(VIDEOS, ["vid-logs"])
+    with database.session() as session:
+        job = session.scalars(select(VideoJob).where(VideoJob.id == job_id)).one()
+        job.trace_id = "a" * 32
+        request = run_request(instance, job)
+    capfd.readouterr()
+
+    result = defs.resolve_job_def("extract_video").execute_in_process(
+        partition_key="vid-logs",
+        instance=instance,
+        run_config=request.run_config if asked_by == "job queue sensor" else None,
+        tags=request.tags,
+    )
+
+    assert result.success
+    lines = capfd.readouterr().err.splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is JSON
+    assert {entry["service"] for entry in entries} == {"run"}
+    events = {entry["context"].get("event") for entry in entries}
+    assert {"RUN_START", "STEP_START", "ASSET_MATERIALIZATION", "RUN_SUCCESS"} <= events
+    assert {entry["context"]["runId"] for entry in entries} == {result.run_id}
+    assert {entry["traceId"] for entry in entries} == {"a" * 32}  # from the run's tags
+    assert not any("\x1b[" in line for line in lines)  # no colour codes
