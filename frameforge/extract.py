@@ -49,7 +49,9 @@ def extract_to_zip(
             sink: FrameSink = archive if board is None else TeeSink(archive, board)
             result = extract(video, options, sink, on_progress=advance)
             storyboard = None if board is None else board.finish(end_ms(result))
-            archive.add_manifest(build_manifest(result, storyboard=storyboard))
+            archive.add_manifest(
+                build_manifest(result, storyboard=storyboard, file_name=video.name)
+            )
         os.replace(partial, output)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -189,9 +189,21 @@ class JobCreated(Body):
 class JobOut(Body):
     job_id: str
     video_id: str
+    file_name: str = Field(description="the name of the uploaded file, as its user gave it")
     status: Literal["queued", "running", "completed", "failed", "cancelled"]
-    progress: float
+    progress: float = Field(
+        description="0 to 1: the share of the run's work done, frames counted as they come; "
+        "it only grows while a run goes on"
+    )
     frame_count: int | None
+    frames_done: int | None = Field(
+        description="frames extracted so far (all of them once completed); null before "
+        "extraction starts"
+    )
+    frames_expected: int | None = Field(
+        description="frames the extraction will make; null when it cannot be known "
+        "beforehand (scene mode finds its cuts as it goes)"
+    )
     options: ExtractOptions
     video: dict[str, Any] = Field(description="facts of the video: container, codec, size, fps")
     error: str | None
