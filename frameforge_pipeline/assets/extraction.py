@@ -173,18 +173,19 @@ def frames(
         whose = {"job_id": job.job_id, "user_id": job.user_id, "file_name": job.file_name}
     prefix = layout.frames_prefix(video_id)
     storage.delete_prefix(prefix)  # a rerun must not mix with an earlier run's frames
-    progress = job_runs.RunProgress(context.instance, context.run.run_id)
-    progress.report(0, None)  # not the count of a run this one retries (its tags are copied)
     counted = options.mode != "scene"  # scene mode knows its frames once it has found them
-
-    def report(made: Progress) -> None:
-        progress.report(made.done, made.expected if counted else None)
-
     try:
-        with storage.local_path(source_key(storage, video_id)) as path:
+        with (
+            job_runs.RunProgress(context.instance, context.run) as progress,
+            storage.local_path(source_key(storage, video_id)) as path,
+        ):
+
+            def report(made: Progress) -> None:
+                progress.report(made.done, made.expected if counted else None)
+
             result = extract(path, options, _StoreSink(storage, prefix), on_progress=report)
-        done = len(result.frames) + result.dropped_duplicates
-        progress.report(done, done, final=True)
+            done = len(result.frames) + result.dropped_duplicates
+            progress.report(done, done)
     except BaseException as error:
         storage.delete_prefix(prefix)  # no half set of frames survives a failure
         if isinstance(error, VideoError):

@@ -58,14 +58,33 @@ def test_frames_expected_is_unknown_in_scene_mode(instance):
     assert job_runs.frames_progress(run) == (4, None)
 
 
-def test_a_run_reports_at_most_every_interval_and_always_the_last_count(instance):
+def test_a_run_reports_from_its_own_thread_and_always_the_last_count(instance):
     run = instance.create_run_for_job(dg.GraphDefinition(name="g").to_job())
     written = []
     real = instance.add_run_tags
-    instance.add_run_tags = lambda run_id, tags: (written.append(tags), real(run_id, tags))
-    progress = job_runs.RunProgress(instance, run.run_id, interval=60)
-    for done in range(10):
-        progress.report(done, 9)
-    progress.report(10, 10, final=True)
-    assert written == [{job_runs.PROGRESS_TAG: "0/9"}, {job_runs.PROGRESS_TAG: "10/10"}]
-    assert job_runs.frames_progress(instance.get_run_by_id(run.run_id)) == (10, 10)
+    instance.add_run_tags = lambda run_id, tags: (real(run_id, tags), written.append(tags))
+    tag = job_runs.PROGRESS_TAG
+    with job_runs.RunProgress(instance, run, interval=60) as progress:
+        for done in range(10):
+            progress.report(done, 9)  # no write: the thread writes every 60 s
+        progress.report(9, 9)
+    assert written == []  # shorter than the interval: nothing shown, nothing to update
+
+    with job_runs.RunProgress(instance, run, interval=0.01) as progress:
+        progress.report(3, 9)
+        deadline = time.monotonic() + 30
+        while {tag: "3/9"} not in written:  # written by the thread within its interval
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert job_runs.frames_progress(instance.get_run_by_id(run.run_id)) == (3, 9)
+        progress.interval = 60
+        progress.report(9, 9)
+    assert written[-1] == {tag: "9/9"}  # the last count, once the block ends
+    assert job_runs.frames_progress(instance.get_run_by_id(run.run_id)) == (9, 9)
+
+
+def test_a_count_copied_from_the_run_retried_is_reset_at_once(instance):
+    parent = {job_runs.PROGRESS_TAG: "120/300"}  # Dagster copies a retried run's tags
+    run = instance.create_run_for_job(dg.GraphDefinition(name="g").to_job(), tags=parent)
+    with job_runs.RunProgress(instance, run, interval=60):
+        assert job_runs.frames_progress(instance.get_run_by_id(run.run_id)) == (0, None)
