@@ -31,6 +31,7 @@ TRACE_ID_TAG = "frameforge/trace_id"
 ATTEMPT_TAG = "frameforge/attempt"
 USER_ID_TAG = "frameforge/user_id"  # per-user run concurrency limits key on it
 FILE_NAME_TAG = "frameforge/file_name"  # the user's file name: the Runs page filters by it
+REJECTED_TAG = "frameforge/rejected"  # on a run failed by its video, not by an outage
 STEPS = ("source_video", "frames", "storyboard", "manifest", "frames_zip", "frame_index")
 # what each step weighs in a job's progress: extracting the frames is most of a run's work
 WEIGHTS = {

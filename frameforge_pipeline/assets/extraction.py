@@ -97,7 +97,11 @@ class _StoreSink:
             stream.write(data)
 
 
-def _rejected(error: VideoError) -> dg.Failure:
+def _rejected(context: dg.AssetExecutionContext, error: VideoError) -> dg.Failure:
+    """The failure of a run on a video the engine refuses: the user's input, not an outage.
+    Tagged ``frameforge/rejected`` (the refusal's kind), so that an operator tells it from
+    an internal error in the Runs list and filters by it; not retried."""
+    context.instance.add_run_tags(context.run.run_id, {job_runs.REJECTED_TAG: type(error).__name__})
     return dg.Failure(
         description=rejection(error),
         metadata={"reason": str(error), "error": type(error).__name__},
@@ -140,7 +144,7 @@ def source_video(
             with path.open("rb") as file:  # which file this is, for the frame index
                 sha256 = hashlib.file_digest(file, "sha256").hexdigest()
     except VideoError as error:
-        raise _rejected(error) from None
+        raise _rejected(context, error) from None
     context.instance.add_run_tags(
         context.run.run_id, {MAX_RUNTIME_TAG: str(max_runtime_seconds(facts))}
     )
@@ -189,7 +193,7 @@ def frames(
     except BaseException as error:
         storage.delete_prefix(prefix)  # no half set of frames survives a failure
         if isinstance(error, VideoError):
-            raise _rejected(error) from None
+            raise _rejected(context, error) from None
         raise
     context.add_output_metadata(
         {
