@@ -41,6 +41,25 @@ def test_quiet_when_not_a_terminal(make_clip, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        (["--start", "40"], "no frame in the window: it starts at 40 s, after the end of the "
+         "video (5.0 s)"),
+        (["--start", "1.2", "--end", "1.8", "--mode", "keyframes"],
+         "no frame in the window from 1.2 s to 1.8 s (keyframes mode)"),
+    ],
+)  # fmt: skip
+def test_a_window_that_holds_no_frame_exits_2_with_one_line(
+    make_clip, tmp_path, capsys, window, message
+):
+    clip = make_clip("cfr.mp4", seconds=5)
+    out = tmp_path / "out.zip"
+    assert main(["extract", str(clip.path), "-o", str(out), *window]) == 2
+    assert capsys.readouterr().err == f"frameforge: {clip.path}: {message}\n"
+    assert list(tmp_path.iterdir()) == []  # no empty ZIP, no partial file
+
+
+@pytest.mark.parametrize(
     ("content", "message"),
     [
         (b"", "the file is empty (0 bytes)"),
