@@ -96,3 +96,21 @@ def test_upload_to_zip_through_the_running_stack(
             time.sleep(0.5)
         assert client.post(f"/api/v1/videos/jobs/{slow}/cancel").status_code == 200
         assert wait_for(client, slow, timeout=60)["status"] == "cancelled"
+
+    # The console: where things are, then one line per change of a job's state; the
+    # processes' own logs (sensor ticks, run events, requests) are in files under the data dir
+    console = (tmp_path / "stack.log").read_text().splitlines()
+    header = ["app database migrated", "data dir ", "logs ", "page ", "API docs ", "Dagster UI "]
+    assert [line.split("  ")[0].strip() for line in console[:6]] == [h.strip() for h in header]
+    assert console[6].startswith("ready         in ")
+    assert console[-1] == "stopping"
+    jobs = console[7:-1]
+    for job_id, last in [(good, "completed: 5 frames"), (bad, "failed: video rejected"),
+                         (slow, "cancelled")]:  # fmt: skip
+        lines = [line for line in jobs if f"job {job_id[:8]}  clip.mp4  " in line]
+        assert 1 <= len(lines) <= 3, jobs  # queued, submitted, its end (a poll may see two at once)
+        assert last in lines[-1]
+    assert len(jobs) <= 9, jobs
+    logs = tmp_path / "home" / "logs"
+    assert "Sensor" in (logs / "daemon.log").read_text()  # ticks and runs: in the daemon's log
+    assert f"/api/v1/videos/jobs/{good}" in (logs / "api.log").read_text()
