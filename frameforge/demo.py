@@ -86,11 +86,14 @@ def running_stack(
     log: Path,
     frameforge: Sequence[str] = (sys.executable, "-m", "frameforge.cli"),
     cwd: Path | None = None,
+    extra: Sequence[str] = (),
 ) -> Iterator[Stack]:
-    """`frameforge up` in the background, on free ports; yields once the API is ready.
-    ``frameforge`` is the command to run (an installed ``frameforge`` script, say)."""
+    """`frameforge up` in the background, on free ports, its console in ``log``; yields
+    once the API is ready. ``frameforge`` is the command to run (an installed
+    ``frameforge`` script, say), ``extra`` more options of `frameforge up`."""
     api_port, dagster_port = _free_port(), _free_port()
-    command = [*frameforge, "up", "--api-port", str(api_port), "--dagster-port", str(dagster_port)]
+    ports = ["--api-port", str(api_port), "--dagster-port", str(dagster_port)]
+    command = [*frameforge, "up", *ports, *extra]
     with log.open("wb") as output:
         stack = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=cwd)
         try:
