@@ -94,7 +94,6 @@ def test_a_user_registers_uploads_watches_the_job_and_downloads_the_zip(
     screenshot(page, "user-page")
     page.set_viewport_size(PHONE)
     fits_the_screen(page)
-    screenshot(page, "user-page-390")
 
     with page.expect_download() as download:
         page.locator("#download").click()
@@ -207,7 +206,7 @@ def test_a_running_job_counts_its_frames_and_can_be_cancelled_retried_and_delete
 
 
 def test_a_failed_job_says_why_and_is_still_shown_after_a_reload(
-    page: Page, stack, undecodable_video, tmp_path
+    page: Page, stack, undecodable_video, tmp_path, screenshot
 ):
     sign_up(page, stack, "ada.failed@example.com")
     notes = tmp_path / "notes.txt"
@@ -230,3 +229,8 @@ def test_a_failed_job_says_why_and_is_still_shown_after_a_reload(
     expect(page.locator("#job-error")).to_contain_text(reason)
     expect(page.locator("#jobs-rows tr")).to_have_count(1)
     assert "#job=" in page.url  # the address of this job on the page (the email links it)
+
+    page.set_viewport_size(PHONE)
+    fits_the_screen(page)
+    page.locator("#job").evaluate("card => card.scrollIntoView()")  # the card and the list
+    screenshot(page, "user-page-390")
