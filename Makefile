@@ -55,4 +55,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/extract.py
 
 clean:
-	rm -rf $(VENV) .tools .frameforge .mypy_cache .ruff_cache .pytest_cache .hypothesis bench/out
+	rm -rf $(VENV) .tools .frameforge .frameforge-demo .mypy_cache .ruff_cache .pytest_cache .hypothesis bench/out

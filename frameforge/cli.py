@@ -5,8 +5,10 @@ extracted frame."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
+import textwrap
 import types
 import typing
 from pathlib import Path
@@ -50,8 +52,17 @@ def _flag(name: str, option: FieldInfo) -> dict[str, Any]:
     return {"type": kind, "help": help_text}
 
 
+DESCRIPTION = """\
+FrameForge turns videos into frames. Extract one video into a ZIP here and now, or run
+the whole service (the API and its page, the Dagster webserver and daemon, the worker) on
+this machine, and query every extracted frame with SQL. `frameforge COMMAND --help` says
+more of each."""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="frameforge", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="frameforge", description=DESCRIPTION, formatter_class=_Paragraphs
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     extract = commands.add_parser(
@@ -66,19 +77,49 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     commands.add_parser(
-        "demo", help="run the pipeline once on a generated sample video (embedded default)"
+        "demo",
+        help="take a generated clip from upload to ZIP through the whole stack, then stop",
+        description="Start the whole stack on free ports, in a data dir of its own "
+        "(./.frameforge-demo, apart from the one `frameforge up` uses), take a generated "
+        "10 s clip from upload to its ZIP and its email over HTTP as a user would, say where "
+        "each is and how long each part took, and stop. No services needed.",
+        formatter_class=_Paragraphs,
     )
     up = commands.add_parser(
-        "up", help="start the API, the Dagster webserver and daemon and the worker"
+        "up",
+        help="run the API and its page, the Dagster webserver and daemon and the worker",
+        description="Run the API and the page for users, the Dagster webserver, the Dagster "
+        "daemon and the worker on one data dir ($FRAMEFORGE_HOME, by default ./.frameforge), "
+        "with the servers the environment names (README, Configuration). It prints where "
+        "they are, then one line per change of a job's state; each process's whole log goes "
+        "to the data dir's logs/ folder. Ctrl-C stops all of them, and so does the death of "
+        "any one.",
+        formatter_class=_WithDefaults,
     )
-    up.add_argument("--api-port", type=int, default=8000)
-    up.add_argument("--dagster-port", type=int, default=3000)
-    up.add_argument("--host", default="127.0.0.1")
-    commands.add_parser(
-        "worker", help="relay queued messages and send job notifications (email, webhooks)"
+    up.add_argument("--api-port", type=int, default=8000, help="the API's and the page's port")
+    up.add_argument("--dagster-port", type=int, default=3000, help="the Dagster UI's port")
+    up.add_argument("--host", default="127.0.0.1", help="the address both listen on")
+    up.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="every process's log on this terminal instead of in logs/",
     )
     commands.add_parser(
-        "migrate", help="bring the app database to the newest schema (once, under a lock)"
+        "worker",
+        help="relay queued messages and send job notifications (email, webhooks)",
+        description="Relay the outbox (jobs created, jobs ended) to RabbitMQ, or straight to "
+        "the notifier without one, and tell users of ended jobs by email and webhook (3 "
+        "attempts each). `frameforge up` runs one; in production it is a service of its own.",
+        formatter_class=_Paragraphs,
+    )
+    commands.add_parser(
+        "migrate",
+        help="bring the app database to the newest schema (once, under a lock)",
+        description="Bring the app database ($DATABASE_URL, or the data dir's SQLite) to the "
+        "newest schema, under a lock, so several processes starting at once migrate once: "
+        "what a deployment runs before the services.",
+        formatter_class=_Paragraphs,
     )
     query = commands.add_parser(
         "query",
@@ -90,6 +131,29 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=["table", "csv", "json", "parquet"])
     query.add_argument("-o", "--output", type=Path, metavar="FILE")
     return parser
+
+
+class _Paragraphs(argparse.RawDescriptionHelpFormatter):
+    """The description wrapped to the terminal, but as written into paragraphs."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        wrap = functools.partial(
+            textwrap.fill,
+            width=width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,  # ./.frameforge-demo stays whole
+        )
+        return "\n\n".join(wrap(" ".join(p.split())) for p in text.split("\n\n"))
+
+
+class _WithDefaults(_Paragraphs):
+    """Paragraphs, and each option's default after its help (a flag's need not be said)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return action.help
+        return f"{action.help} (default: %(default)s)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +185,7 @@ def _service(args: argparse.Namespace) -> int:
     if args.command == "up":
         from frameforge.stack import run_stack
 
-        return run_stack(args.api_port, args.dagster_port, args.host)
+        return run_stack(args.api_port, args.dagster_port, args.host, verbose=args.verbose)
     if args.command == "worker":
         from frameforge_worker.worker import main as run_worker
 

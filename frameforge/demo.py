@@ -1,9 +1,11 @@
 """`frameforge demo`: the embedded stack end to end, driven over HTTP as a user would.
 
-Starts `frameforge up` on free ports, registers a user, uploads a generated 10 s 720p
-clip through the signed URL, creates a job, polls it, downloads the ZIP, checks it
-against its manifest, finds the email the worker wrote about it, prints where everything
-is and how long each part took, and stops the stack.
+Starts `frameforge up` on free ports in a data dir of its own (``demo_home``: beside the
+one `frameforge up` uses, so that the demo's frames never count in an analyst's query and its
+email's link is not taken for one of the real stack's), registers a user, uploads a
+generated 10 s 720p clip through the signed URL, creates a job, polls it, downloads the ZIP,
+checks it against its manifest, finds the email the worker wrote about it, prints where
+everything is and how long each part took, and stops the stack.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from frameforge_api.core.downloads import zip_name
 from frameforge_core.settings import HomeSettings
 from frameforge_pipeline.engine import zip_problems
 from frameforge_pipeline.samples import write_clip
@@ -83,11 +86,14 @@ def running_stack(
     log: Path,
     frameforge: Sequence[str] = (sys.executable, "-m", "frameforge.cli"),
     cwd: Path | None = None,
+    extra: Sequence[str] = (),
 ) -> Iterator[Stack]:
-    """`frameforge up` in the background, on free ports; yields once the API is ready.
-    ``frameforge`` is the command to run (an installed ``frameforge`` script, say)."""
+    """`frameforge up` in the background, on free ports, its console in ``log``; yields
+    once the API is ready. ``frameforge`` is the command to run (an installed
+    ``frameforge`` script, say), ``extra`` more options of `frameforge up`."""
     api_port, dagster_port = _free_port(), _free_port()
-    command = [*frameforge, "up", "--api-port", str(api_port), "--dagster-port", str(dagster_port)]
+    ports = ["--api-port", str(api_port), "--dagster-port", str(dagster_port)]
+    command = [*frameforge, "up", *ports, *extra]
     with log.open("wb") as output:
         stack = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=cwd)
         try:
@@ -115,15 +121,21 @@ def _wait_ready(urls: list[str], stack: subprocess.Popen[bytes], log: Path) -> N
     raise RuntimeError(f"the stack was not ready after {START_TIMEOUT} s; see {log}")
 
 
-def run_demo() -> int:
+def demo_home() -> Path:
+    """The demo's data dir: the data dir's name with ``-demo`` (./.frameforge-demo)."""
     home = HomeSettings().home
+    return home.with_name(f"{home.name}-demo")
+
+
+def run_demo() -> int:
+    home = demo_home()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["FRAMEFORGE_HOME"] = str(home)
     log = home / "demo-stack.log"
     began = time.perf_counter()
     try:
         with running_stack(log) as stack, tempfile.TemporaryDirectory() as tmp:
-            print(f"stack         ready in {time.perf_counter() - began:.1f} s (log: {log})")
+            print(f"stack         ready in {time.perf_counter() - began:.1f} s, data dir {home}")
             return _drive(Api(stack.api), Path(tmp), home)
     except (RuntimeError, OSError) as error:
         print(f"demo failed: {error}", file=sys.stderr)
@@ -155,7 +167,7 @@ def _drive(api: Api, tmp: Path, home: Path) -> int:
         print(f"job {job_id} {job['status']}: {job['error']}", file=sys.stderr)
         return 1
     archive = api.call("GET", job["downloadUrl"])
-    target = home / "downloads" / f"{job_id}.zip"
+    target = home / "downloads" / zip_name(clip.name)
     target.parent.mkdir(exist_ok=True)
     target.write_bytes(archive)
     with target.open("rb") as stream:

@@ -17,6 +17,7 @@ from frameforge_pipeline.engine import (
     build_manifest,
     extract,
 )
+from frameforge_pipeline.engine.errors import EmptyWindowError
 from frameforge_pipeline.engine.storyboard import (
     STORYBOARD_DIR,
     StoryboardBuilder,
@@ -30,7 +31,8 @@ def extract_to_zip(
 ) -> ExtractionResult:
     """Write the ZIP of ``video`` to ``output``; nothing is left at ``output`` on failure.
 
-    Raises the engine's VideoError subclasses and OSError.
+    Raises the engine's VideoError subclasses (EmptyWindowError when the options' window
+    holds no frame: an empty ZIP is no answer) and OSError.
     """
     partial = output.with_name(f".{output.name}.partial")
     bar = tqdm(unit="frame", disable=not show_progress, dynamic_ncols=True, leave=False)
@@ -48,10 +50,26 @@ def extract_to_zip(
                 )
             sink: FrameSink = archive if board is None else TeeSink(archive, board)
             result = extract(video, options, sink, on_progress=advance)
+            if not result.frames:
+                raise EmptyWindowError(_empty_window(result))
             storyboard = None if board is None else board.finish(end_ms(result))
-            archive.add_manifest(build_manifest(result, storyboard=storyboard))
+            archive.add_manifest(
+                build_manifest(result, storyboard=storyboard, file_name=video.name)
+            )
         os.replace(partial, output)
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
     return result
+
+
+def _empty_window(result: ExtractionResult) -> str:
+    """Why no frame came out: a window past the end, or none of the mode's frames in it."""
+    options, duration = result.options, result.facts.duration
+    if duration is not None and options.start_fraction >= duration:
+        return (
+            f"no frame in the window: it starts at {options.start:g} s, after the end of the "
+            f"video ({float(duration):.1f} s)"
+        )
+    end = "the end" if options.end is None else f"{options.end:g} s"
+    return f"no frame in the window from {options.start:g} s to {end} ({options.mode} mode)"

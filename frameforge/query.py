@@ -2,7 +2,8 @@
 
 The store is the one the services use (the data dir's, or S3 with ``S3_RESULTS_BUCKET``);
 its Parquet files are read through pyarrow's filesystems, so no DuckDB extension is
-needed. A table on a terminal; CSV, JSON lines or Parquet otherwise.
+needed, and nothing of the orchestrator is loaded: the analysts' command starts without
+Dagster. A table on a terminal; CSV, JSON lines or Parquet otherwise.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from frameforge_core import layout
 from frameforge_core.settings import StoreSettings
-from frameforge_pipeline.assets.frame_index_files import register_frames
-from frameforge_pipeline.resources import FrameStore, storage_for
+from frameforge_pipeline.assets.frame_index_files import ArrowStore, register_frames
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -30,17 +31,26 @@ class QueryError(Exception):
     """The SQL cannot run: its one-line reason (the caller exits 2)."""
 
 
-def connect(storage: FrameStore) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with the view ``frames`` over ``storage``'s frame index."""
+def connect(storage: ArrowStore) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the view ``frames`` over ``storage``'s frame index.
+
+    Raises FileNotFoundError, saying where it looked, when ``storage`` holds no frame
+    index at all (not the data dir of a stack, or not the bucket of one)."""
+    if not storage.list_keys(layout.FRAME_INDEX_PREFIX):
+        raise FileNotFoundError(
+            f"no frame index at {storage.where}/{layout.FRAME_INDEX_PREFIX} (set "
+            "FRAMEFORGE_HOME to the data dir of `frameforge up`, or S3_RESULTS_BUCKET)"
+        )
     connection = duckdb.connect()
     register_frames(connection, storage)
     return connection
 
 
-def run(sql: str, storage: FrameStore | None = None) -> pa.Table | None:
+def run(sql: str, storage: ArrowStore | None = None) -> pa.Table | None:
     """The result of ``sql`` over ``frames``, or None for a statement with no result.
-    Raises QueryError for SQL that DuckDB refuses."""
-    connection = connect(storage or storage_for(StoreSettings()))
+    Raises QueryError for SQL that DuckDB refuses, FileNotFoundError where there is no
+    frame index."""
+    connection = connect(storage or ArrowStore.from_settings(StoreSettings()))
     try:
         relation = connection.sql(sql)
         return None if relation is None else relation.to_arrow_table()

@@ -2,34 +2,45 @@
 
 The API (uvicorn), the Dagster webserver, the Dagster daemon and the worker (outbox relay
 and notifier) share one data dir, and the servers the environment names (see the README).
-The database is migrated once before anything starts. Ctrl-C (or SIGTERM) stops
-every process; if one of them dies, the others are stopped too. Everything a process needs
-ships in the package (the instance's dagster.yaml, the workspace), so it runs from any
-directory; a start-up failure is one line naming what is wrong.
+Its ports are checked and the database is migrated once before anything starts. Ctrl-C (or
+SIGTERM) stops every process; if one of them dies, the others are stopped too. Everything a
+process needs ships in the package (the instance's dagster.yaml, the workspace), so it runs
+from any directory; a start-up failure is one line naming what is wrong.
+
+The console says where things are, when the stack is ready, and then one line per change of
+a job's state (job_feed.py); each process's whole log goes to ``<data dir>/logs/<name>.log``
+(``--verbose``: to the console, as it comes).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
 import time
+import urllib.request
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import IO
 
 import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
 from frameforge.cli import fail
-from frameforge_core.database import create_db_engine, migrate
+from frameforge.job_feed import JobFeed
+from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import DatabaseSettings, HomeSettings, ensure_dagster_home
 
 # Below the 10 s that docker and podman (and Kubernetes' 30 s) give a container to stop after
 # SIGTERM, before they kill it: the children stop cleanly, and so does `frameforge up`.
 STOP_GRACE_SECONDS = 8
+FEED_SECONDS = 1.0  # how often the job lines look for changes
 
 
 def workspace_file() -> Path:
@@ -68,14 +79,52 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def run_stack(api_port: int = 8000, dagster_port: int = 3000, host: str = "127.0.0.1") -> int:
+def port_taken(host: str, ports: dict[str, int]) -> str | None:
+    """Why the stack cannot listen where asked, in one line naming the port and the option
+    that chooses another; None when every port is free (checked as the servers bind)."""
+    if len(set(ports.values())) < len(ports):
+        return f"{' and '.join(ports)} are given the same port {next(iter(ports.values()))}"
+    for option, port in ports.items():
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return (
+                        f"port {port} on {host} is in use (another `frameforge up`?): choose "
+                        f"another with {option}, e.g. {option} {_free_port(host, port)}"
+                    )
+                return f"cannot listen on {host}:{port} ({error.strerror}): use {option}"
+    return None
+
+
+def _free_port(host: str, after: int) -> int:
+    for port in range(after + 1, min(after + 100, 65535)):
+        with socket.socket() as probe, contextlib.suppress(OSError):
+            probe.bind((host, port))
+            return port
+    return 0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def run_stack(
+    api_port: int = 8000, dagster_port: int = 3000, host: str = "127.0.0.1", verbose: bool = False
+) -> int:
     home = HomeSettings().home
+    if taken := port_taken(host, {"--api-port": api_port, "--dagster-port": dagster_port}):
+        return fail(taken)
+    logs = home / "logs"
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        logs.mkdir(parents=True, exist_ok=True)
         ensure_dagster_home()
     except OSError as error:
         return fail(f"cannot use the data dir {home}: {error.strerror or error}")
     os.environ.setdefault("FRAMEFORGE_PUBLIC_URL", f"http://{host}:{api_port}")
+    began = time.monotonic()
     if migrate_app_database():
         return 1
     # Create the instance's storage here, once: the webserver and the daemon starting
@@ -85,13 +134,25 @@ def run_stack(api_port: int = 8000, dagster_port: int = 3000, host: str = "127.0
             instance.get_runs(limit=1)
     except Exception as error:  # any storage Dagster supports, each with its own errors
         return fail(f"cannot open the Dagster instance: {_first_line(error)}")
-    print(f"data dir      {home}", flush=True)
-    print(f"API           http://{host}:{api_port}/docs", flush=True)
-    print(f"Dagster UI    http://{host}:{dagster_port}", flush=True)
-    processes = {
-        name: subprocess.Popen(command, cwd=home, start_new_session=True)
-        for name, command in commands(api_port, dagster_port, host).items()
-    }
+    _say(f"data dir      {home}")
+    _say(f"logs          {logs}/" + ("" if not verbose else " (--verbose: shown here instead)"))
+    _say(f"page          http://{host}:{api_port}/")
+    _say(f"API docs      http://{host}:{api_port}/docs")
+    _say(f"Dagster UI    http://{host}:{dagster_port}")
+    outputs: dict[str, IO[bytes] | None] = {}
+    processes = {}
+    for name, command in commands(api_port, dagster_port, host).items():
+        outputs[name] = None if verbose else _log_file(logs / f"{name}.log")
+        processes[name] = subprocess.Popen(
+            command,
+            cwd=home,
+            start_new_session=True,
+            stdout=outputs[name],
+            stderr=subprocess.STDOUT if outputs[name] else None,
+        )
+    feed = JobFeed(session_factory(create_db_engine(DatabaseSettings().url)))
+    waiting = [f"http://{host}:{api_port}/health", f"http://{host}:{dagster_port}/server_info"]
+    looked_at = 0.0
     stopping = False
 
     def stop(*_: object) -> None:
@@ -104,11 +165,42 @@ def run_stack(api_port: int = 8000, dagster_port: int = 3000, host: str = "127.0
     while not stopping:
         for name, process in processes.items():
             if process.poll() is not None:
-                print(f"{name} exited with {process.returncode}; stopping the stack", flush=True)
+                where = "" if verbose else f" (its log: {logs / name}.log)"
+                _say(f"{name} exited with {process.returncode}{where}; stopping the stack")
                 exit_code, stopping = process.returncode or 1, True
+        if waiting and _answers(waiting[0]):
+            waiting.pop(0)
+            if not waiting:
+                _say(f"ready         in {time.monotonic() - began:.1f} s; Ctrl-C stops it")
+        if not waiting and time.monotonic() - looked_at >= FEED_SECONDS:
+            looked_at = time.monotonic()
+            for line in feed.changes():
+                _say(line)
         time.sleep(0.2)
+    for line in feed.changes():  # what happened since the last look
+        _say(line)
+    _say("stopping")
     _stop_all(processes)
+    for output in outputs.values():
+        if output is not None:
+            output.close()
     return exit_code
+
+
+def _log_file(path: Path) -> IO[bytes]:
+    """The process's log, appended to: each start of the stack begins with a line of its own."""
+    output = path.open("ab")
+    output.write(f"--- frameforge up, {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n".encode())
+    output.flush()
+    return output
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=0.5).close()
+    except OSError:
+        return False
+    return True
 
 
 def _stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:

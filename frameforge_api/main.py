@@ -15,7 +15,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frameforge_api.api.main import api_router
-from frameforge_api.api.routes import health, metrics, web
+from frameforge_api.api.routes import docs, health, metrics, web
 from frameforge_api.core.cache import Cache, MemoryCache, RedisCache
 from frameforge_api.core.config import Settings
 from frameforge_api.core.errors import PROBLEM_JSON, install_error_handlers
@@ -41,7 +41,6 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
 ID_HEADERS = ["X-Trace-Id", "X-Request-Id"]  # see core/telemetry.py
-DOCS_CSP = "default-src 'self' cdn.jsdelivr.net; img-src 'self' data: fastapi.tiangolo.com; style-src 'self' 'unsafe-inline' cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' cdn.jsdelivr.net"  # noqa: E501
 # The upload streams a video to the store under its own body limit (services/uploads.py),
 # for minutes, in the event loop: no in-flight slot either
 UPLOAD_ROUTES = [("PUT", r"/api/v1/uploads/[^/]+")]
@@ -49,8 +48,8 @@ log = logging.getLogger("frameforge.api")
 
 
 class SecurityHeadersMiddleware:
-    """Adds ``SECURITY_HEADERS`` to every answer (the docs pages get a CSP that lets them
-    load their scripts)."""
+    """Adds ``SECURITY_HEADERS`` to every answer that has not set its own (the pages, at /
+    and /docs, set the CSP that lets them load their own scripts)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,8 +64,6 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
-                if scope["path"] in ("/docs", "/redoc"):
-                    headers["Content-Security-Policy"] = DOCS_CSP
             await send(message)
 
         await self.app(scope, receive, send_secured)
@@ -124,6 +121,8 @@ def create_app(
         version="1.0.0",
         summary="Upload a video, get its frames as a ZIP with a manifest.",
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # served by api/routes/docs.py, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.instance = instance
@@ -143,6 +142,7 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(api_router)
     app.include_router(web.router)  # the page for users at /
+    app.include_router(docs.router)  # /docs and /redoc
 
     if settings.frameforge_env == "production" and settings.metrics_token is None:
         log.warning("GET /metrics answers 404: set FRAMEFORGE_METRICS_TOKEN to expose it")

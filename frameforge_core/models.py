@@ -21,10 +21,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 _LIVE = "status NOT IN ('failed', 'cancelled')"
 
@@ -133,6 +134,10 @@ class VideoJob(Base):
     results_expired_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # the user's name of the uploaded file (read with the job: what tells jobs apart)
+    file_name: Mapped[str] = column_property(
+        select(Video.filename).where(Video.id == video_id).correlate_except(Video).scalar_subquery()
+    )
 
 
 class NotificationLog(Base):

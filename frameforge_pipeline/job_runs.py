@@ -3,11 +3,19 @@
 Runs of a job carry the tags ``frameforge/job_id`` and ``frameforge/attempt``; the API and
 the sensors read a job's state through this module, from the instance, never from a guess
 of their own.
+
+Progress is the share of the run's work done, the extraction of frames weighted as most of
+it: while ``frames`` runs, it reports the frames done of those expected in the run's tag
+``frameforge/progress`` (``120/300``; ``4/?`` when the count cannot be known beforehand, as in
+scene mode) at most every ``PROGRESS_INTERVAL_SECONDS`` (``RunProgress``). The API reads the
+tag with the run it reads anyway, and an operator sees it on the run in the Dagster UI.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +30,21 @@ JOB_ID_TAG = "frameforge/job_id"
 TRACE_ID_TAG = "frameforge/trace_id"
 ATTEMPT_TAG = "frameforge/attempt"
 USER_ID_TAG = "frameforge/user_id"  # per-user run concurrency limits key on it
+FILE_NAME_TAG = "frameforge/file_name"  # the user's file name: the Runs page filters by it
+REJECTED_TAG = "frameforge/rejected"  # on a run failed by its video, not by an outage
 STEPS = ("source_video", "frames", "storyboard", "manifest", "frames_zip", "frame_index")
+# what each step weighs in a job's progress: extracting the frames is most of a run's work
+WEIGHTS = {
+    "source_video": 1.0,
+    "frames": 16.0,
+    "storyboard": 1.0,
+    "manifest": 0.5,
+    "frames_zip": 1.0,
+    "frame_index": 0.5,
+}
+PROGRESS_TAG = "frameforge/progress"  # frames done / expected while frames runs: "120/300"
+PROGRESS_INTERVAL_SECONDS = 2.0
+_PROGRESS = re.compile(r"^(\d+)/(\d+|\?)$")
 WILL_RETRY_TAG = "dagster/will_retry"  # on a failed run that the daemon is about to retry
 
 _STATUS = {
@@ -43,8 +65,10 @@ log = logging.getLogger(__name__)
 class RunOutcome:
     run_id: str | None
     status: JobStatus  # queued | running | completed | failed | cancelled
-    progress: float  # 0..1: share of the asset graph made for this job
+    progress: float  # 0..1: share of the run's work done (WEIGHTS), frames as they come
     frame_count: int | None = None
+    frames_done: int | None = None  # while frames are extracted: so far, of those expected
+    frames_expected: int | None = None  # None when they cannot be known beforehand
     video: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     started_at: float | None = None  # unix time the run process started
@@ -175,18 +199,21 @@ def outcome(
     (for its start and end times) is read when not given."""
     status = run_status(run)
     selected = {key.to_user_string() for key in run.asset_selection or ()} or set(STEPS)
-    made_before = len(set(STEPS) - selected)
-    done = materialized(instance, run.run_id) & selected
+    made = (set(STEPS) - selected) | (materialized(instance, run.run_id) & selected)
     if record is None:
         record = instance.get_run_record_by_id(run.run_id)
     partition = run.tags.get("dagster/partition")
     completed = status == JobStatus.COMPLETED
     manifest = _latest_metadata(instance, "manifest", partition) if completed else {}
+    frame_count = manifest.get("frame_count")
+    done, expected = (frame_count, frame_count) if completed else frames_progress(run)
     return RunOutcome(
         run_id=run.run_id,
         status=status,
-        progress=1.0 if completed else (made_before + len(done)) / len(STEPS),
-        frame_count=manifest.get("frame_count"),
+        progress=1.0 if completed else _share_done(made, done, expected),
+        frame_count=frame_count,
+        frames_done=done,
+        frames_expected=expected,
         video={
             k: v
             for k, v in _latest_metadata(instance, "source_video", partition).items()
@@ -196,6 +223,76 @@ def outcome(
         started_at=record.start_time if record else None,
         finished_at=record.end_time if record else None,
     )
+
+
+def _share_done(made: set[str], done: int | None, expected: int | None) -> float:
+    """The weighted share of the steps made, ``frames`` counted by its frames as they come."""
+    weight = sum(WEIGHTS[step] for step in made)
+    if "frames" not in made and done is not None and expected:
+        weight += WEIGHTS["frames"] * min(1.0, done / expected)
+    return weight / sum(WEIGHTS.values())
+
+
+def frames_progress(run: dg.DagsterRun) -> tuple[int | None, int | None]:
+    """Frames done and expected as the run last reported them (``PROGRESS_TAG``); (None,
+    None) before its frames step reported any, expected None when it cannot be known."""
+    found = _PROGRESS.match(run.tags.get(PROGRESS_TAG, ""))
+    if found is None:
+        return None, None
+    done, expected = found.groups()
+    return int(done), None if expected == "?" else int(expected)
+
+
+class RunProgress:
+    """Reports the frames done of ``run`` in its ``PROGRESS_TAG``, from a thread of its own
+    every ``interval`` seconds when the count has changed, so the extraction never waits for
+    a tag write (5-15 ms of Dagster's work each). Used as a context manager: the thread is
+    stopped when the block ends, and the last count written if an earlier one was (an
+    extraction shorter than the interval writes nothing), so nothing is written after the
+    step and no count shown is left behind. A count copied from a run this one retries
+    (Dagster copies its tags) is reset."""
+
+    def __init__(
+        self, instance: dg.DagsterInstance, run: dg.DagsterRun, interval: float | None = None
+    ):
+        self.instance, self.run = instance, run
+        self.interval = PROGRESS_INTERVAL_SECONDS if interval is None else interval
+        self._latest = self._written = run.tags.get(PROGRESS_TAG)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._every_interval, name="progress", daemon=True)
+
+    def __enter__(self) -> RunProgress:
+        if self._written is not None:
+            self.report(0, None)
+            self._write()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self._written is not None:
+            self._write()
+
+    def report(self, done: int, expected: int | None) -> None:
+        """``done`` frames of ``expected`` (None or 0: not known); written within the
+        interval, or when the block ends."""
+        self._latest = f"{done}/{expected or '?'}"
+
+    def _every_interval(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._write()
+
+    def _write(self) -> None:
+        count = self._latest
+        if count is None or count == self._written:
+            return
+        try:
+            self.instance.add_run_tags(self.run.run_id, {PROGRESS_TAG: count})
+        except Exception:  # progress is shown, not needed: the run goes on without it
+            log.warning("run %s: progress %s not reported", self.run.run_id, count, exc_info=True)
+            return
+        self._written = count
 
 
 def _latest_metadata(

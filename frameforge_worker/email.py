@@ -53,7 +53,7 @@ def compose(notice: JobNotice, sender: str, links: Links) -> EmailMessage:
         text = _completed_text(notice, links.email_download(notice.job_id))
     else:
         message["Subject"] = f"We could not extract frames from {name}"
-        text = _failed_text(notice, links.retry(notice.job_id))
+        text = _failed_text(notice, links.job_page(notice.job_id), links.retry(notice.job_id))
     message.set_content(text, cte=_transfer_encoding(text))
     return message
 
@@ -78,17 +78,16 @@ def _completed_text(notice: JobNotice, download: SignedUrl) -> str:
     )
 
 
-def _failed_text(notice: JobNotice, retry_url: str) -> str:
+def _failed_text(notice: JobNotice, page_url: str, retry_url: str) -> str:
     return (
         f"Hello,\n\n"
         f"we could not extract frames from {_one_line(notice.filename)}:\n\n"
         f"    {_one_line(notice.error or 'no reason was given')}\n\n"
         f"If the video can be processed after all (for instance once a service is back), "
-        f"try the same job again with your access token:\n\n"
-        f"    POST {retry_url}\n"
-        f"    Authorization: Bearer <access token>\n\n"
+        f"retry the job on FrameForge's page (Retry, once signed in):\n\n"
+        f"    {page_url}\n\n"
         f"A video that is damaged or not a video will fail again: upload a new one instead.\n\n"
-        f"Job {notice.job_id}\n"
+        f"Job {notice.job_id} (for developers: POST {retry_url} with an access token)\n"
     )
 
 

@@ -112,5 +112,9 @@ class Links:
     def retry(self, job_id: str) -> str:
         return f"{self._settings.public_url.rstrip('/')}/api/v1/videos/jobs/{job_id}/retry"
 
+    def job_page(self, job_id: str) -> str:
+        """The page for users (``/``), showing this job once its user has signed in."""
+        return f"{self._settings.public_url.rstrip('/')}/#job={job_id}"
+
     def _download(self, job_id: str, ttl_seconds: int) -> SignedUrl:
         return signing.download_url(self._settings, job_id, dt.datetime.now(dt.UTC), ttl_seconds)

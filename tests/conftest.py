@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -45,6 +46,24 @@ def make_clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Clip]:
         return made[name]
 
     return make
+
+
+def garbled(video: bytes) -> bytes:
+    """An MP4 whose header is fine (container, streams, duration) but whose frames are noise:
+    every byte of its ``mdat`` box is 0xFF. The API takes a job for it; its run fails."""
+    data, at = bytearray(video), 0
+    while at < len(data):
+        size, kind = struct.unpack(">I4s", data[at : at + 8])
+        if kind == b"mdat":
+            data[at + 8 : at + size] = b"\xff" * (size - 8)
+        at += size
+    return bytes(data)
+
+
+@pytest.fixture(scope="session")
+def undecodable_video(make_clip: Callable[..., Clip]) -> bytes:
+    """A video whose header passes and whose frames cannot be decoded (``garbled``)."""
+    return garbled(make_clip("undecodable.mp4", seconds=2, size=(320, 240)).path.read_bytes())
 
 
 class Collector:

@@ -41,6 +41,25 @@ def test_quiet_when_not_a_terminal(make_clip, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        (["--start", "40"], "no frame in the window: it starts at 40 s, after the end of the "
+         "video (5.0 s)"),
+        (["--start", "1.2", "--end", "1.8", "--mode", "keyframes"],
+         "no frame in the window from 1.2 s to 1.8 s (keyframes mode)"),
+    ],
+)  # fmt: skip
+def test_a_window_that_holds_no_frame_exits_2_with_one_line(
+    make_clip, tmp_path, capsys, window, message
+):
+    clip = make_clip("cfr.mp4", seconds=5)
+    out = tmp_path / "out.zip"
+    assert main(["extract", str(clip.path), "-o", str(out), *window]) == 2
+    assert capsys.readouterr().err == f"frameforge: {clip.path}: {message}\n"
+    assert list(tmp_path.iterdir()) == []  # no empty ZIP, no partial file
+
+
+@pytest.mark.parametrize(
     ("content", "message"),
     [
         (b"", "the file is empty (0 bytes)"),
@@ -142,3 +161,26 @@ def test_the_picture_limit_is_the_operators_to_change(make_clip, tmp_path, capsy
     monkeypatch.setenv("FRAMEFORGE_MAX_PICTURE_SIDE", "8200")
     assert main(["extract", str(clip.path), "-o", str(tmp_path / "o.zip"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["frames"] == 1
+
+
+def _help(capsys, *argv: str) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--help"])
+    assert exited.value.code == 0
+    return " ".join(capsys.readouterr().out.split())  # as read, whatever the terminal's width
+
+
+def test_the_help_reads_as_text_and_every_command_says_what_it_does(capsys):
+    top = _help(capsys)
+    assert "``" not in top  # no RST left in what a terminal shows
+    assert "FrameForge turns videos into frames." in top
+    for command in ("extract", "demo", "up", "worker", "migrate", "query"):
+        text = _help(capsys, command)
+        description = text.split(" options: ")[0].split("]", 1)[-1]
+        assert len(description.split()) >= 15, (command, text)  # a sentence or more
+    up = _help(capsys, "up")
+    for option, default in [("--api-port", 8000), ("--dagster-port", 3000),
+                            ("--host", "127.0.0.1")]:  # fmt: skip
+        assert f"(default: {default})" in up.split(option, 2)[2].split(" --")[0], option
+    assert "logs/" in up
+    assert "./.frameforge-demo" in _help(capsys, "demo")

@@ -112,12 +112,39 @@ def test_a_table_on_a_terminal(home):
     assert "│ old      │      3 │" in text
 
 
-def test_the_same_view_over_s3(s3_store):
+def test_the_same_view_over_s3(s3_store, monkeypatch):
     index.add_extraction(s3_store, "v1", rows("v1", 4), WHEN)
     index.compact(s3_store, WHEN.date())
     index.add_extraction(s3_store, "v2", rows("v2", 2), WHEN + dt.timedelta(hours=1))
     later = WHEN + dt.timedelta(hours=2)
     index.add_extraction(s3_store, "v1", rows("v1", 1, later), later)  # re-extracted
-    result = run(COUNT, storage=s3_store)
+    monkeypatch.setenv("S3_RESULTS_BUCKET", s3_store.results_bucket)  # as the services have it
+    monkeypatch.setenv("S3_ENDPOINT_URL", s3_store.endpoint_url)
+    result = run(COUNT)
     assert result is not None
     assert result.to_pylist() == [{"video_id": "v1", "frames": 1}, {"video_id": "v2", "frames": 2}]
+
+
+def test_where_there_is_no_frame_index_it_says_so_and_where_it_looked(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)  # no data dir here: ./.frameforge does not exist
+    monkeypatch.delenv("FRAMEFORGE_HOME", raising=False)
+    monkeypatch.delenv("S3_RESULTS_BUCKET", raising=False)
+    assert main(["query", "SELECT count(*) FROM frames"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"frameforge: no frame index at {tmp_path.resolve()}/.frameforge/store/frame_index/ "
+        "(set FRAMEFORGE_HOME to the data dir of `frameforge up`, or S3_RESULTS_BUCKET)\n"
+    )
+
+
+def test_the_analysts_command_does_not_load_the_orchestrator():
+    """Start-up: Dagster alone took 1-2 s of it (measured in the README)."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, frameforge.cli, frameforge.query; "
+         "print(sorted(m for m in ('dagster', 'boto3') if m in sys.modules))"],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    assert loaded.strip() == "[]"

@@ -1,15 +1,144 @@
-"""`frameforge up`: where it finds Dagster's commands, and how it stops."""
+"""`frameforge up` as an operator meets it: a port already taken is one line before anything
+starts, the console says where things are and then one line per job state change, every
+process's log goes to a file under the data dir (the whole stack's console is checked in
+tests/e2e/test_embedded_stack.py), it finds Dagster's commands where Python installs scripts,
+and a stop ends every process cleanly."""
+
+from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
+from frameforge import stack
 from frameforge.demo import _free_port, _wait_ready
+from frameforge.job_feed import JobFeed
 from frameforge.stack import commands
+from frameforge_core.database import create_db_engine, migrate, session_factory
+from frameforge_core.models import User, Video, VideoJob
 from tests.environments import embedded
+
+CLI = [sys.executable, "-m", "frameforge.cli"]
+
+
+@pytest.fixture
+def taken_port():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+def test_a_port_in_use_is_one_line_before_anything_starts(tmp_path, taken_port):
+    home = tmp_path / "home"
+    done = subprocess.run(
+        [*CLI, "up", "--api-port", str(taken_port), "--dagster-port", "0"],
+        env={"FRAMEFORGE_HOME": str(home), "PATH": ""},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith(
+        f"frameforge: port {taken_port} on 127.0.0.1 is in use (another `frameforge up`?): "
+        f"choose another with --api-port, e.g. --api-port "
+    )
+    assert not home.exists()  # nothing was started, migrated or made
+
+
+def test_the_dagster_port_is_checked_too_and_one_port_is_not_two(taken_port):
+    taken = stack.port_taken("127.0.0.1", {"--api-port": 0, "--dagster-port": taken_port})
+    assert taken is not None
+    assert "choose another with --dagster-port" in taken
+    same = stack.port_taken("127.0.0.1", {"--api-port": 8123, "--dagster-port": 8123})
+    assert same == "--api-port and --dagster-port are given the same port 8123"
+
+
+class _Exited:
+    """A process that has already ended (the stack stops at once)."""
+
+    returncode = 0
+    pid = -1
+
+    def __init__(self, command, **kwargs):
+        self.kwargs = kwargs
+        started.append(self)
+
+    def poll(self) -> int:
+        return 0
+
+
+started: list[_Exited] = []
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_each_process_logs_to_its_file_or_with_verbose_to_the_console(
+    tmp_path, monkeypatch, capsys, verbose
+):
+    monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setattr(stack.subprocess, "Popen", _Exited)
+    started.clear()
+    ports = [stack._free_port("127.0.0.1", 20000 + n * 1000) for n in range(2)]
+    assert stack.run_stack(*ports, verbose=verbose) == 1
+    names = ["api", "webserver", "daemon", "worker"]
+    assert len(started) == len(names)
+    logs = tmp_path / "home" / "logs"
+    for name, process in zip(names, started, strict=True):
+        output = process.kwargs["stdout"]
+        if verbose:
+            assert output is None  # inherited: the console
+        else:
+            assert output.name == str(logs / f"{name}.log")
+            assert process.kwargs["stderr"] == subprocess.STDOUT
+    console = capsys.readouterr().out
+    assert f"logs          {logs}/" in console
+    if not verbose:
+        assert f"(its log: {logs}/api.log)" in console
+
+
+def test_one_line_per_change_of_a_job_state(tmp_path):
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        session.add(User(id="u", email="u@example.com", password_hash="x"))
+        session.add(
+            Video(id="v", user_id="u", filename="holiday\nclip.mp4", content_type="video/mp4",
+                  storage_key="uploads/v/clip.mp4", max_bytes=1)
+        )  # fmt: skip
+        session.commit()
+    feed = JobFeed(sessions)
+    assert feed.changes() == []
+
+    def change(**values: object) -> list[str]:
+        with sessions() as session:
+            session.execute(update(VideoJob).values(**values))
+            session.commit()
+        return [line[10:] for line in feed.changes()]  # without the time
+
+    with sessions() as session:
+        session.add(VideoJob(id="0123456789ab", user_id="u", video_id="v", options={}))
+        session.commit()
+    assert [line[10:] for line in feed.changes()] == ["job 01234567  holiday clip.mp4  queued"]
+    assert feed.changes() == []  # nothing new
+    assert change(status="submitted", run_id="feedbeef-1234") == [
+        "job 01234567  holiday clip.mp4  submitted to Dagster (run feedbeef)"
+    ]
+    assert change(status="completed", frame_count=10, processing_seconds=0.61) == [
+        "job 01234567  holiday clip.mp4  completed: 10 frames in 0.6 s"
+    ]
+    assert change(status="queued", attempt=1) == [
+        "job 01234567  holiday clip.mp4  queued (attempt 2)"
+    ]
+    assert change(status="failed", error="video rejected: not a video file") == [
+        "job 01234567  holiday clip.mp4  failed: video rejected: not a video file"
+    ]
 
 
 def test_the_dagster_commands_are_where_this_python_installs_scripts(monkeypatch):

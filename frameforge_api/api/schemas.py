@@ -45,6 +45,18 @@ def _no_control_characters(text: str) -> str:
 FreeText = Annotated[str, AfterValidator(_no_control_characters)]
 
 
+def _in_utc(moment: dt.datetime) -> dt.datetime:
+    """A moment in UTC: an aware one converted (PostgreSQL answers in the session's zone),
+    a naive one taken as UTC (SQLite keeps no zone; every time stored is UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+Instant = Annotated[dt.datetime, AfterValidator(_in_utc)]
+"""Every time the API returns: RFC 3339 in UTC, written with ``Z``."""
+
+
 def seq_cursor(cursor: str) -> str:
     """A ``cursor`` query parameter (a ``nextCursor``): a job sequence number the database
     can hold. Raises ValueError otherwise."""
@@ -113,7 +125,7 @@ class AccountDeletion(Body):
 class UserOut(Body):
     id: str
     email: str
-    created_at: dt.datetime
+    created_at: Instant
 
 
 class Tokens(Body):
@@ -131,7 +143,7 @@ class TokenInfo(Body):
     valid: Literal[True] = True
     user_id: str
     email: str
-    expires_at: dt.datetime
+    expires_at: Instant
 
 
 class UploadUrlIn(Body):
@@ -147,7 +159,7 @@ class UploadUrlOut(Body):
     upload_url: str
     method: Literal["PUT"] = "PUT"
     headers: dict[str, str]
-    expires_at: dt.datetime
+    expires_at: Instant
 
 
 class UploadedOut(Body):
@@ -177,22 +189,34 @@ class JobCreated(Body):
 class JobOut(Body):
     job_id: str
     video_id: str
+    file_name: str = Field(description="the name of the uploaded file, as its user gave it")
     status: Literal["queued", "running", "completed", "failed", "cancelled"]
-    progress: float
+    progress: float = Field(
+        description="0 to 1: the share of the run's work done, frames counted as they come; "
+        "it only grows while a run goes on"
+    )
     frame_count: int | None
+    frames_done: int | None = Field(
+        description="frames extracted so far (all of them once completed); null before "
+        "extraction starts"
+    )
+    frames_expected: int | None = Field(
+        description="frames the extraction will make; null when it cannot be known "
+        "beforehand (scene mode finds its cuts as it goes)"
+    )
     options: ExtractOptions
     video: dict[str, Any] = Field(description="facts of the video: container, codec, size, fps")
     error: str | None
     download_url: str | None
-    download_expires_at: dt.datetime | None
-    results_expired_at: dt.datetime | None = Field(
+    download_expires_at: Instant | None
+    results_expired_at: Instant | None = Field(
         None,
         description="when retention deleted the frames and ZIP (FRAMEFORGE_RETENTION_DAYS "
         "after the video's last job): downloadUrl is null and earlier links answer 410",
     )
-    created_at: dt.datetime
-    started_at: dt.datetime | None  # when its run's process started
-    finished_at: dt.datetime | None
+    created_at: Instant
+    started_at: Instant | None  # when its run's process started
+    finished_at: Instant | None
 
     @field_validator("video")
     @classmethod

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
-from frameforge_api.services import quotas, uploads
+from frameforge_api.services import quotas, uploads, video_header
 from frameforge_core import layout, lifecycle, logs, renditions
 from frameforge_core.errors import Conflict, Invalid, NotFound
 from frameforge_core.lifecycle import ENDED, RETRYABLE, JobStatus
@@ -71,9 +71,10 @@ def create(
     job: the same options are never extracted twice.
 
     The same ``idempotency_key`` with the same body returns the first job; with another
-    body it raises Conflict. Raises Invalid for an unknown video, Conflict for a video whose
-    upload has not arrived or for a rendition whose job has another ``callback_url``; and
-    the quotas' errors (services/quotas.py) before any run starts.
+    body it raises Conflict. Raises Invalid for an unknown video or a file that is not a
+    video (services/video_header.py), Conflict for a video whose upload has not arrived or
+    for a rendition whose job has another ``callback_url``; and the quotas' errors
+    (services/quotas.py) before any run starts.
     """
     request_hash = _request_hash(video_id, options, callback_url)
     if idempotency_key and (earlier := _by_idempotency_key(session, user, idempotency_key)):
@@ -88,8 +89,9 @@ def create(
     if existing := _rendition_job(session, video_id, partition_key, callback_url):
         return Created(existing, reused=True)
     uploads.confirm_upload(session, video, storage, dt.datetime.now(dt.UTC))
-    source = layout.source_key(video.storage_key)
-    quotas.check_job(session, user, source, chosen, storage, settings)
+    duration = video_header.declared_duration(storage, layout.source_key(video.storage_key))
+    video_header.check_window(duration, chosen)
+    quotas.check_job(session, user, duration, chosen, settings)
     job = VideoJob(
         id=new_id(),
         attempt=0,

@@ -1,18 +1,15 @@
 """Per-user quotas, checked before any run starts: unfinished jobs, stored bytes, and what a
 job would make of its video (its duration, the frames its options ask for).
 
-Each refusal names the limit and what the user can do. The video's duration is read from
-its container's header (no decoding; an S3 upload through a presigned GET, of which FFmpeg
-reads only the parts it needs); a file whose header says nothing passes here, and the
-pipeline's probe has the last word on it.
+Each refusal names the limit and what the user can do. The video's duration is what its
+container's header declares (``services/video_header.py``); a file whose header says nothing
+passes here, and the pipeline's probe has the last word on it.
 """
 
 from __future__ import annotations
 
-import logging
 from fractions import Fraction
 
-import av
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,13 +18,7 @@ from frameforge_core.errors import Invalid, QuotaExceeded, TooManyJobs
 from frameforge_core.lifecycle import UNFINISHED
 from frameforge_core.models import User, Video, VideoJob
 from frameforge_pipeline.engine import ExtractOptions
-from frameforge_pipeline.engine.probe import declared_duration as header_duration
 from frameforge_pipeline.engine.sampling import expected_count
-from frameforge_pipeline.resources import FrameStore
-
-log = logging.getLogger(__name__)
-
-HEADER_TIMEOUT_SECONDS = 10
 
 
 def check_storage(session: Session, user: User, incoming: int, settings: Settings) -> None:
@@ -48,13 +39,13 @@ def check_storage(session: Session, user: User, incoming: int, settings: Setting
 def check_job(
     session: Session,
     user: User,
-    source: str,
+    duration: Fraction | None,
     options: ExtractOptions,
-    storage: FrameStore,
     settings: Settings,
 ) -> None:
-    """Raises TooManyJobs past the user's unfinished jobs, Invalid for a video longer than
-    allowed or options that would make more frames than a job may have."""
+    """Raises TooManyJobs past the user's unfinished jobs, Invalid for a video (of
+    ``duration`` seconds, None when unknown) longer than allowed or options that would make
+    more frames than a job may have."""
     unfinished = session.scalar(
         select(func.count())
         .select_from(VideoJob)
@@ -65,7 +56,6 @@ def check_job(
             f"you have {unfinished} jobs queued or running, the most allowed at once; "
             "create this one when one of them has ended"
         )
-    duration = declared_duration(storage, source)
     if duration is None:
         return
     if duration > settings.quota_video_seconds:
@@ -83,25 +73,6 @@ def check_job(
             f"of video); a job may extract at most {settings.quota_frames_per_job}: lower fps, "
             "or set start and end"
         )
-
-
-def declared_duration(storage: FrameStore, key: str) -> Fraction | None:
-    """The duration the video's header declares, in seconds; None when it cannot tell."""
-    location = storage.presigned_url("GET", key, 300)
-    try:
-        if location is not None:
-            return _from_header(location)
-        with storage.local_path(key) as path:
-            return _from_header(str(path))
-    except (av.FFmpegError, OSError, ValueError) as error:
-        log.info("no duration for %s from its header: %s", key, error)
-        return None
-
-
-def _from_header(location: str) -> Fraction | None:
-    with av.open(location, timeout=HEADER_TIMEOUT_SECONDS, metadata_errors="ignore") as container:
-        streams = container.streams.video
-        return header_duration(container, streams[0]) if streams else None
 
 
 def _amount(size: int) -> str:

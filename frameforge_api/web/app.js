@@ -8,6 +8,8 @@ const REFRESH_KEY = "frameforge.refreshToken";
 const POLL_MS = 1500; // a job's status, polled: well under the 100 requests a minute per user
 const ENDED = new Set(["completed", "failed", "cancelled"]);
 const MAX_TILES = 120;
+const PAGE = 10; // jobs listed at once; "Show older jobs" asks for the next page
+const PACE_MS = 20_000; // the time left is estimated from the frames of the last 20 s
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,6 +20,9 @@ const auth = {
   pending: null, // the refresh request in flight
 };
 let watching = 0; // bumped to stop the poll of the job shown before
+let shown = null; // the job on the card, as the API last described it
+let older = null; // the cursor of the next page of jobs
+let pace = []; // [time, framesDone] of the job shown while it runs: its time left
 
 class ApiError extends Error {
   constructor(status, problem) {
@@ -135,16 +140,17 @@ async function signedIn() {
   $("upload").hidden = false;
   $("jobs").hidden = false;
   const jobs = await loadJobs();
+  const asked = new URLSearchParams(location.hash.slice(1)).get("job"); // #job=<id>: a link
   const live = jobs.find((job) => !ENDED.has(job.status));
-  if (live) watch(live.jobId);
+  if (asked || live) watch(asked || live.jobId);
 }
 
 function signOut(message = "") {
   clearTimeout(auth.timer);
   auth.access = auth.refresh = null;
   sessionStorage.removeItem(REFRESH_KEY);
-  watching += 1;
-  for (const id of ["account", "upload", "job", "jobs", "upload-status"]) $(id).hidden = true;
+  forget();
+  for (const id of ["account", "upload", "jobs", "upload-status"]) $(id).hidden = true;
   $("auth").hidden = false;
   notice(message);
 }
@@ -172,12 +178,20 @@ async function onUpload(event) {
       },
     });
     await send(slot, file, showUpload);
-    const created = await call("/videos/jobs", {
-      method: "POST",
-      body: { videoId: slot.videoId, options },
-      headers: { "Idempotency-Key": randomKey() },
-    });
+    let created;
+    try {
+      created = await call("/videos/jobs", {
+        method: "POST",
+        body: { videoId: slot.videoId, options },
+        headers: { "Idempotency-Key": randomKey() },
+      });
+    } catch (error) {
+      // refused (not a video, over a quota): the upload goes too, nothing is left behind
+      await request(`/videos/${encodeURIComponent(slot.videoId)}`, { method: "DELETE" });
+      throw error;
+    }
     form.reset();
+    $("upload-status").hidden = true;
     watch(created.jobId);
     loadJobs();
   } catch (error) {
@@ -224,11 +238,14 @@ function randomKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// --- a job -------------------------------------------------------------------------------------
+// --- a job ---------------------------------------------------------------------------------------
 
+// Show the job on the card and follow it until it ends; its id goes in the address
+// (#job=<id>), so a reload, or the link in an email, shows it again.
 function watch(jobId) {
   const generation = ++watching;
-  $("job").hidden = false;
+  history.replaceState(null, "", `#job=${encodeURIComponent(jobId)}`);
+  if (!shown || shown.jobId !== jobId) pace = [];
   $("storyboard").hidden = true;
   $("storyboard-tiles").replaceChildren();
   const poll = async () => {
@@ -237,7 +254,9 @@ function watch(jobId) {
     try {
       job = await call(`/videos/jobs/${encodeURIComponent(jobId)}`);
     } catch (error) {
-      if (generation === watching) notice(error.message);
+      if (generation !== watching) return;
+      if (error.status === 404) forget(); // not the user's, or deleted meanwhile
+      notice(error.message);
       return;
     }
     if (generation !== watching) return;
@@ -252,14 +271,29 @@ function watch(jobId) {
   poll();
 }
 
+// No job on the card any more (signed out, its video deleted).
+function forget() {
+  watching += 1;
+  shown = null;
+  $("job").hidden = true;
+  history.replaceState(null, "", location.pathname);
+}
+
 function showJob(job) {
-  $("job-id").textContent = job.jobId;
+  const changed = shown && shown.jobId === job.jobId && shown.status !== job.status;
+  shown = job;
+  if (changed) loadJobs(); // the list says what the card says
+  $("job").hidden = false;
+  $("job-title").textContent = job.fileName;
   const status = $("job-status");
   status.textContent = job.status;
   status.className = `status-${job.status}`;
+  $("job-created").replaceChildren("created ", when(job.createdAt));
+  $("job-id").textContent = `job ${job.jobId.slice(0, 8)}`;
+  $("job-id").title = job.jobId;
   $("job-progress").value = job.status === "completed" ? 100 : Math.round(job.progress * 100);
+  $("job-frames").textContent = framesText(job);
   const facts = [];
-  if (job.frameCount != null) facts.push(`${job.frameCount} frames`);
   const video = job.video || {};
   if (video.duration != null) facts.push(`${Number(video.duration).toFixed(1)} s`);
   if (video.width && video.height) facts.push(`${video.width}×${video.height}`);
@@ -272,6 +306,40 @@ function showJob(job) {
   download.hidden = !job.downloadUrl;
   if (job.downloadUrl) download.href = job.downloadUrl;
   else download.removeAttribute("href");
+  $("cancel").hidden = ENDED.has(job.status);
+  $("retry").hidden = !["failed", "cancelled"].includes(job.status);
+  $("delete").hidden = false;
+}
+
+// "120 of 300 frames · about 40 s left", "4 frames so far", "10 frames"
+function framesText(job) {
+  if (job.status === "completed") return `${job.frameCount} frames`;
+  if (job.status === "queued") return "waiting for its turn";
+  if (job.framesDone == null) return job.status === "running" ? "starting" : "";
+  if (job.framesExpected == null) return `${job.framesDone} frames so far`;
+  const done = `${job.framesDone} of ${job.framesExpected} frames`;
+  const left = job.status === "running" ? timeLeft(job.framesDone, job.framesExpected) : "";
+  return left ? `${done} · ${left}` : done;
+}
+
+// From the frames counted over the last PACE_MS: "about 40 s left", "about 3 min left".
+function timeLeft(done, expected) {
+  const now = Date.now();
+  if (!pace.length || pace[pace.length - 1][1] !== done) pace.push([now, done]);
+  pace = pace.filter(([at]) => now - at <= PACE_MS);
+  const [since, first] = pace[0];
+  const seconds = (now - since) / 1000;
+  if (pace.length < 2 || seconds < 2 || done <= first) return "";
+  const left = (expected - done) / ((done - first) / seconds);
+  return left < 60 ? `about ${Math.max(1, Math.round(left))} s left` : `about ${Math.round(left / 60)} min left`;
+}
+
+// <time datetime="2026-12-06T07:07:01Z">Dec 6, 2026, 4:07 PM</time>: this browser's time
+function when(stamp) {
+  const time = document.createElement("time");
+  time.dateTime = stamp;
+  time.textContent = new Date(stamp).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  return time;
 }
 
 function describeOptions(options) {
@@ -279,6 +347,33 @@ function describeOptions(options) {
   if (options.mode && options.mode !== "interval") parts.push(options.mode);
   if (options.storyboard) parts.push("storyboard");
   return parts.join(" ");
+}
+
+// Cancel or retry the job on the card.
+async function act(action) {
+  if (!shown) return;
+  const jobId = shown.jobId;
+  try {
+    showJob(await call(`/videos/jobs/${encodeURIComponent(jobId)}/${action}`, { method: "POST" }));
+    watch(jobId);
+    loadJobs();
+  } catch (error) {
+    notice(error.message);
+  }
+}
+
+async function deleteVideo() {
+  if (!shown) return;
+  const { videoId, fileName } = shown;
+  if (!confirm(`Delete ${fileName} for good? Its frames and ZIPs go too.`)) return;
+  try {
+    await call(`/videos/${encodeURIComponent(videoId)}`, { method: "DELETE" });
+  } catch (error) {
+    notice(error.message);
+    return;
+  }
+  if (shown && shown.videoId === videoId) forget();
+  loadJobs();
 }
 
 // --- the storyboard: WebVTT cues whose text is "sprite.jpg#xywh=x,y,w,h" -----------------------
@@ -342,46 +437,69 @@ function clock(total) {
 
 // --- the list of jobs ----------------------------------------------------------------------------
 
-async function loadJobs() {
+// The newest jobs (or, with more, the next page after those listed).
+async function loadJobs(more = false) {
   let page;
   try {
-    page = await call("/videos/jobs?limit=10");
+    const cursor = more && older ? `&cursor=${older}` : "";
+    page = await call(`/videos/jobs?limit=${PAGE}${cursor}`);
   } catch (error) {
     notice(error.message);
     return [];
   }
-  const rows = page.items.map((job) => {
-    const row = document.createElement("tr");
-    const cells = [
-      new Date(job.createdAt).toLocaleString(),
-      job.status,
-      job.frameCount ?? "",
-      describeOptions(job.options),
-    ].map((value) => {
-      const cell = document.createElement("td");
-      cell.textContent = String(value);
-      return cell;
-    });
-    cells[1].className = `status-${job.status}`;
-    const actions = document.createElement("td");
-    const show = document.createElement("button");
-    show.type = "button";
-    show.textContent = "Show";
-    show.addEventListener("click", () => watch(job.jobId));
-    actions.append(show);
-    if (job.downloadUrl) {
-      const link = document.createElement("a");
-      link.href = job.downloadUrl;
-      link.textContent = "ZIP";
-      link.setAttribute("download", "");
-      actions.append(link);
-    }
-    row.append(...cells, actions);
-    return row;
-  });
-  $("jobs-rows").replaceChildren(...rows);
-  $("jobs-empty").hidden = rows.length > 0;
+  const rows = page.items.map(jobRow);
+  if (more) $("jobs-rows").append(...rows);
+  else $("jobs-rows").replaceChildren(...rows);
+  older = page.nextCursor;
+  $("more-jobs").hidden = !older;
+  $("jobs-empty").hidden = $("jobs-rows").children.length > 0;
   return page.items;
+}
+
+function jobRow(job) {
+  const row = document.createElement("tr");
+  const cell = (label, text, className = "") => {
+    const td = document.createElement("td");
+    td.dataset.label = label; // shown before the value on a narrow screen
+    td.textContent = String(text);
+    td.className = className;
+    return td;
+  };
+  const video = cell("Video", "", "file");
+  const name = document.createElement("span");
+  name.textContent = job.fileName;
+  video.append(name);
+  if (job.error) {
+    const reason = document.createElement("span");
+    reason.className = "reason";
+    reason.textContent = job.error;
+    reason.title = job.error;
+    video.append(reason);
+  }
+  const actions = cell("", "", "actions");
+  const show = document.createElement("button");
+  show.type = "button";
+  show.textContent = "Show";
+  show.addEventListener("click", () => watch(job.jobId));
+  actions.append(show);
+  if (job.downloadUrl) {
+    const link = document.createElement("a");
+    link.href = job.downloadUrl;
+    link.textContent = "ZIP";
+    link.setAttribute("download", "");
+    actions.append(link);
+  }
+  const created = cell("Created", "");
+  created.append(when(job.createdAt));
+  row.append(
+    video,
+    created,
+    cell("Status", job.status, `status-${job.status}`),
+    cell("Frames", job.frameCount ?? ""),
+    cell("Options", describeOptions(job.options)),
+    actions,
+  );
+  return row;
 }
 
 // --- the page --------------------------------------------------------------------------------
@@ -429,6 +547,10 @@ async function start() {
   $("auth-form").addEventListener("submit", onAuth);
   $("upload-form").addEventListener("submit", onUpload);
   $("sign-out").addEventListener("click", () => signOut());
+  $("cancel").addEventListener("click", () => act("cancel"));
+  $("retry").addEventListener("click", () => act("retry"));
+  $("delete").addEventListener("click", deleteVideo);
+  $("more-jobs").addEventListener("click", () => loadJobs(true));
   offerOptions();
   if (auth.refresh && (await refreshTokens())) {
     try {

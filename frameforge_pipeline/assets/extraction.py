@@ -8,18 +8,21 @@ import dagster as dg
 from pydantic import Field, ValidationError, create_model
 
 from frameforge_core import layout
+from frameforge_pipeline import job_runs
 from frameforge_pipeline.engine import (
     MANIFEST_NAME,
     ExtractionResult,
     ExtractOptions,
     FrameRecord,
     FrameZip,
+    Progress,
     VideoError,
     VideoFacts,
     build_manifest,
     extract,
     probe,
 )
+from frameforge_pipeline.engine.errors import rejection
 from frameforge_pipeline.engine.extractor import ENGINE_VERSION
 from frameforge_pipeline.engine.manifest import Manifest, manifest_bytes
 from frameforge_pipeline.engine.options import constraint_text, validation_message
@@ -94,9 +97,13 @@ class _StoreSink:
             stream.write(data)
 
 
-def _rejected(error: VideoError) -> dg.Failure:
+def _rejected(context: dg.AssetExecutionContext, error: VideoError) -> dg.Failure:
+    """The failure of a run on a video the engine refuses: the user's input, not an outage.
+    Tagged ``frameforge/rejected`` (the refusal's kind), so that an operator tells it from
+    an internal error in the Runs list and filters by it; not retried."""
+    context.instance.add_run_tags(context.run.run_id, {job_runs.REJECTED_TAG: type(error).__name__})
     return dg.Failure(
-        description=f"video rejected: {error}",
+        description=rejection(error),
         metadata={"reason": str(error), "error": type(error).__name__},
         allow_retries=False,
     )
@@ -115,17 +122,21 @@ def max_runtime_seconds(facts: VideoFacts) -> int:
     return round(RUNTIME_BASE_SECONDS + RUNTIME_PER_VIDEO_SECOND * duration)
 
 
-FILE_NAME_TAG = "frameforge/file_name"  # the user's file name: the Runs page filters by it
-
-
 def _job_of(context: dg.AssetExecutionContext, database: AppDatabase) -> PartitionJob | None:
     with database.session() as session:
         return partition_job(session, context.partition_key)
 
 
 @dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"video"})
-def source_video(context: dg.AssetExecutionContext, storage: FrameStore) -> VideoFacts:
+def source_video(
+    context: dg.AssetExecutionContext, storage: FrameStore, database: AppDatabase
+) -> VideoFacts:
     """The uploaded video, probed: container, codec, size, rotation, rate, duration."""
+    if job_runs.FILE_NAME_TAG not in context.run.tags and (job := _job_of(context, database)):
+        # a run the job queue did not make (a backfill, the UI) is found by the file too
+        context.instance.add_run_tags(
+            context.run.run_id, {job_runs.FILE_NAME_TAG: job.file_name[:255]}
+        )
     key = source_key(storage, context.partition_key)
     try:
         with storage.local_path(key) as path:
@@ -133,7 +144,7 @@ def source_video(context: dg.AssetExecutionContext, storage: FrameStore) -> Vide
             with path.open("rb") as file:  # which file this is, for the frame index
                 sha256 = hashlib.file_digest(file, "sha256").hexdigest()
     except VideoError as error:
-        raise _rejected(error) from None
+        raise _rejected(context, error) from None
     context.instance.add_run_tags(
         context.run.run_id, {MAX_RUNTIME_TAG: str(max_runtime_seconds(facts))}
     )
@@ -164,16 +175,25 @@ def frames(
     whose: dict[str, str] = {}
     if job is not None:
         whose = {"job_id": job.job_id, "user_id": job.user_id, "file_name": job.file_name}
-        context.instance.add_run_tags(context.run.run_id, {FILE_NAME_TAG: job.file_name[:255]})
     prefix = layout.frames_prefix(video_id)
     storage.delete_prefix(prefix)  # a rerun must not mix with an earlier run's frames
+    counted = options.mode != "scene"  # scene mode knows its frames once it has found them
     try:
-        with storage.local_path(source_key(storage, video_id)) as path:
-            result = extract(path, options, _StoreSink(storage, prefix))
+        with (
+            job_runs.RunProgress(context.instance, context.run) as progress,
+            storage.local_path(source_key(storage, video_id)) as path,
+        ):
+
+            def report(made: Progress) -> None:
+                progress.report(made.done, made.expected if counted else None)
+
+            result = extract(path, options, _StoreSink(storage, prefix), on_progress=report)
+            done = len(result.frames) + result.dropped_duplicates
+            progress.report(done, done)
     except BaseException as error:
         storage.delete_prefix(prefix)  # no half set of frames survives a failure
         if isinstance(error, VideoError):
-            raise _rejected(error) from None
+            raise _rejected(context, error) from None
         raise
     context.add_output_metadata(
         {
@@ -241,11 +261,16 @@ def manifest(
     frames: ExtractionResult,
     storyboard: Storyboard | None,
     storage: FrameStore,
+    database: AppDatabase,
 ) -> Manifest:
-    """manifest.json: video facts, options, index/time/file/size/sha256 per frame, and the
-    storyboard's files when there is one."""
+    """manifest.json: video facts, options, index/time/file/size/sha256 per frame, the
+    storyboard's files when there is one, and the name its user gave the video."""
+    job = _job_of(context, database)
     document = build_manifest(
-        frames, video_id=layout.video_id_of(context.partition_key), storyboard=storyboard
+        frames,
+        video_id=layout.video_id_of(context.partition_key),
+        storyboard=storyboard,
+        file_name=job.file_name if job else None,
     )
     key = layout.manifest_key(context.partition_key)
     with storage.open_write(key) as stream:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -32,7 +33,10 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from frameforge_core import layout
-from frameforge_pipeline.resources import FrameStore, LocalFrameStore
+from frameforge_core.settings import StoreSettings
+
+if TYPE_CHECKING:  # the stores are Dagster resources: `frameforge query` reads without them
+    from frameforge_pipeline.resources import FrameStore
 
 SCHEMA = pa.schema(
     [
@@ -95,8 +99,51 @@ class IndexState:
         return hidden
 
 
+class Listing(Protocol):
+    def list_keys(self, prefix: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ArrowStore:
+    """The store read through pyarrow alone, without Dagster: what ``frameforge query``
+    reads the index with. ``root`` is the store's root in ``filesystem`` (a folder, or the
+    results bucket), ``where`` the same as a person finds it."""
+
+    filesystem: pafs.FileSystem
+    root: str
+    where: str
+
+    @classmethod
+    def from_settings(cls, settings: StoreSettings) -> ArrowStore:
+        """The data dir's store, or the results bucket with ``S3_RESULTS_BUCKET`` (the
+        credentials from the usual AWS_* variables), as ``resources.storage_for`` chooses."""
+        bucket = settings.s3_results_bucket
+        if bucket is None:
+            root = str(settings.store_root.resolve())
+            return cls(pafs.LocalFileSystem(), root, root)
+        s3 = pafs.S3FileSystem(
+            region=settings.aws_default_region, endpoint_override=settings.s3_endpoint_url
+        )
+        return cls(s3, bucket, f"s3://{bucket}")
+
+    def path(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Keys under ``prefix``, sorted (an object still being written is none)."""
+        selector = pafs.FileSelector(
+            self.path(prefix.rstrip("/")), recursive=True, allow_not_found=True
+        )
+        found = self.filesystem.get_file_info(selector)
+        return sorted(
+            info.path.removeprefix(self.root + "/")
+            for info in found
+            if info.type == pafs.FileType.File and not info.base_name.endswith(".partial")
+        )
+
+
 def _generations(
-    storage: FrameStore, prefix: str, under: str | None = None
+    storage: Listing, prefix: str, under: str | None = None
 ) -> dict[str, list[tuple[dt.datetime, str]]]:
     found: dict[str, list[tuple[dt.datetime, str]]] = {}
     for key in storage.list_keys(under or prefix):
@@ -105,7 +152,7 @@ def _generations(
     return {partition: sorted(entries) for partition, entries in found.items()}
 
 
-def read_state(storage: FrameStore) -> IndexState:
+def read_state(storage: Listing) -> IndexState:
     """The index as the store holds it now. Markers are listed first: a drop that lands
     between the listings has deleted its fresh files after writing its marker, so no fresh
     file seen here outlives a marker that was missed."""
@@ -150,9 +197,15 @@ def drop_partitions(
                 storage.delete_prefix(layout.key_folder(key))
 
 
-def arrow_filesystem(storage: FrameStore) -> tuple[pafs.FileSystem, Callable[[str], str]]:
+def arrow_filesystem(
+    storage: FrameStore | ArrowStore,
+) -> tuple[pafs.FileSystem, Callable[[str], str]]:
     """The store as a pyarrow filesystem (ranged reads: only the columns a query needs),
     and the path of a key in it. S3 credentials come from the usual AWS_* variables."""
+    if isinstance(storage, ArrowStore):
+        return storage.filesystem, storage.path
+    from frameforge_pipeline.resources import LocalFrameStore
+
     if isinstance(storage, LocalFrameStore):
         root = storage.root.rstrip("/")
         return pafs.LocalFileSystem(), lambda key: f"{root}/{key}"
@@ -177,7 +230,7 @@ def write_rows(storage: FrameStore, key: str, table: pa.Table) -> None:
 
 
 def register_frames(
-    connection: duckdb.DuckDBPyConnection, storage: FrameStore, name: str = "frames"
+    connection: duckdb.DuckDBPyConnection, storage: FrameStore | ArrowStore, name: str = "frames"
 ) -> IndexState:
     """Create the view ``name`` (every frame, by the rule above) on ``connection``; returns
     the state it was built from (how many files a query reads)."""

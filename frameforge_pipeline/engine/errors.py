@@ -23,3 +23,13 @@ class CorruptVideoError(VideoError):
 
 class PictureTooLargeError(VideoError):
     """A picture (coded or as displayed) beyond the size limits of PictureLimits."""
+
+
+class EmptyWindowError(VideoError):
+    """The options' window (start, end, mode) holds no frame of the video."""
+
+
+def rejection(error: VideoError) -> str:
+    """What a user is told of a video that cannot be processed, in the same words wherever
+    it is found: the API's read of the upload's header, or the pipeline's probe."""
+    return f"video rejected: {error}"

@@ -27,12 +27,17 @@ Manifest = dict[str, Any]
 
 
 def build_manifest(
-    result: ExtractionResult, video_id: str | None = None, storyboard: Storyboard | None = None
+    result: ExtractionResult,
+    video_id: str | None = None,
+    storyboard: Storyboard | None = None,
+    file_name: str | None = None,
 ) -> Manifest:
-    """The manifest of one extraction, as plain JSON types."""
+    """The manifest of one extraction, as plain JSON types. ``file_name`` is the video's
+    name as its user knows it (the upload's name, the CLI's input file)."""
     return {
         "manifest_version": MANIFEST_VERSION,
         "video_id": video_id,
+        "file_name": file_name,
         "video": result.facts.to_json(),
         "options": result.options.model_dump(),
         "extraction": {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,9 @@ from frameforge_pipeline.engine.limits import PictureLimits, plausible_sample_as
 _FIRST_FRAME_PACKET_BUDGET = 600
 
 _STILL_IMAGE_FORMATS = {"image2", "webp_pipe", "png_pipe", "jpeg_pipe", "bmp_pipe", "tiff_pipe"}
+# Text FFmpeg would draw as pictures (ANSI art), chosen by the file's extension: a user's
+# notes.txt is not a video
+_TEXT_FORMATS = {"tty", "bin", "xbin", "adf", "idf"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,11 +77,12 @@ class VideoFacts:
         return plain
 
 
-def _sniff_container(path: Path) -> str | None:
+HEAD_BYTES = 200  # enough to tell every container family below by its first bytes
+
+
+def _sniff_container(head: bytes) -> str | None:
     """The container family the first bytes announce, or None when they announce none."""
     # complexity 12: one test per family's signature, read top to bottom like a table
-    with path.open("rb") as f:
-        head = f.read(200)
     if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"):
         return "MP4/QuickTime"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
@@ -98,6 +102,11 @@ def _sniff_container(path: Path) -> str | None:
     return None
 
 
+def _head(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(HEAD_BYTES)
+
+
 @contextlib.contextmanager
 def open_video(path: Path) -> Iterator[tuple[InputContainer, VideoStream]]:
     """Open ``path`` and pick its first real video stream (cover art does not count).
@@ -105,14 +114,39 @@ def open_video(path: Path) -> Iterator[tuple[InputContainer, VideoStream]]:
     Raises EmptyFileError, NotAVideoError, NoVideoStreamError or CorruptVideoError;
     FileNotFoundError when there is no such file.
     """
+    with _open(str(path), path.stat().st_size, lambda: _head(path), av.FFmpegError) as opened:
+        yield opened
+
+
+@contextlib.contextmanager
+def open_remote_video(
+    url: str, size: int, head: Callable[[], bytes], timeout: float
+) -> Iterator[tuple[InputContainer, VideoStream]]:
+    """``open_video`` for a file behind a URL (a presigned S3 GET) of ``size`` bytes, whose
+    first bytes ``head`` reads: the same refusals with the same reasons, from the header
+    alone (FFmpeg reads only the parts it needs). A file FFmpeg cannot reach (refused,
+    timed out, an HTTP error) is no verdict on it: that av.FFmpegError is raised as it is."""
+    with _open(url, size, head, av.InvalidDataError, timeout) as opened:
+        yield opened
+
+
+@contextlib.contextmanager
+def _open(
+    location: str,
+    size: int,
+    head: Callable[[], bytes],
+    unreadable: type[av.FFmpegError],
+    timeout: float | None = None,
+) -> Iterator[tuple[InputContainer, VideoStream]]:
+    """What ``open_video`` and ``open_remote_video`` share: ``unreadable`` is the FFmpeg
+    error that means the bytes are not a readable container."""
     # complexity 11: each way a file fails to be a video gets its own error and message
-    size = path.stat().st_size
     if size == 0:
         raise EmptyFileError("the file is empty (0 bytes)")
     try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except av.FFmpegError as error:
-        family = _sniff_container(path)
+        container = av.open(location, metadata_errors="ignore", timeout=timeout)
+    except unreadable as error:
+        family = _sniff_container(head())
         if family is None:
             raise NotAVideoError("not a video file: no known media container was found") from None
         raise CorruptVideoError(
@@ -121,6 +155,8 @@ def open_video(path: Path) -> Iterator[tuple[InputContainer, VideoStream]]:
     with container:
         if container.format.name in _STILL_IMAGE_FORMATS:
             raise NotAVideoError(f"a still image ({container.format.name}), not a video")
+        if container.format.name in _TEXT_FORMATS:
+            raise NotAVideoError("not a video file: it holds text")
         streams = [
             s
             for s in container.streams.video

@@ -31,6 +31,7 @@ def run_request(instance: dg.DagsterInstance, job: VideoJob) -> dg.RunRequest:
         job_runs.JOB_ID_TAG: job.id,
         job_runs.ATTEMPT_TAG: str(job.attempt),
         job_runs.USER_ID_TAG: job.user_id,
+        job_runs.FILE_NAME_TAG: job.file_name[:255],  # even a run refused at once has it
     }
     if job.trace_id:
         tags[job_runs.TRACE_ID_TAG] = job.trace_id

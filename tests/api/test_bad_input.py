@@ -86,8 +86,8 @@ def test_control_characters_in_a_path_are_404(client, alice, path):
 
 @pytest.mark.parametrize("bad", ["Infinity", "-Infinity", "NaN", "1e999"])
 @pytest.mark.parametrize("option", ["start", "end", "fps"])
-def test_non_finite_options_are_422(client, alice, upload, bad, option):
-    video_id = upload(alice, b"not really a video")
+def test_non_finite_options_are_422(client, alice, upload, bad, option, undecodable_video):
+    video_id = upload(alice, undecodable_video)
     answer = client.post(
         "/api/v1/videos/jobs",
         content=f'{{"videoId": "{video_id}", "options": {{"{option}": {bad}}}}}',

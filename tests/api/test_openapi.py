@@ -79,9 +79,12 @@ def test_job_video_facts_never_show_where_the_file_lives():
     job = JobOut(
         job_id="j",
         video_id="v",
+        file_name="clip.mp4",
         status="completed",
         progress=1.0,
         frame_count=1,
+        frames_done=1,
+        frames_expected=1,
         options=ExtractOptions(),
         video=facts,
         error=None,

@@ -24,6 +24,8 @@ from tests.deploy.tools import missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}  # an iPhone 12-15's CSS pixels
+TIMEZONE = "Asia/Tokyo"
 TIMEOUT_MS = 60_000  # one action or expectation; a shared 2-core machine is slow at times
 JOB_TIMEOUT = 180
 PASSWORD = "browser test 3"
@@ -54,23 +56,30 @@ def stack(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture
 def page(browser: Browser, stack: Stack) -> Iterator[Page]:
-    """A fresh tab (its own cookies and storage) of 1280x800."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    """A fresh tab (its own cookies and storage) of 1280x800, in a browser in Tokyo: what
+    the page shows in local time must not be UTC's."""
+    context = browser.new_context(
+        viewport=VIEWPORT,
+        accept_downloads=True,
+        timezone_id=TIMEZONE,
+        locale="en-US",
+    )
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
 
 
 @pytest.fixture(scope="session")
-def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Page, str], Path]:
-    """``screenshot(page, "name")`` saves the viewport as ``name.png``."""
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``screenshot(page, "name")`` saves the viewport as ``name.png`` (``full_page=True``:
+    the whole page)."""
     folder = Path(os.environ.get("FRAMEFORGE_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
     folder.mkdir(parents=True, exist_ok=True)
 
-    def take(page: Page, name: str) -> Path:
+    def take(page: Page, name: str, full_page: bool = False) -> Path:
         path = folder / f"{name}.png"
         page.wait_for_timeout(500)  # transitions (a dialog fading in) end: a picture, not a test
-        page.screenshot(path=path, type="png")
+        page.screenshot(path=path, type="png", full_page=full_page)
         return path
 
     return take

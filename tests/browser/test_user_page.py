@@ -1,14 +1,19 @@
-"""The page for users at ``/``, in headless Chromium, against the running embedded stack:
-register, upload with a progress bar, watch the job, preview its storyboard, download."""
+"""The page for users at ``/``, in headless Chromium (in Tokyo), against the running embedded
+stack: register, upload with a progress bar, watch the job's frames being counted, cancel,
+retry, delete, read why a job failed, preview its storyboard, download; on a desktop and on
+a 390 px phone."""
 
+import datetime as dt
 import io
+import re
 import zipfile
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from frameforge_pipeline.engine import zip_problems
-from tests.browser.conftest import JOB_TIMEOUT, PASSWORD
+from tests.browser.conftest import JOB_TIMEOUT, PASSWORD, PHONE, TIMEZONE
 
 pytestmark = pytest.mark.slow
 
@@ -66,9 +71,17 @@ def test_a_user_registers_uploads_watches_the_job_and_downloads_the_zip(
     status = page.locator("#job-status")
     expect(status).to_have_text("completed", timeout=JOB_TIMEOUT * 1000)
     expect(page.locator("#job-progress")).to_have_attribute("value", "100")
-    expect(page.locator("#job-detail")).to_contain_text("12 frames")
+    expect(page.locator("#job-frames")).to_have_text("12 frames")
+    expect(page.locator("#job-title")).to_have_text("browser-user.mp4")  # jobs told apart
     expect(page.locator("#jobs-rows tr")).to_have_count(1)
-    expect(page.locator("#jobs-rows tr td").nth(1)).to_have_text("completed")
+    row = page.locator("#jobs-rows tr").first.locator("td")
+    expect(row.nth(0)).to_have_text("browser-user.mp4")
+    expect(row.nth(2)).to_have_text("completed")
+    created = row.nth(1).locator("time")
+    stamp = created.get_attribute("datetime")  # the API's createdAt
+    assert stamp.endswith("Z"), stamp
+    shown = " ".join(created.inner_text().split())
+    assert shown == local_time(stamp), shown  # Tokyo's time, not UTC's
 
     if storyboard.is_visible():
         tiles = page.locator("#storyboard-tiles .tile")
@@ -79,9 +92,12 @@ def test_a_user_registers_uploads_watches_the_job_and_downloads_the_zip(
         assert loaded.status == 200
         assert loaded.headers["content-type"] == "image/jpeg"
     screenshot(page, "user-page")
+    page.set_viewport_size(PHONE)
+    fits_the_screen(page)
 
     with page.expect_download() as download:
         page.locator("#download").click()
+    assert download.value.suggested_filename == "browser-user-frames.zip"  # named after it
     archive = tmp_path / "frames.zip"
     download.value.save_as(archive)
     assert zip_problems(io.BytesIO(archive.read_bytes())) == []
@@ -123,3 +139,98 @@ def test_a_refused_sign_in_or_password_is_said_on_the_page(page: Page, stack):
     page.fill("input[name=password]", "abcdefghijkl")
     page.get_by_role("button", name="Create account").click()  # a 422, field by field
     expect(page.locator("#notice")).to_have_text("password: mix letters with digits or symbols")
+
+
+def local_time(stamp: str) -> str:
+    """``Dec 6, 2026, 4:07 PM``: the time as en-US Chromium in Tokyo writes it."""
+    moment = dt.datetime.fromisoformat(stamp).astimezone(ZoneInfo(TIMEZONE))
+    hour = moment.hour % 12 or 12
+    return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M} {moment:%p}"
+
+
+def fits_the_screen(page: Page) -> None:
+    """Nothing wider than the viewport: no sideways scrolling, no cut-off job rows."""
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for box in page.locator("section, #jobs-rows tr").evaluate_all(
+        "nodes => nodes.map(n => n.getBoundingClientRect().right)"
+    ):
+        assert box <= width
+
+
+def sign_up(page: Page, stack, email: str) -> None:
+    page.goto(stack.api + "/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#who")).to_have_text(email)
+
+
+def submit(page: Page, path, fps: str = "1", format: str = "jpg") -> None:
+    page.set_input_files("input[name=video]", path)
+    page.fill("input[name=fps]", fps)
+    page.select_option("select[name=format]", format)
+    page.get_by_role("button", name="Upload and extract").click()
+
+
+def test_a_running_job_counts_its_frames_and_can_be_cancelled_retried_and_deleted(
+    page: Page, stack, make_clip, screenshot
+):
+    sign_up(page, stack, "linus@example.com")
+    long_clip = make_clip("browser-long.mp4", seconds=60, size=(640, 360))
+    # 1,800 PNG frames: long enough to be seen while counted, whatever the machine
+    submit(page, long_clip.path, fps="30", format="png")
+    frames = page.locator("#job-frames")
+    expect(frames).to_have_text(
+        re.compile(r"^\d+ of 1800 frames · about \d+ (s|min) left$"), timeout=JOB_TIMEOUT * 1000
+    )
+    done = int(frames.inner_text().split()[0])
+    assert 0 < done < 1800
+    bar = int(page.locator("#job-progress").get_attribute("value"))
+    assert 0 < bar < 100  # the bar moves with the frames, not by asset steps
+    screenshot(page, "user-page-running")
+
+    page.locator("#cancel").click()
+    expect(page.locator("#job-status")).to_have_text("cancelled")
+    expect(page.locator("#cancel")).to_be_hidden()
+    page.locator("#retry").click()
+    expect(page.locator("#job-status")).not_to_have_text("cancelled")
+    expect(page.locator("#cancel")).to_be_visible()
+    page.locator("#cancel").click()
+    expect(page.locator("#job-status")).to_have_text("cancelled")
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "Delete browser-long.mp4 for good?"
+    page.locator("#delete").click()
+    expect(page.locator("#job")).to_be_hidden()
+    expect(page.locator("#jobs-empty")).to_be_visible()  # its jobs went with it
+
+
+def test_a_failed_job_says_why_and_is_still_shown_after_a_reload(
+    page: Page, stack, undecodable_video, tmp_path, screenshot
+):
+    sign_up(page, stack, "ada.failed@example.com")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Meeting notes\n" * 40)
+    submit(page, notes)  # refused at once: no job, nothing left behind
+    expect(page.locator("#notice")).to_have_text("video rejected: not a video file: it holds text")
+    expect(page.locator("#jobs-empty")).to_be_visible()
+
+    garbled = tmp_path / "garbled.mp4"
+    garbled.write_bytes(undecodable_video)
+    submit(page, garbled)  # its header is fine: its run finds out
+    reason = "video rejected: the video stream cannot be decoded"
+    expect(page.locator("#job-status")).to_have_text("failed", timeout=JOB_TIMEOUT * 1000)
+    expect(page.locator("#job-error")).to_contain_text(reason)
+    expect(page.locator("#retry")).to_be_visible()
+    expect(page.locator("#jobs-rows tr .reason")).to_contain_text(reason)
+
+    page.reload()  # the card and the list come back
+    expect(page.locator("#job-title")).to_have_text("garbled.mp4")
+    expect(page.locator("#job-error")).to_contain_text(reason)
+    expect(page.locator("#jobs-rows tr")).to_have_count(1)
+    assert "#job=" in page.url  # the address of this job on the page (the email links it)
+
+    page.set_viewport_size(PHONE)
+    fits_the_screen(page)
+    page.locator("#job").evaluate("card => card.scrollIntoView()")  # the card and the list
+    screenshot(page, "user-page-390")

@@ -30,16 +30,22 @@ def wait_for(client: httpx2.Client, job_id: str, timeout: float = 180) -> dict:
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
 
 
-def submit(client: httpx2.Client, data: bytes, **options: object) -> str:
+def ask(client: httpx2.Client, data: bytes, **options: object) -> httpx2.Response:
+    """Upload ``data`` and ask for its job: the answer to POST /videos/jobs."""
     slot = client.post("/api/v1/videos/upload-url", json={"filename": "clip.mp4"}).json()
     assert httpx2.put(slot["uploadUrl"], content=data, headers=slot["headers"]).status_code == 201
-    body = {"videoId": slot["videoId"], "options": options}
-    created = client.post("/api/v1/videos/jobs", json=body)
+    return client.post("/api/v1/videos/jobs", json={"videoId": slot["videoId"], "options": options})
+
+
+def submit(client: httpx2.Client, data: bytes, **options: object) -> str:
+    created = ask(client, data, **options)
     assert created.status_code == 202
     return str(created.json()["jobId"])
 
 
-def test_upload_to_zip_through_the_running_stack(tmp_path, monkeypatch, make_clip):
+def test_upload_to_zip_through_the_running_stack(
+    tmp_path, monkeypatch, make_clip, undecodable_video
+):
     monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     with (
@@ -60,7 +66,12 @@ def test_upload_to_zip_through_the_running_stack(tmp_path, monkeypatch, make_cli
         client.headers["Authorization"] = f"Bearer {token}"
 
         good = submit(client, make_clip("cfr.mp4", seconds=5).path.read_bytes())
-        bad = submit(client, b"not a video at all " * 50)
+        refused = ask(client, b"not a video at all " * 50)  # at once, no run
+        assert (refused.status_code, refused.json()["detail"]) == (
+            422,
+            "video rejected: not a video file: no known media container was found",
+        )
+        bad = submit(client, undecodable_video)  # its header is fine: its run fails
 
         done = wait_for(client, good)
         assert done["status"] == "completed", done
@@ -72,7 +83,8 @@ def test_upload_to_zip_through_the_running_stack(tmp_path, monkeypatch, make_cli
         failed = wait_for(client, bad)
         assert failed["status"] == "failed"
         assert failed["error"] == (
-            "video rejected: not a video file: no known media container was found"
+            "video rejected: the video stream cannot be decoded (Invalid data found when "
+            "processing input)"
         )
 
         # every frame of 60 s as PNG: long enough to be caught running, and cancelled
@@ -84,3 +96,21 @@ def test_upload_to_zip_through_the_running_stack(tmp_path, monkeypatch, make_cli
             time.sleep(0.5)
         assert client.post(f"/api/v1/videos/jobs/{slow}/cancel").status_code == 200
         assert wait_for(client, slow, timeout=60)["status"] == "cancelled"
+
+    # The console: where things are, then one line per change of a job's state; the
+    # processes' own logs (sensor ticks, run events, requests) are in files under the data dir
+    console = (tmp_path / "stack.log").read_text().splitlines()
+    header = ["app database migrated", "data dir ", "logs ", "page ", "API docs ", "Dagster UI "]
+    assert [line.split("  ")[0].strip() for line in console[:6]] == [h.strip() for h in header]
+    assert console[6].startswith("ready         in ")
+    assert console[-1] == "stopping"
+    jobs = console[7:-1]
+    for job_id, last in [(good, "completed: 5 frames"), (bad, "failed: video rejected"),
+                         (slow, "cancelled")]:  # fmt: skip
+        lines = [line for line in jobs if f"job {job_id[:8]}  clip.mp4  " in line]
+        assert 1 <= len(lines) <= 3, jobs  # queued, submitted, its end (a poll may see two at once)
+        assert last in lines[-1]
+    assert len(jobs) <= 9, jobs
+    logs = tmp_path / "home" / "logs"
+    assert "Sensor" in (logs / "daemon.log").read_text()  # ticks and runs: in the daemon's log
+    assert f"/api/v1/videos/jobs/{good}" in (logs / "api.log").read_text()

@@ -68,9 +68,11 @@ def test_random_bytes_are_not_a_video(tmp_path):
         probe(_write(tmp_path / "noise.mp4", noise))
 
 
-def test_text_file_is_not_a_video(tmp_path):
+@pytest.mark.parametrize("name", ["notes.mp4", "notes.txt", "readme.nfo"])
+def test_text_file_is_not_a_video(tmp_path, name):
+    """Named .txt, FFmpeg would draw it as ANSI art (its tty demuxer): still not a video."""
     with pytest.raises(NotAVideoError, match=r"^not a video file"):
-        probe(_write(tmp_path / "notes.mp4", b"just some text\n" * 100))
+        probe(_write(tmp_path / name, b"just some text\n" * 100))
 
 
 def test_still_image_is_not_a_video(tmp_path):

@@ -50,10 +50,18 @@ def kill(daemon: subprocess.Popen[bytes]) -> None:
 
 
 def test_killing_the_daemon_mid_tick_loses_no_job_and_duplicates_no_run(
-    tmp_path, client, alice, upload, database, instance, dagster_pg_url, rabbitmq_url
+    tmp_path,
+    client,
+    alice,
+    upload,
+    database,
+    instance,
+    dagster_pg_url,
+    rabbitmq_url,
+    undecodable_video,
 ):
     job_ids = [
-        create_job(client, alice, upload(alice, b"bytes"), headers={}).json()["jobId"]
+        create_job(client, alice, upload(alice, undecodable_video), headers={}).json()["jobId"]
         for _ in range(JOBS)
     ]
     publisher = Publisher(rabbitmq_url)

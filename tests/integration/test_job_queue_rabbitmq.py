@@ -120,7 +120,7 @@ def test_a_message_about_an_unknown_job_comes_back_before_it_is_parked(database,
 
 
 def test_deployments_sharing_a_broker_never_take_each_others_jobs(
-    client, alice, upload, database, rabbitmq_url
+    client, alice, upload, database, rabbitmq_url, undecodable_video
 ):
     staging = Topology("frameforge-test-staging.")
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
@@ -129,7 +129,7 @@ def test_deployments_sharing_a_broker_never_take_each_others_jobs(
         channel.queue_delete(staging.name(queue))
     staging.declare(channel)
     try:
-        job_id = create_job(client, alice, upload(alice, b"bytes")).json()["jobId"]
+        job_id = create_job(client, alice, upload(alice, undecodable_video)).json()["jobId"]
         publisher = Publisher(rabbitmq_url, staging)  # this job belongs to "staging"
         assert outbox.relay(database.session, publisher.send) == 1
         publisher.close()
@@ -144,9 +144,9 @@ def test_deployments_sharing_a_broker_never_take_each_others_jobs(
 
 
 def test_with_rabbitmq_down_jobs_queued_long_ago_still_get_their_runs(
-    client, alice, upload, instance, defs, database
+    client, alice, upload, instance, defs, database, undecodable_video
 ):
-    job_id = create_job(client, alice, upload(alice, b"bytes")).json()["jobId"]
+    job_id = create_job(client, alice, upload(alice, undecodable_video)).json()["jobId"]
     down = JobQueue(rabbitmq_url="amqp://guest:guest@127.0.0.1:1/%2F")
     assert run_queue(instance, defs, database, down, execute=False) == []  # not stale yet
     with database.session() as session:

@@ -70,7 +70,7 @@ def test_processes_starting_together_migrate_once(postgres_url):
     assert_processes_starting_together_migrate_once(postgres_url)
 
 
-def test_api_on_postgres(postgres_url, instance, storage):
+def test_api_on_postgres(postgres_url, instance, storage, undecodable_video):
     settings = Settings(JWT_SECRET="p" * 40)
     client = TestClient(create_app(settings, instance, storage, postgres_url))
     account = {"email": "pg@example.com", "password": "postgres 15 ok"}
@@ -81,7 +81,7 @@ def test_api_on_postgres(postgres_url, instance, storage):
     slot = client.post(
         "/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=headers
     ).json()
-    assert client.put(slot["uploadUrl"], content=b"bytes").status_code == 201
+    assert client.put(slot["uploadUrl"], content=undecodable_video).status_code == 201
     key = {"Idempotency-Key": "k1", **headers}
     body = {"videoId": slot["videoId"]}
     first = client.post("/api/v1/videos/jobs", json=body, headers=key).json()

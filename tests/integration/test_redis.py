@@ -62,10 +62,20 @@ def settings(redis_client):
 
 
 def test_api_processes_share_the_cache_and_see_a_change_at_once(
-    redis_client, settings, client, alice, upload, instance, storage, database_url, defs, database
+    redis_client,
+    settings,
+    client,
+    alice,
+    upload,
+    instance,
+    storage,
+    database_url,
+    defs,
+    database,
+    undecodable_video,
 ):
     other = TestClient(create_app(settings, instance, storage, database_url))  # a 2nd process
-    job_id = failed_job(client, alice, upload, instance, defs, database)
+    job_id = failed_job(client, alice, upload, instance, defs, database, undecodable_video)
     path = f"/api/v1/videos/jobs/{job_id}"
     assert client.get(path, headers=alice).json()["status"] == "failed"
     assert redis_client.keys(f"frameforge:cache:job-state:{job_id}:*")
@@ -78,7 +88,7 @@ def test_api_processes_share_the_cache_and_see_a_change_at_once(
 
 
 def test_redis_down_the_api_answers_without_cache_or_limit(
-    instance, storage, database_url, defs, database
+    instance, storage, database_url, defs, database, undecodable_video
 ):
     down = Settings(JWT_SECRET="r" * 40, REDIS_URL="redis://127.0.0.1:1/0")
     client = TestClient(create_app(down, instance, storage, database_url))
@@ -87,7 +97,7 @@ def test_redis_down_the_api_answers_without_cache_or_limit(
     token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
     user = {"Authorization": f"Bearer {token}"}
     slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=user)
-    client.put(slot.json()["uploadUrl"], content=b"not a video " * 100)
+    client.put(slot.json()["uploadUrl"], content=undecodable_video)
     job = client.post("/api/v1/videos/jobs", json={"videoId": slot.json()["videoId"]}, headers=user)
     assert job.status_code == 202
     answers = {client.get("/api/v1/videos/jobs", headers=user).status_code for _ in range(110)}

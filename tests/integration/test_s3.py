@@ -58,7 +58,7 @@ def test_api_on_s3_uploads_and_downloads_go_straight_to_the_bucket(
     client, headers = s3_api
     slot = client.post(
         "/api/v1/videos/upload-url",
-        json={"filename": "clip.mp4", "contentType": "video/mp4"},
+        json={"filename": "Été clip.mp4", "contentType": "video/mp4"},
         headers=headers,
     ).json()
     assert slot["uploadUrl"].startswith(s3_store.endpoint_url)  # presigned, not the API
@@ -76,7 +76,10 @@ def test_api_on_s3_uploads_and_downloads_go_straight_to_the_bucket(
     redirect = client.get(done["downloadUrl"], follow_redirects=False)
     assert redirect.status_code == 307
     archive = httpx2.get(redirect.headers["location"])
-    assert archive.headers["content-disposition"] == f'attachment; filename="{job_id}.zip"'
+    assert archive.headers["content-disposition"] == (  # named by the file, as S3 answers
+        'attachment; filename="Ete_clip-frames.zip"; '
+        "filename*=UTF-8''%C3%89t%C3%A9%20clip-frames.zip"
+    )
     assert zip_problems(io.BytesIO(archive.content)) == []
 
 

@@ -18,6 +18,7 @@ from frameforge_core import layout
 from frameforge_core.models import Video
 from frameforge_pipeline.definitions import build_definitions
 from frameforge_pipeline.resources import AppDatabase
+from frameforge_pipeline.samples import write_audio_only
 from frameforge_pipeline.sensors.upload_retention import sweep
 from tests.api.routes.test_jobs import run_queue
 from tests.integration import test_s3
@@ -135,3 +136,36 @@ def test_embedded_uploads_move_to_sources_when_the_job_is_created(embedded, make
     assert job.status_code == 202
     assert storage.list_keys(layout.upload_prefix(video_id)) == []
     assert storage.list_keys(layout.source_prefix(video_id)) == [layout.source_key(received)]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.mp4", b"", "video rejected: the file is empty (0 bytes)"),
+        (  # behind a URL FFmpeg cannot tell text by its extension: no container it knows
+            "notes.txt",
+            b"Meeting notes\n" * 50,
+            "video rejected: not a video file: no known media container was found",
+        ),
+        (
+            "random.mp4",
+            bytes(range(256)) * 40,
+            "video rejected: not a video file: no known media container was found",
+        ),
+        ("song.m4a", None, "video rejected: no video stream: the file holds only audio (aac)"),
+    ],
+)
+def test_a_file_that_is_not_a_video_is_refused_from_its_header_on_s3(
+    s3_api, database_url, tmp_path, name, data, reason
+):
+    """The same refusal as on the local store (tests/api/routes/test_not_a_video.py), read
+    over HTTP through a presigned GET: no job, no run."""
+    client, headers = s3_api
+    if data is None:
+        write_audio_only(tmp_path / name)
+        data = (tmp_path / name).read_bytes()
+    slot = slot_for(client, headers, filename=name)  # no sizeBytes: S3 takes any length
+    assert put(slot, data) == 200
+    answer = client.post("/api/v1/videos/jobs", json={"videoId": slot["videoId"]}, headers=headers)
+    assert (answer.status_code, answer.json()["detail"]) == (422, reason)
+    assert client.get("/api/v1/videos/jobs", headers=headers).json()["items"] == []

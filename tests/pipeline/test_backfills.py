@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from frameforge_core import layout
-from frameforge_pipeline.assets import extraction
+from frameforge_pipeline import job_runs
 from frameforge_pipeline.definitions import build_definitions
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.loggers import RUN_LOGGERS
@@ -173,7 +173,7 @@ def test_the_partition_metadata_names_its_job_and_shows_the_first_frame(
     assert frames["job_id"].value == job_id
     assert frames["file_name"].value == "vid-meta holiday.mp4"
     [run] = instance.get_runs()
-    assert run.tags[extraction.FILE_NAME_TAG] == "vid-meta holiday.mp4"
+    assert run.tags[job_runs.FILE_NAME_TAG] == "vid-meta holiday.mp4"
     facts = instance.get_latest_materialization_event(dg.AssetKey("source_video"))
     assert "file_name" not in facts.asset_materialization.metadata  # a user's video facts
     assert frames["speed"].value > 0

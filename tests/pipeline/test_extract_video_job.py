@@ -109,6 +109,26 @@ def test_rejected_video_fails_with_reason_and_harms_nothing(
     assert storage.list_keys(layout.upload_prefix("bad")) == ["uploads/bad/upload.mp4"]
 
 
+def test_a_rejected_video_is_told_from_an_outage_by_its_run_tag(
+    tmp_path, undecodable_video, run_video, instance, make_clip, storage, monkeypatch
+):
+    """What the operator filters the Runs page by: frameforge/rejected names the refusal."""
+    garbled = tmp_path / "garbled.mp4"
+    garbled.write_bytes(undecodable_video)
+    rejected = run_video("bad-frames", garbled)
+    assert failure_message(rejected).startswith("video rejected: the video stream cannot be")
+    tags = instance.get_run_by_id(rejected.run_id).tags
+    assert tags[job_runs.REJECTED_TAG] == "CorruptVideoError"
+
+    def unreadable(self, key):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(type(storage), "local_path", unreadable)  # an outage, not the video
+    broken = run_video("good-video", make_clip("cfr.mp4", seconds=5).path)
+    assert not broken.success
+    assert job_runs.REJECTED_TAG not in instance.get_run_by_id(broken.run_id).tags
+
+
 def test_invalid_options_fail_before_touching_the_store(make_clip, run_video, storage):
     result = run_video("vid-3", make_clip("cfr.mp4", seconds=5).path, fps=0, quality=101)
     assert not result.success

@@ -51,7 +51,10 @@ def test_failed_email_gives_the_reason_and_how_to_retry(sessions, notifier, smtp
     assert message[mail.TRACE_HEADER] == "trace-of-the-request"  # the job's, when none came
     text = message.get_content()
     assert "the file is not a video (no video stream)" in text
-    assert f"POST {support.PUBLIC_URL}/api/v1/videos/jobs/{job.id}/retry" in text
+    assert "retry the job on FrameForge's page (Retry, once signed in):" in text
+    assert f"    {support.PUBLIC_URL}/#job={job.id}" in text.splitlines()  # a link to click
+    assert "Bearer" not in text
+    assert f"for developers: POST {support.PUBLIC_URL}/api/v1/videos/jobs/{job.id}/retry" in text
     assert "downloads" not in text
 
 

@@ -43,9 +43,12 @@ def _shown(job: VideoJob, state: RunOutcome, settings: Settings) -> JobOut:
     return JobOut(
         job_id=job.id,
         video_id=job.video_id,
+        file_name=job.file_name,
         status=state.status,
         progress=round(state.progress, 3),
         frame_count=state.frame_count,
+        frames_done=state.frames_done,
+        frames_expected=state.frames_expected,
         options=ExtractOptions.model_validate(job.options),
         video=state.video,
         error=state.error,

@@ -6,6 +6,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from frameforge_api.api.deps import CurrentUser, InstanceDep, SessionDep, SettingsDep, StorageDep
 from frameforge_api.api.schemas import UploadedOut, UploadUrlIn, UploadUrlOut
+from frameforge_api.core import downloads
 from frameforge_api.services import deletion, expiry, uploads
 from frameforge_core import layout, signing
 from frameforge_core.errors import NotFound
@@ -106,7 +107,7 @@ def download(
         settings.url_ttl_seconds,
         "application/zip",
         missing="the frames of this job are not available",
-        filename=f"{job_id}.zip",
+        disposition=downloads.content_disposition(job.file_name),
     )
 
 
@@ -116,20 +117,22 @@ def stored_file(
     ttl_seconds: int,
     media_type: str,
     missing: str,
-    filename: str | None = None,
+    disposition: str | None = None,
 ) -> Response:
     """An object of the store for a signed link: the local store's file, or a redirect to a
-    presigned URL of the S3 store. Raises NotFound(``missing``) when it is not there."""
+    presigned URL of the S3 store (which answers with ``disposition`` as its
+    Content-Disposition too). Raises NotFound(``missing``) when it is not there."""
     try:
         storage.size(key)
     except FileNotFoundError:
         raise NotFound(missing) from None
-    extra = {"ResponseContentDisposition": f'attachment; filename="{filename}"'} if filename else {}
+    extra = {"ResponseContentDisposition": disposition} if disposition else {}
     direct = storage.presigned_url("GET", key, ttl_seconds, **extra)
     if direct:
         return RedirectResponse(direct, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+    headers = {"Content-Disposition": disposition} if disposition else None
     with storage.local_path(key) as path:  # the local store's own file: it outlives the block
-        return FileResponse(path, media_type=media_type, filename=filename)
+        return FileResponse(path, media_type=media_type, headers=headers)
 
 
 @router.delete(

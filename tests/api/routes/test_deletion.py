@@ -65,8 +65,10 @@ def test_deleting_a_video_removes_it_everywhere(
     assert problem(client.delete(f"/api/v1/videos/{video_id}", headers=alice))[0] == 404
 
 
-def test_another_users_video_is_404_and_stays(client, alice, bob, upload, database):
-    video_id = upload(alice, b"not even a video")
+def test_another_users_video_is_404_and_stays(
+    client, alice, bob, upload, database, undecodable_video
+):
+    video_id = upload(alice, undecodable_video)
     assert problem(client.delete(f"/api/v1/videos/{video_id}", headers=bob)) == (
         404,
         "no such video",

@@ -20,8 +20,8 @@ READS = ["/api/v1/videos/jobs/{job_id}", "/api/v1/videos/jobs"]
 
 
 @pytest.fixture
-def job_id(client, alice, upload) -> str:
-    return str(create_job(client, alice, upload(alice, b"not a video " * 100)).json()["jobId"])
+def job_id(client, alice, upload, undecodable_video) -> str:
+    return str(create_job(client, alice, upload(alice, undecodable_video)).json()["jobId"])
 
 
 def _user_id(database, email: str) -> str:

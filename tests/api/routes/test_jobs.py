@@ -92,14 +92,17 @@ def test_sensor_evaluated_twice_asks_for_one_run(
 
 
 def test_rejected_video_fails_with_its_reason_and_can_be_retried(
-    client, alice, upload, instance, defs, database
+    client, alice, upload, instance, defs, database, undecodable_video
 ):
-    video_id = upload(alice, b"definitely not a video " * 100)
+    video_id = upload(alice, undecodable_video)
     job_id = create_job(client, alice, video_id).json()["jobId"]
     run_queue(instance, defs, database)
     failed = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
     assert failed["status"] == "failed"
-    assert failed["error"] == "video rejected: not a video file: no known media container was found"
+    assert failed["error"] == (
+        "video rejected: the video stream cannot be decoded (Invalid data found when processing "
+        "input)"
+    )
     assert failed["downloadUrl"] is None
 
     retried = client.post(f"/api/v1/videos/jobs/{job_id}/retry", headers=alice)
@@ -110,9 +113,10 @@ def test_rejected_video_fails_with_its_reason_and_can_be_retried(
     assert request.tags["dagster/parent_run_id"]
 
 
-def failed_job(client, user, upload, instance, defs, database) -> str:
-    """A job whose run has failed (the upload is not a video) and whose outcome is recorded."""
-    job_id = create_job(client, user, upload(user, b"not a video " * 100)).json()["jobId"]
+def failed_job(client, user, upload, instance, defs, database, undecodable_video) -> str:
+    """A job whose run has failed (its frames cannot be decoded) and whose outcome is
+    recorded."""
+    job_id = create_job(client, user, upload(user, undecodable_video)).json()["jobId"]
     run_queue(instance, defs, database)
     return str(job_id)
 
@@ -126,13 +130,13 @@ def retrying_instance():
 
 
 def test_a_failed_run_that_dagster_retries_is_no_outcome_and_can_be_cancelled(
-    settings, retrying_instance, storage, database_url, defs, database
+    settings, retrying_instance, storage, database_url, defs, database, undecodable_video
 ):
     instance = retrying_instance
     client = TestClient(create_app(settings, instance, storage, database_url))
     alice = sign_up_on(client, "alice@example.com")
     slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=alice)
-    client.put(slot.json()["uploadUrl"], content=b"not a video " * 100)
+    client.put(slot.json()["uploadUrl"], content=undecodable_video)
     job_id = create_job(client, alice, slot.json()["videoId"]).json()["jobId"]
     run_queue(instance, defs, database)  # fails; Dagster tags it dagster/will_retry=true
     [run] = instance.get_runs()
@@ -148,9 +152,9 @@ def test_a_failed_run_that_dagster_retries_is_no_outcome_and_can_be_cancelled(
 
 
 def test_an_outcome_whose_reaction_failed_is_recorded_by_reconciliation(
-    client, alice, upload, instance, defs, database, monkeypatch
+    client, alice, upload, instance, defs, database, monkeypatch, undecodable_video
 ):
-    job_id = create_job(client, alice, upload(alice, b"not a video " * 100)).json()["jobId"]
+    job_id = create_job(client, alice, upload(alice, undecodable_video)).json()["jobId"]
     monkeypatch.setattr(job_outcome, "record_outcome", lambda *args: None)  # the reaction fails
     run_queue(instance, defs, database)
     run_queue(instance, defs, database)  # the run exists: the row is submitted
@@ -165,9 +169,9 @@ def test_an_outcome_whose_reaction_failed_is_recorded_by_reconciliation(
 
 
 def test_an_ended_job_is_read_from_the_cache_until_it_changes(
-    client, alice, upload, instance, defs, database, monkeypatch
+    client, alice, upload, instance, defs, database, monkeypatch, undecodable_video
 ):
-    job_id = failed_job(client, alice, upload, instance, defs, database)
+    job_id = failed_job(client, alice, upload, instance, defs, database, undecodable_video)
     lookups = []
     real_lookup = jobs.job_runs.current_runs
     monkeypatch.setattr(
@@ -238,8 +242,8 @@ def test_cancel_a_queued_job_and_retry_it(
     )
 
 
-def test_retrying_a_queued_job_is_409(client, alice, upload):
-    video_id = upload(alice, b"bytes")
+def test_retrying_a_queued_job_is_409(client, alice, upload, undecodable_video):
+    video_id = upload(alice, undecodable_video)
     job_id = create_job(client, alice, video_id).json()["jobId"]
     answer = client.post(f"/api/v1/videos/jobs/{job_id}/retry", headers=alice)
     assert problem(answer) == (
@@ -248,8 +252,8 @@ def test_retrying_a_queued_job_is_409(client, alice, upload):
     )
 
 
-def test_other_users_jobs_do_not_exist_for_them(client, alice, bob, upload):
-    video_id = upload(alice, b"bytes")
+def test_other_users_jobs_do_not_exist_for_them(client, alice, bob, upload, undecodable_video):
+    video_id = upload(alice, undecodable_video)
     job_id = create_job(client, alice, video_id).json()["jobId"]
     for method, path in [
         ("get", f"/api/v1/videos/jobs/{job_id}"),
@@ -286,8 +290,8 @@ def test_unknown_and_not_uploaded_videos(client, alice):
         ({"start": 5, "end": 2}, "options: end (2.0 s) must be after start (5.0 s)"),
     ],
 )
-def test_invalid_options_are_422(client, alice, upload, options, detail):
-    video_id = upload(alice, b"bytes")
+def test_invalid_options_are_422(client, alice, upload, options, detail, undecodable_video):
+    video_id = upload(alice, undecodable_video)
     status, message = problem(create_job(client, alice, video_id, options=options))
     assert status == 422
     assert message == detail
@@ -295,9 +299,9 @@ def test_invalid_options_are_422(client, alice, upload, options, detail):
 
 @pytest.mark.parametrize("name", ["maxWidth", "max_width"])
 def test_options_are_camel_case_like_every_field_and_snake_case_is_accepted(
-    client, alice, upload, name
+    client, alice, upload, name, undecodable_video
 ):
-    video_id = upload(alice, b"bytes")
+    video_id = upload(alice, undecodable_video)
     created = create_job(client, alice, video_id, options={name: 320, "maxHeight": 200})
     assert created.status_code == 202
     job = client.get(f"/api/v1/videos/jobs/{created.json()['jobId']}", headers=alice).json()
@@ -305,8 +309,8 @@ def test_options_are_camel_case_like_every_field_and_snake_case_is_accepted(
     assert job["options"]["maxHeight"] == 200
 
 
-def test_idempotency_key(client, alice, upload):
-    video_id = upload(alice, b"bytes")
+def test_idempotency_key(client, alice, upload, undecodable_video):
+    video_id = upload(alice, undecodable_video)
     key = {"Idempotency-Key": "order-42"}
     first = create_job(client, alice, video_id, headers=key).json()
     again = create_job(client, alice, video_id, headers=key).json()
@@ -316,8 +320,11 @@ def test_idempotency_key(client, alice, upload):
     assert len(client.get("/api/v1/videos/jobs", headers=alice).json()["items"]) == 1
 
 
-def test_list_is_newest_first_with_a_cursor(client, alice, upload):
-    ids = [create_job(client, alice, upload(alice, b"bytes")).json()["jobId"] for _ in range(5)]
+def test_list_is_newest_first_with_a_cursor(client, alice, upload, undecodable_video):
+    ids = [
+        create_job(client, alice, upload(alice, undecodable_video)).json()["jobId"]
+        for _ in range(5)
+    ]
     first = client.get("/api/v1/videos/jobs", params={"limit": 2}, headers=alice).json()
     assert [j["jobId"] for j in first["items"]] == ids[:-3:-1]
     rest = client.get(
@@ -329,8 +336,8 @@ def test_list_is_newest_first_with_a_cursor(client, alice, upload):
     assert problem(bad)[0] == 422
 
 
-def test_download_urls_are_signed_per_job(client, alice, upload):
-    video_id = upload(alice, b"bytes")
+def test_download_urls_are_signed_per_job(client, alice, upload, undecodable_video):
+    video_id = upload(alice, undecodable_video)
     job_id = create_job(client, alice, video_id).json()["jobId"]
     forged = client.get(
         f"/api/v1/downloads/{job_id}", params={"expires": 9999999999, "signature": "0" * 64}
@@ -338,10 +345,12 @@ def test_download_urls_are_signed_per_job(client, alice, upload):
     assert problem(forged) == (403, "the signature of this URL is not valid")
 
 
-def test_one_live_job_per_rendition(client, alice, upload, instance, defs, database):
+def test_one_live_job_per_rendition(
+    client, alice, upload, instance, defs, database, undecodable_video
+):
     """The same options are the same job while it lives; other options another job
     (tests/api/routes/test_renditions.py has the rest)."""
-    video_id = upload(alice, b"not a video " * 10)
+    video_id = upload(alice, undecodable_video)
     first = create_job(client, alice, video_id).json()["jobId"]
     again = create_job(client, alice, video_id)
     assert (again.status_code, again.json()["jobId"]) == (200, first)

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
-from frameforge_api.services import quotas
+from frameforge_api.services import video_header
 from tests.api.conftest import problem, sign_up_on
 from tests.api.routes.test_jobs import create_job
 
@@ -35,17 +35,18 @@ def _upload(client: TestClient, user: dict[str, str], data: bytes) -> str:
     return str(slot.json()["videoId"])
 
 
-def test_unfinished_jobs_per_user(limited):
+def test_unfinished_jobs_per_user(limited, undecodable_video):
     client, user = limited(FRAMEFORGE_QUOTA_CONCURRENT_JOBS=2)
-    first, _ = (create_job(client, user, _upload(client, user, b"v")).json() for _ in range(2))
-    answer = create_job(client, user, _upload(client, user, b"v"))
+    video = undecodable_video
+    first, _ = (create_job(client, user, _upload(client, user, video)).json() for _ in range(2))
+    answer = create_job(client, user, _upload(client, user, video))
     assert problem(answer) == (
         429,
         "you have 2 jobs queued or running, the most allowed at once; create this one when "
         "one of them has ended",
     )
     client.post(f"/api/v1/videos/jobs/{first['jobId']}/cancel", headers=user)
-    assert create_job(client, user, _upload(client, user, b"v")).status_code == 202
+    assert create_job(client, user, _upload(client, user, video)).status_code == 202
 
 
 def test_video_duration(limited, make_clip):
@@ -82,13 +83,14 @@ def test_stored_bytes(limited):
     )
 
 
-def test_a_file_whose_header_says_nothing_is_left_to_the_pipeline(limited):
+def test_a_file_whose_header_declares_no_duration_is_left_to_the_pipeline(limited, make_clip):
     client, user = limited(FRAMEFORGE_QUOTA_VIDEO_SECONDS=1)
-    assert create_job(client, user, _upload(client, user, b"not a video")).status_code == 202
+    raw = make_clip("raw.h264", seconds=2).path.read_bytes()  # an H.264 stream: no container
+    assert create_job(client, user, _upload(client, user, raw)).status_code == 202
 
 
 def test_the_duration_of_an_s3_upload_is_read_from_its_header_over_http(s3_store, make_clip):
     key = "sources/v-quota/clip.mp4"
     with s3_store.open_write(key) as target, make_clip("cfr.mp4", seconds=5).path.open("rb") as f:
         shutil.copyfileobj(f, target)
-    assert quotas.declared_duration(s3_store, key) == 5
+    assert video_header.declared_duration(s3_store, key) == 5

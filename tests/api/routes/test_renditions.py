@@ -144,8 +144,8 @@ def test_a_cancelled_rendition_is_not_reused_and_then_cannot_be_retried(
     )
 
 
-def test_the_same_rendition_with_another_callback_is_409(client, alice, upload):
-    video_id = upload(alice, b"bytes")
+def test_the_same_rendition_with_another_callback_is_409(client, alice, upload, undecodable_video):
+    video_id = upload(alice, undecodable_video)
     hook = {"callbackUrl": "https://hooks.example.com/a"}
     first = create_job(client, alice, video_id, **hook)
     assert first.json()["webhookSecret"].startswith("whsec_")
@@ -159,7 +159,7 @@ def test_the_same_rendition_with_another_callback_is_409(client, alice, upload):
     )
 
 
-def test_a_reused_job_counts_no_quota(instance, storage, database_url):
+def test_a_reused_job_counts_no_quota(instance, storage, database_url, undecodable_video):
     """Quotas count jobs: the job that is already there costs nothing more."""
     settings = Settings(JWT_SECRET="q" * 40, FRAMEFORGE_QUOTA_CONCURRENT_JOBS=1)
     client = TestClient(create_app(settings, instance, storage, database_url))
@@ -169,7 +169,7 @@ def test_a_reused_job_counts_no_quota(instance, storage, database_url):
         json={"filename": "clip.mp4", "contentType": "video/mp4"},
         headers=user,
     ).json()
-    assert client.put(slot["uploadUrl"], content=b"v").status_code == 201
+    assert client.put(slot["uploadUrl"], content=undecodable_video).status_code == 201
     first = create_job(client, user, slot["videoId"])
     assert create_job(client, user, slot["videoId"]).json()["jobId"] == first.json()["jobId"]
     assert problem(create_job(client, user, slot["videoId"], options={"fps": 2}))[0] == 429
@@ -184,10 +184,12 @@ def test_openapi_declares_the_reused_job(client):
     assert "not extracted twice" in create["description"]
 
 
-def test_two_requests_racing_for_one_rendition_get_one_job(client, alice, upload, monkeypatch):
+def test_two_requests_racing_for_one_rendition_get_one_job(
+    client, alice, upload, monkeypatch, undecodable_video
+):
     """The second of two concurrent requests (it looked before the first committed) is
     refused by the unique index and answered with the first's job."""
-    video_id = upload(alice, b"bytes")
+    video_id = upload(alice, undecodable_video)
     first = create_job(client, alice, video_id).json()["jobId"]
     real = jobs._rendition_job
     looks: list[str] = []
@@ -201,9 +203,11 @@ def test_two_requests_racing_for_one_rendition_get_one_job(client, alice, upload
     assert (late.status_code, late.json()["jobId"], len(looks)) == (200, first, 2)
 
 
-def test_a_rendition_whose_results_expired_is_not_reused(client, alice, upload, database):
+def test_a_rendition_whose_results_expired_is_not_reused(
+    client, alice, upload, database, undecodable_video
+):
     """Retention deleted the video's results: the same options say so (410), not 200."""
-    video_id = upload(alice, b"bytes")
+    video_id = upload(alice, undecodable_video)
     job_id = create_job(client, alice, video_id).json()["jobId"]
     now = dt.datetime.now(dt.UTC)
     with database.session() as session:

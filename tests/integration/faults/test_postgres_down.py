@@ -41,8 +41,8 @@ def assert_briefly_unavailable(answer) -> None:
         assert answer.headers[name] == value
 
 
-def test_the_app_database_down_is_503_then_back(client, alice, upload, proxy):
-    video_id = upload(alice, b"some video bytes")
+def test_the_app_database_down_is_503_then_back(client, alice, upload, proxy, undecodable_video):
+    video_id = upload(alice, undecodable_video)
     job = client.post("/api/v1/videos/jobs", json={"videoId": video_id}, headers=alice)
     assert job.status_code == 202
     status_url = f"/api/v1/videos/jobs/{job.json()['jobId']}"
@@ -60,7 +60,7 @@ def test_the_app_database_down_is_503_then_back(client, alice, upload, proxy):
 
 
 def test_the_dagster_instance_down_is_503_then_back(
-    settings, storage, postgres_url, dagster_pg_url
+    settings, storage, postgres_url, dagster_pg_url, undecodable_video
 ):
     proxy = TcpProxy(("127.0.0.1", 5432))
     via_proxy = dagster_pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
@@ -73,7 +73,7 @@ def test_the_dagster_instance_down_is_503_then_back(
             client = TestClient(app)
             headers = _sign_up(client)
             slot = client.post("/api/v1/videos/upload-url", json=SLOT, headers=headers).json()
-            assert client.put(slot["uploadUrl"], content=b"bytes").status_code == 201
+            assert client.put(slot["uploadUrl"], content=undecodable_video).status_code == 201
             job = client.post(
                 "/api/v1/videos/jobs", json={"videoId": slot["videoId"]}, headers=headers
             )
