@@ -140,7 +140,7 @@ def _open(
 ) -> Iterator[tuple[InputContainer, VideoStream]]:
     """What ``open_video`` and ``open_remote_video`` share: ``unreadable`` is the FFmpeg
     error that means the bytes are not a readable container."""
-    # complexity 11: each way a file fails to be a video gets its own error and message
+    # complexity 12: each way a file fails to be a video gets its own error and message
     if size == 0:
         raise EmptyFileError("the file is empty (0 bytes)")
     try:
