@@ -220,7 +220,10 @@ class PeakMemory:
             with contextlib.suppress(OSError):
                 command = Path(f"/proc/{pid}/cmdline").read_bytes()
                 status = Path(f"/proc/{pid}/status").read_text()
-                kb = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+                # a process that has just exited (a zombie) has no memory lines left
+                if not (peak := re.search(r"VmHWM:\s+(\d+)", status)):
+                    continue
+                kb = int(peak.group(1))
                 # a run: `dagster api execute_run`, or a process the code server spawned for it
                 run = b"execute_run" in command or b"multiprocessing.spawn" in command
                 key = "run" if run else role
