@@ -48,7 +48,7 @@ __all__ = [
     "frame_name",
 ]
 
-ENGINE_VERSION = "4"  # bump when the same input and options would give different frames
+ENGINE_VERSION = "5"  # bump when the same input and options would give different frames
 
 # Bytes of pictures the frames in flight (decoded, converted, encoded) may take together,
 # and the decoder's threads (each holds a picture of its own): with the process itself and
