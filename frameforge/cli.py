@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run the API and its page, the Dagster webserver and daemon and the worker",
         description="Run the API and the page for users, the Dagster webserver, the Dagster "
         "daemon and the worker on one data dir ($FRAMEFORGE_HOME, by default ./.frameforge), "
-        "with the servers the environment names (README, Configuration). It prints where "
+        "with the servers the environment names (docs/configuration.md). It prints where "
         "they are, then one line per change of a job's state; each process's whole log goes "
         "to the data dir's logs/ folder. Ctrl-C stops all of them, and so does the death of "
         "any one.",
