@@ -8,7 +8,6 @@ import dagster as dg
 from pydantic import Field, ValidationError, create_model
 
 from frameforge_core import layout
-from frameforge_pipeline import job_runs
 from frameforge_pipeline.engine import (
     MANIFEST_NAME,
     ExtractionResult,
@@ -27,6 +26,7 @@ from frameforge_pipeline.engine.extractor import ENGINE_VERSION
 from frameforge_pipeline.engine.manifest import Manifest, manifest_bytes
 from frameforge_pipeline.engine.options import constraint_text, validation_message
 from frameforge_pipeline.engine.storyboard import STORYBOARD_DIR, Storyboard, storyboard_files
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.partition_jobs import PartitionJob, partition_job
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.preview import preview_markdown

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dagster as dg
 
 from frameforge_core import layout
-from frameforge_pipeline.assets.frame_index_files import drop_partitions
+from frameforge_pipeline.frame_index_store import drop_partitions
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import FrameStore
 
