@@ -127,7 +127,7 @@ def prepare(home: Path, users: int, live: int, secret: str) -> tuple[list[str], 
     from frameforge_core.database import create_db_engine, migrate
     from frameforge_core.models import User, Video, VideoJob
     from frameforge_core.settings import DatabaseSettings, ensure_dagster_home
-    from frameforge_pipeline.engine import ExtractOptions
+    from frameforge_pipeline.engine.options import ExtractOptions
     from frameforge_pipeline.gateway import job_runs
     from frameforge_pipeline.partitions import VIDEOS
 

@@ -97,7 +97,7 @@ def populate(args: argparse.Namespace, app_url: str, instance: Any) -> dict[str,
     from frameforge_api.core.security import hash_password
     from frameforge_core.database import create_db_engine, migrate
     from frameforge_core.models import User, Video, VideoJob
-    from frameforge_pipeline.engine import ExtractOptions
+    from frameforge_pipeline.engine.options import ExtractOptions
     from frameforge_pipeline.gateway import job_runs
     from frameforge_pipeline.partitions import VIDEOS
 

@@ -9,7 +9,7 @@ import pytest
 
 from frameforge_core import layout
 from frameforge_pipeline import frame_index_store
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from frameforge_pipeline.gateway import job_runs
 
 
