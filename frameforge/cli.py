@@ -18,12 +18,15 @@ import av
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from frameforge_pipeline.engine import ExtractionResult, ExtractOptions, VideoError
+from frameforge.console import fail
+from frameforge_pipeline.engine.errors import VideoError
 from frameforge_pipeline.engine.options import (
     BARE_FLAG_VALUES,
+    ExtractOptions,
     constraint_text,
     validation_message,
 )
+from frameforge_pipeline.engine.records import ExtractionResult
 
 EXIT_REJECTED = 2
 
@@ -168,12 +171,6 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"configuration error: {validation_message(error)}")
     except OSError as error:  # a data dir it cannot create or write, a port taken
         return fail(str(error))
-
-
-def fail(message: str, code: int = 1) -> int:
-    """Say what is wrong in one line on stderr; returns ``code``, the exit code."""
-    print(f"frameforge: {message}", file=sys.stderr)
-    return code
 
 
 def _service(args: argparse.Namespace) -> int:
