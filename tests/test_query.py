@@ -136,7 +136,8 @@ def test_where_there_is_no_frame_index_it_says_so_and_where_it_looked(
     assert out == ""
     assert err == (
         f"frameforge: no frame index at {tmp_path.resolve()}/.frameforge/store/frame_index/ "
-        "(set FRAMEFORGE_HOME to the data dir of `frameforge up`, or S3_RESULTS_BUCKET)\n"
+        "(set FRAMEFORGE_HOME to the data dir of `frameforge up`, or "
+        "FRAMEFORGE_S3_RESULTS_BUCKET)\n"
     )
 
 

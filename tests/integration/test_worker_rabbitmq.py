@@ -31,9 +31,9 @@ class Worker:
 
     def start(self, amqp_url: str, database_url: str) -> None:
         settings = WorkerSettings(
-            SMTP_HOST=self.smtp_server.host,
-            SMTP_PORT=self.smtp_server.port, FRAMEFORGE_RELAY_INTERVAL_SECONDS=0.1,
-            FRAMEFORGE_NOTIFY_BACKOFF_SECONDS=0,
+            smtp_host=self.smtp_server.host,
+            smtp_port=self.smtp_server.port, relay_interval_seconds=0.1,
+            notify_backoff_seconds=0,
         )  # fmt: skip
         self.thread = threading.Thread(
             target=worker.run,

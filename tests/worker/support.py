@@ -29,7 +29,7 @@ def wait_until(condition: Callable[[], object], timeout: float = 20) -> None:
 
 
 def api_settings(**overrides: Any) -> LinkSettings:
-    return LinkSettings(JWT_SECRET="w" * 40, FRAMEFORGE_PUBLIC_URL=PUBLIC_URL, **overrides)
+    return LinkSettings(JWT_SECRET="w" * 40, public_url=PUBLIC_URL, **overrides)
 
 
 def migrated_sessions(database_url: str) -> sessionmaker[Session]:

@@ -37,7 +37,7 @@ def test_an_outbox_event_of_a_completed_job_ends_as_an_eml_file(home, sessions, 
         outbox.add(session, messaging.EVENTS_EXCHANGE, support.outcome(job), "trace-1")
         session.commit()
     stop = threading.Event()
-    settings = WorkerSettings(FRAMEFORGE_RELAY_INTERVAL_SECONDS=0.05)
+    settings = WorkerSettings(relay_interval_seconds=0.05)
     loop = threading.Thread(
         target=worker.run,
         args=(stop, settings, support.api_settings(), database_url, DatabaseJobSource()),

@@ -12,7 +12,7 @@ from frameforge_api.main import create_app
 def test_production_refuses_to_start_without_a_secret():
 
     with pytest.raises(ValidationError, match="JWT_SECRET must be set to at least 32"):
-        Settings(FRAMEFORGE_ENV="production")
+        Settings(env="production")
 
 
 def test_production_server_stops_with_one_line_without_a_secret(tmp_path):
