@@ -24,8 +24,6 @@ from frameforge_core import layout
 from frameforge_core.settings import StoreSettings
 from frameforge_pipeline.assets.frame_index_files import ArrowStore, register_frames
 
-FORMATS = ("table", "csv", "json", "parquet")
-
 
 class QueryError(Exception):
     """The SQL cannot run: its one-line reason (the caller exits 2)."""

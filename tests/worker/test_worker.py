@@ -17,6 +17,7 @@ from frameforge_core.messaging import JobMessage
 from frameforge_core.models import NotificationLog, OutboxMessage
 from frameforge_worker import worker
 from frameforge_worker.settings import WorkerSettings
+from tests.helpers import wait_until
 from tests.worker import support
 
 
@@ -44,8 +45,8 @@ def test_an_outbox_event_of_a_completed_job_ends_as_an_eml_file(home, sessions, 
     )
     loop.start()
     try:
-        support.wait_until(lambda: list((home / "mail").glob("*.eml")), timeout=15)
-        support.wait_until(lambda: _unpublished(sessions) == 0, timeout=15)
+        wait_until(lambda: list((home / "mail").glob("*.eml")), timeout=15)
+        wait_until(lambda: _unpublished(sessions) == 0, timeout=15)
     finally:
         stop.set()
         loop.join(10)
