@@ -40,7 +40,10 @@ from av.video.stream import VideoStream
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from frameforge_pipeline.engine import ExtractOptions, FrameZip, extract, probe
+from frameforge_pipeline.engine.archive import FrameZip
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.probe import probe
 from frameforge_pipeline.engine.segments import (
     Segment,
     SegmentResult,

@@ -17,14 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import (
-    ExtractionResult,
-    ExtractOptions,
-    build_manifest,
-    extract,
-    probe,
-)
-from frameforge_pipeline.engine.records import FrameRecord
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.manifest import build_manifest
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.probe import probe
+from frameforge_pipeline.engine.records import ExtractionResult, FrameRecord
 from frameforge_pipeline.engine.segment_plan import whole
 from frameforge_pipeline.engine.segments import (
     Segment,
@@ -35,10 +32,10 @@ from frameforge_pipeline.engine.segments import (
 )
 from frameforge_pipeline.engine.storyboard import StoryboardBuilder, end_ms
 from frameforge_pipeline.engine.stream_index import StreamIndex
-from frameforge_pipeline.samples import write_x264_clip
 from tests.engine.clips import write_shots
 from tests.engine.scene_clips import SYNTHETIC, real_footage
 from tests.engine.test_short_gop import run as plain_or_economical
+from tests.sample_clips import write_x264_clip
 
 WORK_COUNTS = ("decoded_frames", "seeks", "seconds")  # how the work went, not what it made
 
