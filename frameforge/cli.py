@@ -29,6 +29,9 @@ from frameforge_pipeline.engine.options import (
 from frameforge_pipeline.engine.records import ExtractionResult
 
 EXIT_REJECTED = 2
+# what `frameforge query` writes (frameforge.query: show draws the table, write the rest);
+# named here, as the query module loads DuckDB and pyarrow, which other commands never need
+QUERY_FORMATS = ("table", "csv", "json", "parquet")
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
@@ -93,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run the API and its page, the Dagster webserver and daemon and the worker",
         description="Run the API and the page for users, the Dagster webserver, the Dagster "
         "daemon and the worker on one data dir ($FRAMEFORGE_HOME, by default ./.frameforge), "
-        "with the servers the environment names (README, Configuration). It prints where "
+        "with the servers the environment names (docs/configuration.md). It prints where "
         "they are, then one line per change of a job's state; each process's whole log goes "
         "to the data dir's logs/ folder. Ctrl-C stops all of them, and so does the death of "
         "any one.",
@@ -131,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         "frame (docs/analysts.md). A table on a terminal, CSV otherwise.",
     )
     query.add_argument("sql", metavar="SQL")
-    query.add_argument("--format", choices=["table", "csv", "json", "parquet"])
+    query.add_argument("--format", choices=QUERY_FORMATS)
     query.add_argument("-o", "--output", type=Path, metavar="FILE")
     return parser
 

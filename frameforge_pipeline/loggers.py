@@ -51,7 +51,7 @@ def console_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     """A logger of its own (not in ``logging``'s tree), writing to stderr as Dagster's does."""
     logger = logging.Logger("dagster", level=init_context.logger_config["log_level"].upper())
     handler = logging.StreamHandler()
-    if LogSettings().frameforge_log_format == "json":
+    if LogSettings().log_format == "json":
         handler.setFormatter(RunJsonFormatter("run"))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))

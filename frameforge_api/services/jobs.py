@@ -88,7 +88,9 @@ def create(
     partition_key = renditions.rendition_key(video_id, chosen)
     if existing := _rendition_job(session, video_id, partition_key, callback_url):
         return Created(existing, reused=True)
-    uploads.confirm_upload(session, video, storage, dt.datetime.now(dt.UTC))
+    uploads.confirm_upload(
+        session, video, storage, dt.datetime.now(dt.UTC), settings.retention_days
+    )
     duration = video_header.declared_duration(storage, layout.source_key(video.storage_key))
     video_header.check_window(duration, chosen)
     quotas.check_job(session, user, duration, chosen, settings)

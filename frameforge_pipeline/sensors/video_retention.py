@@ -97,9 +97,12 @@ def purge_deleted(database: AppDatabase, storage: FrameStore, instance: dg.Dagst
     "than FRAMEFORGE_RETENTION_DAYS ago, and their partitions; the frame index rows stay.",
 )
 def results_retention(
-    context: dg.SensorEvaluationContext, database: AppDatabase, storage: FrameStore
+    context: dg.SensorEvaluationContext,
+    database: AppDatabase,
+    storage: FrameStore,
+    operations: dg.ResourceParam[OperationsSettings],
 ) -> dg.SkipReason:
-    days = OperationsSettings().frameforge_retention_days
+    days = operations.retention_days
     if not days:
         return dg.SkipReason("FRAMEFORGE_RETENTION_DAYS=0: results are kept for good")
     cutoff = utcnow() - dt.timedelta(days=days)

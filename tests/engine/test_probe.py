@@ -13,7 +13,7 @@ from frameforge_pipeline.engine.errors import (
     VideoError,
 )
 from frameforge_pipeline.engine.probe import probe
-from frameforge_pipeline.samples import write_audio_only
+from tests.sample_clips import write_audio_only
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from frameforge_pipeline.engine.storyboard import (
     vtt_time,
 )
 from frameforge_pipeline.engine.storyboard_names import with_sheet_urls
-from frameforge_pipeline.samples import read_index
+from tests.sample_clips import read_index
 
 CUE = re.compile(
     r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})\n"

@@ -30,7 +30,7 @@ DAEMON = Path(sys.executable).with_name("dagster-daemon")
 @pytest.fixture
 def settings() -> Settings:
     """One user with JOBS unfinished jobs at once: past the default quota of 5."""
-    return Settings(JWT_SECRET="d" * 40, FRAMEFORGE_QUOTA_CONCURRENT_JOBS=JOBS)
+    return Settings(JWT_SECRET="d" * 40, quota_concurrent_jobs=JOBS)
 
 
 def start_daemon(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
