@@ -6,9 +6,9 @@ through dagster_internals" in pyproject.toml keeps it so.
 
 Why private: Dagster 1.13's public API has no asset backfill submission outside a sensor, no
 read of the data versions recorded per partition, no daemon heartbeats, no sensor ticks and
-no run-worker health result for a launcher. Callers get plain values (strings, sets,
-dataclasses of ours), never Dagster's private types, except the graph and the launcher's
-base class and health result, which are only passed back to Dagster.
+no run-worker health result for a launcher. Callers get plain values (strings, dicts,
+dataclasses of ours), never Dagster's private types, except the asset graph's type and the
+launcher's health result, which are only passed back to Dagster.
 """
 
 from __future__ import annotations
