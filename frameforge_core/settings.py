@@ -345,8 +345,13 @@ class OperationsSettings(RetentionSettings):
     @field_validator("backfill_cron")
     @classmethod
     def _valid_cron(cls, cron: str) -> str:
-        from dagster._utils.schedules import is_valid_cron_string
+        """Dagster's own rule, through its public API: a schedule with this cron is defined."""
+        import dagster as dg
 
-        if not is_valid_cron_string(cron):
-            raise ValueError(f"FRAMEFORGE_BACKFILL_CRON is not a cron expression: {cron!r}")
+        try:
+            dg.ScheduleDefinition(name="probe", cron_schedule=cron, job_name="probe")
+        except dg.DagsterInvalidDefinitionError:
+            raise ValueError(
+                f"FRAMEFORGE_BACKFILL_CRON is not a cron expression: {cron!r}"
+            ) from None
         return cron
