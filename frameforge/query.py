@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from frameforge_core import layout
 from frameforge_core.settings import StoreSettings
-from frameforge_pipeline.assets.frame_index_files import ArrowStore, register_frames
+from frameforge_pipeline.frame_index_store import ArrowStore, register_frames
 
 
 class QueryError(Exception):

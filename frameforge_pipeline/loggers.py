@@ -16,7 +16,7 @@ import dagster as dg
 
 from frameforge_core.logs import JsonFormatter, bound
 from frameforge_core.settings import LogSettings
-from frameforge_pipeline.job_runs import TRACE_ID_TAG
+from frameforge_pipeline.gateway.job_runs import TRACE_ID_TAG
 
 CONSOLE = "console"  # the name of Dagster's default logger, replaced by this one
 RUN_LOGGERS: dict[str, Any] = {"loggers": {CONSOLE: {}}}

@@ -14,8 +14,10 @@ import threading
 from types import FrameType
 
 from frameforge_core import logs
+from frameforge_core.backoff import Sleep
 from frameforge_core.database import create_db_engine, migrate, session_factory
-from frameforge_core.job_source import JobSource, Sleep, job_source
+from frameforge_core.job_source import JobSource
+from frameforge_core.job_source_choice import job_source
 from frameforge_core.settings import BrokerSettings, DatabaseSettings, LinkSettings
 from frameforge_worker import email
 from frameforge_worker.notice import Links

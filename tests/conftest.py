@@ -18,7 +18,7 @@ from hypothesis import settings
 
 from frameforge_core.database import create_db_engine, migrate
 from frameforge_pipeline.definitions import build_definitions
-from frameforge_pipeline.engine import FrameRecord
+from frameforge_pipeline.engine.records import FrameRecord
 from frameforge_pipeline.resources import AppDatabase, LocalFrameStore
 from frameforge_pipeline.resources.s3_storage import S3FrameStore
 from frameforge_pipeline.samples import write_clip

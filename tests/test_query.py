@@ -15,7 +15,7 @@ import pytest
 
 from frameforge.cli import QUERY_FORMATS, main
 from frameforge.query import run, write
-from frameforge_pipeline.assets import frame_index_files as index
+from frameforge_pipeline import frame_index_store as index
 
 WHEN = dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.UTC)
 

@@ -24,8 +24,8 @@ from frameforge_core import layout, lifecycle, logs, renditions
 from frameforge_core.errors import Conflict, Invalid, NotFound
 from frameforge_core.lifecycle import ENDED, RETRYABLE, JobStatus
 from frameforge_core.models import User, Video, VideoJob, new_id
-from frameforge_pipeline import job_runs
-from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.resources import FrameStore
 
 MAX_PAGE = 100

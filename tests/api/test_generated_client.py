@@ -20,7 +20,7 @@ import uvicorn
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from tests.api.routes.test_jobs import run_queue
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ import redis
 from standardwebhooks.webhooks import Webhook
 
 from frameforge.demo import running_stack
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from tests.e2e.test_embedded_stack import wait_for
 from tests.helpers import wait_until
 from tests.integration.conftest import require

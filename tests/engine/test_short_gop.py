@@ -17,8 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import ExtractionResult, ExtractOptions, extract, selection
+from frameforge_pipeline.engine import selection
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.reader import FrameReader
+from frameforge_pipeline.engine.records import ExtractionResult
 from frameforge_pipeline.engine.stream_index import StreamIndex
 from tests.conftest import Collector
 from tests.engine.test_extract import expected_indices

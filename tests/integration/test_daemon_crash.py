@@ -17,7 +17,7 @@ from frameforge_api.core.config import Settings
 from frameforge_core import messaging, outbox
 from frameforge_core.messaging import Publisher
 from frameforge_core.models import VideoJob
-from frameforge_pipeline import job_runs
+from frameforge_pipeline.gateway import job_runs
 from tests.api.routes.test_jobs import create_job
 from tests.integration.conftest import waiting
 

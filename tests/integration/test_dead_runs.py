@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from frameforge_core.settings import instance_template
-from frameforge_pipeline import job_runs
+from frameforge_pipeline.gateway import job_runs
 from tests.api.routes.test_jobs import create_job
 from tests.helpers import wait_until
 from tests.integration.test_daemon_crash import kill, start_daemon

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from frameforge_core import messaging, outbox
-from frameforge_core.job_source import job_source
+from frameforge_core.job_source_choice import job_source
 from frameforge_core.messaging import REASON_HEADER, ROUTING_KEY_HEADER, Publisher
 from frameforge_core.models import OutboxMessage
 from frameforge_worker import worker

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from frameforge_core import layout
 from frameforge_core.settings import OperationsSettings
-from frameforge_pipeline import job_runs
 from frameforge_pipeline.definitions import build_definitions
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import VIDEOS
