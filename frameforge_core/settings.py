@@ -22,6 +22,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from frameforge_core.connection_bounds import bounded_postgres_url
+
 MIN_SECRET_LENGTH = 32
 
 
@@ -186,10 +188,16 @@ def ensure_dagster_home(settings: DagsterSettings | None = None) -> Path:
     Otherwise the instance lives in ``$FRAMEFORGE_HOME/dagster`` with the packaged
     ``dagster.yaml``: SQLite storage under that dir, or PostgreSQL when ``$DAGSTER_PG_URL``
     is set. Both variables are exported so that processes started from here (webserver,
-    daemon, runs) agree. Raises OSError when the data dir cannot be created.
+    daemon, runs) agree, and ``$DAGSTER_PG_URL`` gains the connection bounds it does not set
+    (``connection_bounds``). Raises OSError when the data dir cannot be created.
     """
     settings = settings or DagsterSettings()
     os.environ["FRAMEFORGE_HOME"] = str(settings.home)
+    if settings.dagster_pg_url is not None and settings.dagster_pg_url.get_secret_value():
+        # Dagster's storage takes a URL only: the connection bounds go in its query
+        os.environ["DAGSTER_PG_URL"] = bounded_postgres_url(
+            settings.dagster_pg_url.get_secret_value()
+        )
     if settings.dagster_home is not None:
         return settings.dagster_home
     home = settings.home / "dagster"
@@ -232,3 +240,14 @@ class OperationsSettings(_FromEnvironment):
         if not is_valid_cron_string(cron):
             raise ValueError(f"FRAMEFORGE_BACKFILL_CRON is not a cron expression: {cron!r}")
         return cron
+
+
+class SupervisorSettings(_FromEnvironment):
+    """`frameforge up` restarts a Dagster daemon one of whose daemon types has not reported
+    (its heartbeat, about every 30 s) for ``FRAMEFORGE_DAEMON_HEARTBEAT_TOLERANCE_SECONDS``."""
+
+    frameforge_daemon_heartbeat_tolerance_seconds: float = Field(120.0, gt=30)
+
+    @property
+    def tolerance(self) -> float:
+        return self.frameforge_daemon_heartbeat_tolerance_seconds

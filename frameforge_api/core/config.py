@@ -30,3 +30,6 @@ class Settings(LinkSettings):
     # brute force and sign-up floods: per client address (core/rate_limit.py, AuthLimits)
     auth_requests_per_minute: int = Field(60, gt=0, alias="FRAMEFORGE_AUTH_REQUESTS_PER_MINUTE")
     registrations_per_hour: int = Field(20, gt=0, alias="FRAMEFORGE_REGISTRATIONS_PER_HOUR")
+    # every call a request makes to the Dagster instance answers within this, or the request
+    # answers 503 with Retry-After (core/bounded_instance.py)
+    dagster_timeout_seconds: float = Field(5.0, gt=0, alias="FRAMEFORGE_DAGSTER_TIMEOUT_SECONDS")

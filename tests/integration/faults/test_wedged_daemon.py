@@ -1,0 +1,121 @@
+"""A Dagster daemon that lives but no longer reports is restarted by `frameforge up`.
+
+First the mechanism, directly: the daemon (and its code server) frozen with SIGSTOP stops
+its heartbeats; `up` kills it and starts another, whose heartbeats come. Then the sequence
+the review saw wedge a daemon for good, with its times shortened: Dagster's database stalled
+(no byte moving), then a black hole (connections accepted, never answered: what was in flight
+is lost), then back; a job submitted before the outage completes afterwards.
+
+The heartbeat tolerance is 60 s here (FRAMEFORGE_DAEMON_HEARTBEAT_TOLERANCE_SECONDS): Dagster
+heartbeats every 30 s, and run monitoring's loop of 15 s can add as much again."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from frameforge.demo import _free_port, _wait_ready
+from tests.environments import embedded
+
+pytestmark = pytest.mark.slow
+
+TOLERANCE_SECONDS = 60
+STALL_SECONDS = 20  # the review's: 60
+BLACK_HOLE_SECONDS = 15  # the review's: 45
+WAIT_SECONDS = 300  # for anything to happen, at most (a shared, loaded machine)
+
+
+@dataclass
+class Up:
+    process: subprocess.Popen[bytes]
+    log: Path
+    api: str
+    instance: dg.DagsterInstance
+
+    def daemon_pid(self) -> int | None:
+        """The pid of the `dagster-daemon run` that `up` started, if it runs."""
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                status = (entry / "status").read_text()
+                parent = int(status.split("PPid:")[1].split()[0])
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+                if (
+                    parent == self.process.pid
+                    and b"run" in command
+                    and any(part.endswith(b"dagster-daemon") for part in command)
+                ):
+                    return int(entry.name)
+        return None
+
+    def reported_since(self, since: float) -> bool:
+        """Every daemon type has a heartbeat newer than ``since`` (unix time)."""
+        heartbeats = self.instance.get_daemon_heartbeats()
+        return all(
+            kind in heartbeats and heartbeats[kind].timestamp > since
+            for kind in self.instance.get_required_daemon_types()
+        )
+
+
+def until(check, what: str, up: Up) -> float:
+    """Waits for ``check()``; the seconds it took."""
+    began = time.monotonic()
+    while not check():
+        if time.monotonic() - began > WAIT_SECONDS or up.process.poll() is not None:
+            raise AssertionError(f"not {what}; the stack's console:\n{up.log.read_text()}")
+        time.sleep(1)
+    return time.monotonic() - began
+
+
+@contextlib.contextmanager
+def running_up(tmp_path: Path, **settings: str) -> Iterator[Up]:
+    home = tmp_path / "home"
+    api, dagster = _free_port(), _free_port()
+    env = embedded(
+        home, FRAMEFORGE_DAEMON_HEARTBEAT_TOLERANCE_SECONDS=str(TOLERANCE_SECONDS), **settings
+    )
+    log = tmp_path / "up.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "frameforge.cli", "up",
+             "--api-port", str(api), "--dagster-port", str(dagster)],
+            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            _wait_ready([f"http://127.0.0.1:{api}/health"], process, log)
+            instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+            yield Up(process, log, f"http://127.0.0.1:{api}", instance)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
+
+
+def test_a_daemon_whose_heartbeat_stops_is_restarted_by_up(tmp_path):
+    with running_up(tmp_path) as up:
+        until(lambda: up.reported_since(0), "reporting at start", up)
+        frozen = up.daemon_pid()
+        assert frozen is not None
+        os.killpg(frozen, signal.SIGSTOP)  # the daemon and its code server: alive, silent
+        stopped_at = time.time()
+        try:
+            restart = until(lambda: b"restarting it" in up.log.read_bytes(), "restarted", up)
+            until(lambda: up.daemon_pid() not in (None, frozen), "a new daemon", up)
+            reports = until(lambda: up.reported_since(stopped_at), "reporting again", up)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(frozen, signal.SIGKILL)
+        print(f"restarted {restart:.0f} s after SIGSTOP; reporting again {reports:.0f} s later")
+        assert b"daemon has not reported for" in up.log.read_bytes()
+        with pytest.raises(ProcessLookupError):
+            os.kill(frozen, 0)  # the frozen one is gone, not left behind
