@@ -231,6 +231,9 @@ class OperationsSettings(_FromEnvironment):
     frameforge_backfill_cron: str = "0 2 * * *"
     frameforge_backfill_max_partitions: int = Field(500, gt=0)
     frameforge_retention_days: int = Field(30, ge=0)
+    # a failed run marked for Dagster's retry with no retry this long after it ended is the
+    # job's failure (frameforge_pipeline/sensors/job_outcome.py)
+    frameforge_retry_overdue_seconds: float = Field(300.0, ge=0)
 
     @field_validator("frameforge_backfill_cron")
     @classmethod

@@ -1,0 +1,90 @@
+"""A run Dagster marked for retry (``dagster/will_retry=true``) whose retry never came (the
+daemon lost it in an outage: "Caught an unrecoverable error while dequeuing the run") is
+failed by the reconciliation once FRAMEFORGE_RETRY_OVERDUE_SECONDS have passed: the job shows
+failed with a reason to retry, its user is told (the video.job.failed event the email is made
+from), and it no longer holds a running job's place. Before, it showed running for ever."""
+
+import datetime as dt
+
+import dagster as dg
+from fastapi.testclient import TestClient
+
+from frameforge_api.main import create_app
+from frameforge_core.models import OutboxMessage, VideoJob
+from frameforge_pipeline import job_runs
+from frameforge_pipeline.sensors import job_outcome
+from tests.api.conftest import sign_up_on
+from tests.api.routes.test_jobs import create_job, retrying_instance, run_queue  # noqa: F401
+
+
+def reconcile(instance: dg.DagsterInstance, database) -> str:
+    context = dg.build_sensor_context(instance=instance, resources={"database": database})
+    return str(job_outcome.job_outcome_reconciliation(context).skip_message)
+
+
+def test_a_run_whose_retry_never_came_is_failed_with_its_email(
+    settings,
+    retrying_instance,  # noqa: F811
+    storage,
+    database_url,
+    defs,
+    database,
+    undecodable_video,
+    monkeypatch,
+):
+    instance = retrying_instance
+    client = TestClient(create_app(settings, instance, storage, database_url))
+    alice = sign_up_on(client, "alice@example.com")
+    slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=alice)
+    client.put(slot.json()["uploadUrl"], content=undecodable_video)
+    job_id = create_job(client, alice, slot.json()["videoId"]).json()["jobId"]
+    run_queue(instance, defs, database)  # fails; tagged dagster/will_retry=true; no daemon
+    run_queue(instance, defs, database)  # the run exists: the row is submitted
+    [run] = instance.get_runs()
+    assert run.tags[job_runs.WILL_RETRY_TAG] == "true"
+    monkeypatch.setattr(job_outcome, "RECONCILE_AFTER", dt.timedelta(0))
+    path = f"/api/v1/videos/jobs/{job_id}"
+
+    monkeypatch.setenv("FRAMEFORGE_RETRY_OVERDUE_SECONDS", "3600")  # not overdue yet
+    assert reconcile(instance, database) == "0 missed outcomes recorded of 1 checked"
+    assert client.get(path, headers=alice).json()["status"] == "running"
+
+    monkeypatch.setenv("FRAMEFORGE_RETRY_OVERDUE_SECONDS", "0")
+    assert reconcile(instance, database) == (
+        "1 missed outcomes recorded of 1 checked (1 whose retry never came)"
+    )
+    assert instance.get_run_by_id(run.run_id).tags[job_runs.WILL_RETRY_TAG] == "false"
+    shown = client.get(path, headers=alice).json()
+    assert (shown["status"], shown["error"]) == ("failed", job_runs.RETRY_OVERDUE_ERROR)
+    with database.session() as session:
+        row = session.query(VideoJob).filter_by(id=job_id).one()
+        assert (row.status, row.error) == ("failed", job_runs.RETRY_OVERDUE_ERROR)
+        [event] = session.query(OutboxMessage).filter_by(routing_key="video.job.failed").all()
+        assert job_runs.RETRY_OVERDUE_ERROR in str(event.body)
+    assert reconcile(instance, database) == "0 missed outcomes recorded of 0 checked"
+    assert client.post(f"{path}/retry", headers=alice).status_code == 202  # the user may retry
+
+
+def test_a_run_whose_retry_exists_is_left_to_it(
+    settings,
+    retrying_instance,  # noqa: F811
+    defs,
+    database,
+    storage,
+    database_url,
+    undecodable_video,
+    monkeypatch,
+):
+    instance = retrying_instance
+    client = TestClient(create_app(settings, instance, storage, database_url))
+    alice = sign_up_on(client, "alice@example.com")
+    slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=alice)
+    client.put(slot.json()["uploadUrl"], content=undecodable_video)
+    create_job(client, alice, slot.json()["videoId"])
+    run_queue(instance, defs, database)
+    [run] = instance.get_runs()
+    instance.create_run_for_job(  # the retry Dagster makes, tagged with its parent
+        defs.resolve_job_def("extract_video"),
+        tags={**run.tags, job_runs.PARENT_RUN_TAG: run.run_id},
+    )
+    assert not job_runs.retry_overdue(instance, run, after=0)
