@@ -22,10 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import httpx2
 import pytest
 
 from frameforge.demo import _free_port, _wait_ready
+from tests.e2e.test_embedded_stack import submit
 from tests.environments import embedded
+from tests.integration.faults.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
 
@@ -119,3 +122,45 @@ def test_a_daemon_whose_heartbeat_stops_is_restarted_by_up(tmp_path):
         assert b"daemon has not reported for" in up.log.read_bytes()
         with pytest.raises(ProcessLookupError):
             os.kill(frozen, 0)  # the frozen one is gone, not left behind
+
+
+def test_a_stall_then_a_black_hole_of_dagsters_database_leaves_no_job_waiting(
+    tmp_path, dagster_pg_url, make_clip, monkeypatch
+):
+    """The review's sequence (stall 60 s, black hole 45 s, then back), shortened: a job asked
+    for during the outage completes after it, whether the daemon came through by itself or
+    `up` had to restart it (said in the output)."""
+    proxy = TcpProxy(("127.0.0.1", 5432))
+    via_proxy = dagster_pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    monkeypatch.setenv("DAGSTER_PG_URL", dagster_pg_url)  # the test reads it directly
+    try:
+        with (
+            running_up(tmp_path, DAGSTER_PG_URL=via_proxy) as up,
+            httpx2.Client(base_url=up.api, timeout=30) as client,
+        ):
+            until(lambda: up.reported_since(0), "reporting at start", up)
+            account = {"email": "stall@example.com", "password": "stalled but not lost 7"}
+            assert client.post("/api/v1/auth/register", json=account).status_code == 201
+            token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
+            client.headers["Authorization"] = f"Bearer {token}"
+            clip = make_clip("cfr.mp4", seconds=5).path.read_bytes()
+
+            proxy.stall()
+            job_id = submit(client, clip)  # the app database is not stalled: accepted
+            time.sleep(STALL_SECONDS)
+            proxy.black_hole()
+            time.sleep(BLACK_HOLE_SECONDS)
+            proxy.restore()
+            back = time.time()
+
+            took = until(lambda: _status(client, job_id) == "completed", "completed", up)
+            until(lambda: up.reported_since(back), "reporting after the outage", up)
+            restarted = b"restarting it" in up.log.read_bytes()
+            print(f"job completed {took:.0f} s after the outage; daemon restarted: {restarted}")
+    finally:
+        proxy.close()
+
+
+def _status(client: httpx2.Client, job_id: str) -> str | None:
+    answer = client.get(f"/api/v1/videos/jobs/{job_id}")
+    return str(answer.json()["status"]) if answer.status_code == 200 else None
