@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import signal
 import socket
@@ -162,6 +163,9 @@ def run_stack(
     for name in command_of:
         outputs[name] = None if verbose else _log_file(logs / f"{name}.log")
         processes[name] = start(name)
+    # the watch's reads fail now and then during an outage: its log is no console line (only
+    # a restart is, below)
+    logging.getLogger().addHandler(logging.NullHandler())
     watch = DaemonWatch(dg.DagsterInstance.get(), SupervisorSettings().tolerance)
     feed = JobFeed(session_factory(create_db_engine(DatabaseSettings().url)))
     waiting = [f"http://{host}:{api_port}/health", f"http://{host}:{dagster_port}/server_info"]
