@@ -34,7 +34,7 @@ from typing import IO
 import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
-from frameforge.cli import fail
+from frameforge.console import fail
 from frameforge.daemon_watch import DaemonWatch
 from frameforge.job_feed import JobFeed
 from frameforge_core.database import create_db_engine, migrate, session_factory
@@ -166,7 +166,8 @@ def run_stack(
     # the watch's reads fail now and then during an outage: its log is no console line (only
     # a restart is, below)
     logging.getLogger().addHandler(logging.NullHandler())
-    watch = DaemonWatch(dg.DagsterInstance.get(), SupervisorSettings().tolerance)
+    tolerance = SupervisorSettings().daemon_heartbeat_tolerance_seconds
+    watch = DaemonWatch(dg.DagsterInstance.get(), tolerance)
     feed = JobFeed(session_factory(create_db_engine(DatabaseSettings().url)))
     waiting = [f"http://{host}:{api_port}/health", f"http://{host}:{dagster_port}/server_info"]
     looked_at = 0.0

@@ -15,7 +15,7 @@ import dagster as dg
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from frameforge_pipeline.daemon_health import daemon_problems
+from frameforge_pipeline.gateway.daemon_health import daemon_problems
 
 log = logging.getLogger("frameforge.api.metrics")
 

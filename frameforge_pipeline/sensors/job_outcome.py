@@ -21,7 +21,7 @@ from frameforge_core import lifecycle
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob, utcnow
 from frameforge_core.settings import OperationsSettings
-from frameforge_pipeline import job_runs
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import AppDatabase
 
@@ -68,7 +68,9 @@ job_cancelled = _on(dg.DagsterRunStatus.CANCELED, "job_cancelled")
     "moves past a failed reaction): submitted jobs whose run has ended.",
 )
 def job_outcome_reconciliation(
-    context: dg.SensorEvaluationContext, database: AppDatabase
+    context: dg.SensorEvaluationContext,
+    database: AppDatabase,
+    operations: dg.ResourceParam[OperationsSettings],
 ) -> dg.SkipReason:
     with database.session() as session:
         submitted = session.scalars(
@@ -80,7 +82,7 @@ def job_outcome_reconciliation(
             .order_by(VideoJob.seq)
             .limit(BATCH)
         ).all()
-    overdue_after = OperationsSettings().frameforge_retry_overdue_seconds
+    overdue_after = operations.retry_overdue_seconds
     recorded = given_up = 0
     for job in submitted:
         run = job_runs.current_run(context.instance, job)

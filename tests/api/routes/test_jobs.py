@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from frameforge_api.main import create_app
 from frameforge_api.services import jobs
 from frameforge_core.models import OutboxMessage, VideoJob
-from frameforge_pipeline.engine import zip_problems
+from frameforge_core.settings import OperationsSettings
+from frameforge_pipeline.engine.archive import zip_problems
 from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import JobQueue
@@ -160,7 +161,8 @@ def test_an_outcome_whose_reaction_failed_is_recorded_by_reconciliation(
     run_queue(instance, defs, database)  # the run exists: the row is submitted
     monkeypatch.undo()
     monkeypatch.setattr(job_outcome, "RECONCILE_AFTER", dt.timedelta(0))
-    context = dg.build_sensor_context(instance=instance, resources={"database": database})
+    resources = {"database": database, "operations": OperationsSettings()}
+    context = dg.build_sensor_context(instance=instance, resources=resources)
     skipped = job_outcome.job_outcome_reconciliation(context)
     assert skipped.skip_message == "1 missed outcomes recorded of 1 checked"
     with database.session() as session:

@@ -1,8 +1,9 @@
 """A run Dagster marked for retry (``dagster/will_retry=true``) whose retry never came (the
 daemon lost it in an outage: "Caught an unrecoverable error while dequeuing the run") is
-failed by the reconciliation once FRAMEFORGE_RETRY_OVERDUE_SECONDS have passed: the job shows
-failed with a reason to retry, its user is told (the video.job.failed event the email is made
-from), and it no longer holds a running job's place. Before, it showed running for ever."""
+failed by the reconciliation once FRAMEFORGE_RETRY_OVERDUE_SECONDS (set low here) have
+passed: the job shows failed with a reason to retry, its user is told (the video.job.failed
+event the email is made from), and it no longer holds a running job's place. Before, it
+showed running for ever."""
 
 import datetime as dt
 
@@ -11,14 +12,17 @@ from fastapi.testclient import TestClient
 
 from frameforge_api.main import create_app
 from frameforge_core.models import OutboxMessage, VideoJob
-from frameforge_pipeline import job_runs
+from frameforge_core.settings import OperationsSettings
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.sensors import job_outcome
 from tests.api.conftest import sign_up_on
 from tests.api.routes.test_jobs import create_job, retrying_instance, run_queue  # noqa: F401
 
 
-def reconcile(instance: dg.DagsterInstance, database) -> str:
-    context = dg.build_sensor_context(instance=instance, resources={"database": database})
+def reconcile(instance: dg.DagsterInstance, database, overdue_after: float) -> str:
+    operations = OperationsSettings(retry_overdue_seconds=overdue_after)
+    resources = {"database": database, "operations": operations}
+    context = dg.build_sensor_context(instance=instance, resources=resources)
     return str(job_outcome.job_outcome_reconciliation(context).skip_message)
 
 
@@ -45,12 +49,11 @@ def test_a_run_whose_retry_never_came_is_failed_with_its_email(
     monkeypatch.setattr(job_outcome, "RECONCILE_AFTER", dt.timedelta(0))
     path = f"/api/v1/videos/jobs/{job_id}"
 
-    monkeypatch.setenv("FRAMEFORGE_RETRY_OVERDUE_SECONDS", "3600")  # not overdue yet
-    assert reconcile(instance, database) == "0 missed outcomes recorded of 1 checked"
+    not_yet = reconcile(instance, database, overdue_after=3600)
+    assert not_yet == "0 missed outcomes recorded of 1 checked"
     assert client.get(path, headers=alice).json()["status"] == "running"
 
-    monkeypatch.setenv("FRAMEFORGE_RETRY_OVERDUE_SECONDS", "0")
-    assert reconcile(instance, database) == (
+    assert reconcile(instance, database, overdue_after=0) == (
         "1 missed outcomes recorded of 1 checked (1 whose retry never came)"
     )
     assert instance.get_run_by_id(run.run_id).tags[job_runs.WILL_RETRY_TAG] == "false"
@@ -61,7 +64,7 @@ def test_a_run_whose_retry_never_came_is_failed_with_its_email(
         assert (row.status, row.error) == ("failed", job_runs.RETRY_OVERDUE_ERROR)
         [event] = session.query(OutboxMessage).filter_by(routing_key="video.job.failed").all()
         assert job_runs.RETRY_OVERDUE_ERROR in str(event.body)
-    assert reconcile(instance, database) == "0 missed outcomes recorded of 0 checked"
+    assert reconcile(instance, database, 0) == "0 missed outcomes recorded of 0 checked"
     assert client.post(f"{path}/retry", headers=alice).status_code == 202  # the user may retry
 
 

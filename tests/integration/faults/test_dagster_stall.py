@@ -44,7 +44,7 @@ def stalled_dagster(
     """The API, its Dagster instance's storage behind the proxy (the app database direct)."""
     via_proxy = dagster_pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
     overrides = {"storage": {"postgres": {"postgres_url": via_proxy}}}
-    settings = Settings(JWT_SECRET="s" * 40, FRAMEFORGE_DAGSTER_TIMEOUT_SECONDS=1)
+    settings = Settings(jwt_secret="s" * 40, dagster_timeout_seconds=1)
     with dg.instance_for_test(overrides=overrides) as instance:
         app = create_app(settings, instance=instance, storage=storage, database_url=postgres_url)
         yield TestClient(app)
