@@ -130,16 +130,26 @@ def retrying_instance():
         yield instance
 
 
-def test_a_failed_run_that_dagster_retries_is_no_outcome_and_can_be_cancelled(
+@pytest.fixture
+def awaiting_retry(
     settings, retrying_instance, storage, database_url, defs, database, undecodable_video
 ):
-    instance = retrying_instance
-    client = TestClient(create_app(settings, instance, storage, database_url))
+    """A client, its user's headers and a job whose run failed and that Dagster marked for
+    retry (``dagster/will_retry=true``); no daemon runs, so no retry comes."""
+    client = TestClient(create_app(settings, retrying_instance, storage, database_url))
     alice = sign_up_on(client, "alice@example.com")
     slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=alice)
     client.put(slot.json()["uploadUrl"], content=undecodable_video)
     job_id = create_job(client, alice, slot.json()["videoId"]).json()["jobId"]
-    run_queue(instance, defs, database)  # fails; Dagster tags it dagster/will_retry=true
+    run_queue(retrying_instance, defs, database)  # fails; Dagster tags it will_retry=true
+    return client, alice, job_id
+
+
+def test_a_failed_run_that_dagster_retries_is_no_outcome_and_can_be_cancelled(
+    awaiting_retry, retrying_instance, database
+):
+    instance = retrying_instance
+    client, alice, job_id = awaiting_retry
     [run] = instance.get_runs()
     assert run.tags["dagster/will_retry"] == "true"
     with database.session() as session:

@@ -8,15 +8,16 @@ showed running for ever."""
 import datetime as dt
 
 import dagster as dg
-from fastapi.testclient import TestClient
 
-from frameforge_api.main import create_app
 from frameforge_core.models import OutboxMessage, VideoJob
 from frameforge_core.settings import OperationsSettings
 from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.sensors import job_outcome
-from tests.api.conftest import sign_up_on
-from tests.api.routes.test_jobs import create_job, retrying_instance, run_queue  # noqa: F401
+from tests.api.routes.test_jobs import (  # noqa: F401
+    awaiting_retry,
+    retrying_instance,
+    run_queue,
+)
 
 
 def reconcile(instance: dg.DagsterInstance, database, overdue_after: float) -> str:
@@ -27,22 +28,14 @@ def reconcile(instance: dg.DagsterInstance, database, overdue_after: float) -> s
 
 
 def test_a_run_whose_retry_never_came_is_failed_with_its_email(
-    settings,
+    awaiting_retry,  # noqa: F811
     retrying_instance,  # noqa: F811
-    storage,
-    database_url,
     defs,
     database,
-    undecodable_video,
     monkeypatch,
 ):
     instance = retrying_instance
-    client = TestClient(create_app(settings, instance, storage, database_url))
-    alice = sign_up_on(client, "alice@example.com")
-    slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=alice)
-    client.put(slot.json()["uploadUrl"], content=undecodable_video)
-    job_id = create_job(client, alice, slot.json()["videoId"]).json()["jobId"]
-    run_queue(instance, defs, database)  # fails; tagged dagster/will_retry=true; no daemon
+    client, alice, job_id = awaiting_retry
     run_queue(instance, defs, database)  # the run exists: the row is submitted
     [run] = instance.get_runs()
     assert run.tags[job_runs.WILL_RETRY_TAG] == "true"
@@ -69,22 +62,11 @@ def test_a_run_whose_retry_never_came_is_failed_with_its_email(
 
 
 def test_a_run_whose_retry_exists_is_left_to_it(
-    settings,
+    awaiting_retry,  # noqa: F811
     retrying_instance,  # noqa: F811
     defs,
-    database,
-    storage,
-    database_url,
-    undecodable_video,
-    monkeypatch,
 ):
     instance = retrying_instance
-    client = TestClient(create_app(settings, instance, storage, database_url))
-    alice = sign_up_on(client, "alice@example.com")
-    slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=alice)
-    client.put(slot.json()["uploadUrl"], content=undecodable_video)
-    create_job(client, alice, slot.json()["videoId"])
-    run_queue(instance, defs, database)
     [run] = instance.get_runs()
     instance.create_run_for_job(  # the retry Dagster makes, tagged with its parent
         defs.resolve_job_def("extract_video"),

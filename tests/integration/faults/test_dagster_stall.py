@@ -22,24 +22,19 @@ from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
 from frameforge_api.services import jobs
 from frameforge_core.bounded_instance import SLOW
-from tests.api.conftest import PASSWORD, problem
+from tests.api.conftest import problem
 from tests.integration.faults.tcp_proxy import Mode, TcpProxy
+from tests.integration.faults.test_postgres_down import LOGIN, SLOT, proxy  # noqa: F401
 
 STALL_SECONDS = 30
-LOGIN = {"email": "alice@example.com", "password": PASSWORD}
-SLOT = {"filename": "clip.mp4", "contentType": "video/mp4"}
-
-
-@pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    proxy = TcpProxy(("127.0.0.1", 5432))
-    yield proxy
-    proxy.close()
 
 
 @pytest.fixture
 def stalled_dagster(
-    proxy: TcpProxy, dagster_pg_url: str, postgres_url: str, storage
+    proxy: TcpProxy,  # noqa: F811
+    dagster_pg_url: str,
+    postgres_url: str,
+    storage,
 ) -> Iterator[TestClient]:
     """The API, its Dagster instance's storage behind the proxy (the app database direct)."""
     via_proxy = dagster_pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
@@ -50,16 +45,18 @@ def stalled_dagster(
         yield TestClient(app)
 
 
-def timed(proxy: TcpProxy, request: Callable[[], Response]) -> tuple[Response, float]:
+def timed(stalled: TcpProxy, request: Callable[[], Response]) -> tuple[Response, float]:
     """The answer and how long it took, checked to have come while the stall lasted."""
     began = time.monotonic()
     answer = request()
-    assert proxy.mode is Mode.STALL, "answered only once the stall had passed"
+    assert stalled.mode is Mode.STALL, "answered only once the stall had passed"
     return answer, time.monotonic() - began
 
 
 def test_a_stall_of_dagsters_database_is_a_quick_503_then_back(
-    stalled_dagster, proxy, undecodable_video
+    stalled_dagster,
+    proxy,  # noqa: F811
+    undecodable_video,
 ):
     client = stalled_dagster
     assert client.post("/api/v1/auth/register", json=LOGIN).status_code == 201

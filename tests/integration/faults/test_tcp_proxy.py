@@ -9,11 +9,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.integration.faults.tcp_proxy import TcpProxy
 
 QUIET = 0.5  # how long "nothing arrives" is watched for
@@ -76,7 +76,7 @@ def test_passes_bytes_and_closes_both_sockets_when_the_client_hangs_up(proxy):
     for _ in range(50):
         with connect(proxy.port) as sock:
             assert echoes(sock)
-    _eventually(lambda: proxy.open_connections == 0)
+    wait_until(lambda: proxy.open_connections == 0, 5, "connections left open")
 
 
 def test_a_stall_holds_every_byte_without_closing_then_lets_them_through(proxy):
@@ -111,7 +111,7 @@ def test_a_black_hole_accepts_and_never_answers_and_what_it_swallowed_stays_lost
         assert echoes(after)
     before.close()
     during.close()
-    _eventually(lambda: proxy.open_connections == 0)
+    wait_until(lambda: proxy.open_connections == 0, 5, "connections left open")
 
 
 def test_a_cut_closes_every_connection_and_refuses_new_ones(proxy):
@@ -183,10 +183,3 @@ def _read(sock: socket.socket, size: int) -> bytes:
     while len(data) < size and (chunk := sock.recv(size - len(data))):
         data += chunk
     return data
-
-
-def _eventually(check, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "not within the time given"
-        time.sleep(0.05)

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +25,10 @@ import dagster as dg
 import httpx2
 import pytest
 
-from frameforge.demo import _free_port, _wait_ready
+from frameforge.demo import _wait_ready
 from tests.e2e.test_embedded_stack import submit
 from tests.environments import embedded
+from tests.helpers import free_port, wait_until
 from tests.integration.faults.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -71,20 +72,17 @@ class Up:
         )
 
 
-def until(check, what: str, up: Up) -> float:
+def until(check: Callable[[], object], what: str, up: Up) -> float:
     """Waits for ``check()``; the seconds it took."""
     began = time.monotonic()
-    while not check():
-        if time.monotonic() - began > WAIT_SECONDS or up.process.poll() is not None:
-            raise AssertionError(f"not {what}; the stack's console:\n{up.log.read_text()}")
-        time.sleep(1)
+    wait_until(check, WAIT_SECONDS, f"not {what}", every=1, detail=up.log.read_text)
     return time.monotonic() - began
 
 
 @contextlib.contextmanager
 def running_up(tmp_path: Path, **settings: str) -> Iterator[Up]:
     home = tmp_path / "home"
-    api, dagster = _free_port(), _free_port()
+    api, dagster = free_port(), free_port()
     env = embedded(
         home, FRAMEFORGE_DAEMON_HEARTBEAT_TOLERANCE_SECONDS=str(TOLERANCE_SECONDS), **settings
     )
