@@ -18,6 +18,7 @@ from frameforge_api.api.main import api_router
 from frameforge_api.api.routes import docs, health, metrics, web
 from frameforge_api.core.cache import Cache, MemoryCache, RedisCache
 from frameforge_api.core.config import Settings
+from frameforge_api.core.daemon_metrics import DaemonHealthCollector
 from frameforge_api.core.errors import PROBLEM_JSON, install_error_handlers
 from frameforge_api.core.guards import (
     BodyLimitMiddleware,
@@ -27,7 +28,8 @@ from frameforge_api.core.guards import (
 from frameforge_api.core.metrics import database_registry
 from frameforge_api.core.rate_limit import LIMIT, WINDOW, AuthLimits, RateLimiter, limiter
 from frameforge_api.core.telemetry import TelemetryMiddleware
-from frameforge_core import database, heap, logs
+from frameforge_core import connection_bounds, database, heap, logs
+from frameforge_core.bounded_instance import bounded
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import DatabaseSettings, StoreSettings, ensure_dagster_home
 from frameforge_pipeline.engine.options import validation_message
@@ -125,7 +127,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.instance = instance
+    app.state.instance = bounded(instance, settings.dagster_timeout_seconds)
     app.state.storage = storage or storage_for(StoreSettings())
     app.state.sessions = session_factory(engine)
     shared = _redis(settings.redis_url)
@@ -137,6 +139,7 @@ def create_app(
     )
     app.state.cache = cache or (RedisCache(shared) if shared else MemoryCache())
     app.state.metrics_registry = database_registry(app.state.sessions)
+    app.state.metrics_registry.register(DaemonHealthCollector(app.state.instance))
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -178,7 +181,7 @@ def _redis(url: str | None) -> redis.Redis | None:
     both degrade rather than wait when it is down."""
     if not url:
         return None
-    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return redis.Redis.from_url(url, **connection_bounds.redis_options())
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -18,7 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from frameforge_core import layout
+from frameforge_core import connection_bounds, layout
 from frameforge_pipeline.resources.storage import FrameStore, check_key
 
 _SPOOL_BYTES = 16 * 1024 * 1024
@@ -26,7 +26,7 @@ _SPOOL_BYTES = 16 * 1024 * 1024
 
 @functools.cache
 def _client(endpoint_url: str | None, region: str) -> Any:
-    config = Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version="s3v4")
+    config = Config(signature_version="s3v4", **connection_bounds.s3_options())
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
 
