@@ -190,7 +190,8 @@ def storyboard_files(manifest: dict[str, Any]) -> list[str]:
 
 
 def is_sheet_name(name: str) -> bool:
-    return re.fullmatch(r"sheet_\d{3,}\.jpg", name) is not None
+    """``sheet_000.jpg``…, ASCII digits only (``\\d`` would take Arabic-Indic digits too)."""
+    return re.fullmatch(r"sheet_[0-9]{3,}\.jpg", name) is not None
 
 
 class TeeSink:
