@@ -36,7 +36,10 @@ FORMATS = ("table", "csv", "json", "parquet")
 
 
 # set when the connection is made: no extension is fetched or loaded behind the SQL's back
-NO_EXTENSIONS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+NO_EXTENSIONS: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 REFUSED = "frameforge query reads the frame index (the view frames) and nothing else"
 
 
