@@ -145,6 +145,22 @@ async function signedIn() {
   if (asked || live) watch(asked || live.jobId);
 }
 
+// Sign out on the server too (the refresh token is revoked), then forget the tokens here.
+async function onSignOut() {
+  const refreshToken = auth.refresh;
+  signOut();
+  if (!refreshToken) return;
+  try {
+    await fetch(`${API}/auth/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refreshToken }),
+    });
+  } catch {
+    // the network: the token is forgotten here and expires on its own
+  }
+}
+
 function signOut(message = "") {
   clearTimeout(auth.timer);
   auth.access = auth.refresh = null;
@@ -546,7 +562,7 @@ async function offerOptions() {
 async function start() {
   $("auth-form").addEventListener("submit", onAuth);
   $("upload-form").addEventListener("submit", onUpload);
-  $("sign-out").addEventListener("click", () => signOut());
+  $("sign-out").addEventListener("click", onSignOut);
   $("cancel").addEventListener("click", () => act("cancel"));
   $("retry").addEventListener("click", () => act("retry"));
   $("delete").addEventListener("click", deleteVideo);

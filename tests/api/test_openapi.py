@@ -10,6 +10,7 @@ OPERATIONS = {
     ("post", "/api/v1/auth/register"): "register",
     ("post", "/api/v1/auth/login"): "login",
     ("post", "/api/v1/auth/refresh"): "refresh",
+    ("post", "/api/v1/auth/logout"): "logout",
     ("post", "/api/v1/auth/validate"): "validate",
     ("delete", "/api/v1/auth/me"): "delete_account",
     ("delete", "/api/v1/videos/{video_id}"): "delete_video",

@@ -119,9 +119,14 @@ def test_a_reload_keeps_the_user_signed_in_and_signing_out_forgets_the_tokens(pa
     expect(page.locator("#who")).to_have_text("grace@example.com")
     expect(page.locator("#jobs-empty")).to_be_visible()
 
-    page.get_by_role("button", name="Sign out").click()
+    token = page.evaluate("sessionStorage.getItem('frameforge.refreshToken')")
+    with page.expect_response("**/api/v1/auth/logout") as logout:
+        page.get_by_role("button", name="Sign out").click()
+    assert logout.value.status == 204  # revoked on the server, not only forgotten here
     expect(page.locator("#auth")).to_be_visible()
     assert page.evaluate("Object.keys(sessionStorage)") == []
+    refresh = page.request.post(stack.api + "/api/v1/auth/refresh", data={"refreshToken": token})
+    assert refresh.status == 401
     page.reload()
     expect(page.locator("#auth")).to_be_visible()
     expect(page.locator("#upload")).to_be_hidden()

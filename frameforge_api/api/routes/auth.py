@@ -74,6 +74,17 @@ def refresh(
     return _tokens(accounts.rotate(session, body.refresh_token, settings, dt.datetime.now(dt.UTC)))
 
 
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def logout(
+    body: RefreshIn, session: SessionDep, settings: SettingsDep, _: AuthLimitsDep
+) -> Response:
+    """Sign out: the refresh token, and every one this login traded it for, is revoked
+    (a refresh with it is then 401). The access token stays valid until it expires (at
+    most 1 h): forget it. 401 for a token the API did not sign; signing out twice is 204."""
+    accounts.sign_out(session, body.refresh_token, settings, dt.datetime.now(dt.UTC))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post("/validate", response_model=TokenInfo)
 def validate(user: CurrentUser, claims: TokenClaims) -> TokenInfo:
     """Who the bearer token belongs to and when it expires. 401 when it is not valid."""
