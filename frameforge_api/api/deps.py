@@ -145,9 +145,10 @@ def get_current_user(caller: CallerDep, session: SessionDep) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def enforce(limiter: RateLimiter, key: str, scope: str) -> None:
-    """Count a request of ``key``. Raises RateLimited (429, Retry-After) past the limit."""
-    decision = limiter.hit(key)
+def enforce(limiter: RateLimiter, key: str, scope: str, record: bool = True) -> None:
+    """Count a request of ``key`` (or, with ``record`` False, only check that the window
+    has room). Raises RateLimited (429, Retry-After) past the limit."""
+    decision = limiter.hit(key) if record else limiter.check(key)
     if not decision.allowed:
         metrics.RATE_LIMIT_EXCEEDED.inc()
         raise RateLimited(

@@ -1,6 +1,7 @@
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Cookie, Response, status
 
 from frameforge_api.api.deps import (
     AuthLimitsDep,
@@ -22,8 +23,9 @@ from frameforge_api.api.schemas import (
     Tokens,
     UserOut,
 )
-from frameforge_api.core import metrics
+from frameforge_api.core import devices, metrics
 from frameforge_api.services import accounts, deletion
+from frameforge_core.errors import NotAuthenticated
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -51,19 +53,44 @@ def register(
 @router.post("/login", response_model=Tokens)
 def login(
     body: Login,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     limits: AuthLimitsDep,
     address: ClientAddress,
+    device_cookie: Annotated[str | None, Cookie(alias=devices.COOKIE)] = None,
 ) -> Tokens:
-    """Access token (1 h) and refresh token. 401, in the same time, for any wrong credential;
-    429 past the attempts on one account (from this address, or from anywhere)."""
+    """Access token (1 h) and refresh token, and a device cookie (``frameforge_device``,
+    HttpOnly) that exempts this client from the account's limit on failed logins next time.
+    401, in the same time, for any wrong credential; 429 past the attempts on one account
+    from this address, or past the account's failed logins (from anywhere) for a client
+    without a device cookie of the account: the owner is never locked out of a device they
+    signed in from before, whatever its address."""
     account = body.email.lower()
     enforce(limits.logins, f"login:{account}|{address}", "per account and address")
-    enforce(limits.account_logins, f"login:{account}", "per account")
-    with metrics.counted(metrics.AUTH_LOGINS):
-        user = accounts.authenticate(session, body.email, body.password)
-    return _tokens(accounts.issue_tokens(session, user.id, settings, dt.datetime.now(dt.UTC)))
+    device = devices.nonce_for(device_cookie, account, settings)
+    if device is not None and not limits.device_failures.check(f"device:{device}").allowed:
+        device = None  # failing too often with it: it exempts its holder no more
+    if device is None:
+        enforce(limits.account_failures, f"login-failures:{account}",
+                UNKNOWN_DEVICES, record=False)  # fmt: skip
+    try:
+        with metrics.counted(metrics.AUTH_LOGINS):
+            user = accounts.authenticate(session, body.email, body.password)
+    except NotAuthenticated:
+        limits.account_failures.hit(f"login-failures:{account}")
+        if device is not None:
+            limits.device_failures.hit(f"device:{device}")
+        raise
+    now = dt.datetime.now(dt.UTC)
+    devices.issue(response, account, settings, now)
+    return _tokens(accounts.issue_tokens(session, user.id, settings, now))
+
+
+UNKNOWN_DEVICES = (
+    "per account, counting failed logins, from devices that never signed in to it "
+    "(a device you signed in from before is not held to it)"
+)
 
 
 @router.post("/refresh", response_model=Tokens)
