@@ -143,6 +143,8 @@ class AuthLimits:
       many guesses others made (OWASP's device cookies, against lock-outs).
     - ``device_failures``: failed logins with one device cookie; past it the cookie no
       longer exempts its holder (a stolen cookie buys a few guesses, not a way round).
+    - ``verification_mails``: verification links asked for again by one account, so the
+      API mails nobody more than a few times an hour.
     """
 
     requests: RateLimiter
@@ -150,6 +152,7 @@ class AuthLimits:
     logins: RateLimiter
     account_failures: RateLimiter
     device_failures: RateLimiter
+    verification_mails: RateLimiter
 
     @classmethod
     def build(
@@ -160,6 +163,7 @@ class AuthLimits:
         logins_per_10_minutes: int = 10,
         account_failures_per_hour: int = 100,
         device_failures_per_hour: int = 10,
+        verification_mails_per_hour: int = 5,
     ) -> AuthLimits:
         return cls(
             requests=limiter(shared, requests_per_minute, 60.0),
@@ -167,4 +171,5 @@ class AuthLimits:
             logins=limiter(shared, logins_per_10_minutes, 600.0),
             account_failures=limiter(shared, account_failures_per_hour, 3600.0),
             device_failures=limiter(shared, device_failures_per_hour, 3600.0),
+            verification_mails=limiter(shared, verification_mails_per_hour, 3600.0),
         )

@@ -11,6 +11,8 @@ OPERATIONS = {
     ("post", "/api/v1/auth/login"): "login",
     ("post", "/api/v1/auth/refresh"): "refresh",
     ("post", "/api/v1/auth/logout"): "logout",
+    ("get", "/api/v1/auth/verify-email"): "verify_email",
+    ("post", "/api/v1/auth/verification"): "resend_verification",
     ("post", "/api/v1/auth/validate"): "validate",
     ("delete", "/api/v1/auth/me"): "delete_account",
     ("delete", "/api/v1/videos/{video_id}"): "delete_video",

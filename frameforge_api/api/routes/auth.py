@@ -1,13 +1,15 @@
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Response, status
+from fastapi import APIRouter, BackgroundTasks, Cookie, Query, Response, status
+from fastapi.responses import RedirectResponse
 
 from frameforge_api.api.deps import (
     AuthLimitsDep,
     ClientAddress,
     CurrentUser,
     InstanceDep,
+    MailDep,
     SessionDep,
     SettingsDep,
     StorageDep,
@@ -24,7 +26,7 @@ from frameforge_api.api.schemas import (
     UserOut,
 )
 from frameforge_api.core import devices, metrics
-from frameforge_api.services import accounts, deletion
+from frameforge_api.services import accounts, deletion, verification
 from frameforge_core.errors import NotAuthenticated
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -40,14 +42,58 @@ def _tokens(pair: accounts.TokenPair) -> Tokens:
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
 def register(
-    body: Credentials, session: SessionDep, limits: AuthLimitsDep, address: ClientAddress
+    body: Credentials,
+    session: SessionDep,
+    settings: SettingsDep,
+    mail: MailDep,
+    limits: AuthLimitsDep,
+    address: ClientAddress,
+    tasks: BackgroundTasks,
 ) -> UserOut:
-    """Create an account. 409 when the email is taken; 429 past the accounts one address may
-    make."""
+    """Create an account, and mail its address a link to confirm it (valid 2 days): no
+    other email goes to the address until it is followed. 409 when the email is taken;
+    429 past the accounts one address may make."""
     enforce(limits.registrations, f"register:{address}", "per address")
     with metrics.counted(metrics.AUTH_REGISTRATIONS):
         user = accounts.register(session, body.email, body.password)
+    tasks.add_task(verification.send, mail.transport, mail.sender, settings, user.id, user.email)
     return UserOut(id=user.id, email=user.email, created_at=user.created_at)
+
+
+@router.get(
+    "/verify-email",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+    responses={303: {"description": "Verified: on to the page"}},
+)
+def verify_email(
+    token: Annotated[str, Query(max_length=4096)],
+    session: SessionDep,
+    settings: SettingsDep,
+    _: AuthLimitsDep,
+) -> RedirectResponse:
+    """The link mailed at registration: confirms the address (following it again changes
+    nothing) and sends the browser on to the page. 401 for a forged or expired link."""
+    verification.verify(session, token, settings, dt.datetime.now(dt.UTC))
+    page = f"{settings.public_url.rstrip('/')}/#email-verified"
+    return RedirectResponse(page, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/verification", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
+def resend_verification(
+    user: CurrentUser,
+    settings: SettingsDep,
+    mail: MailDep,
+    limits: AuthLimitsDep,
+    tasks: BackgroundTasks,
+) -> Response:
+    """Mail a new confirmation link to your address (202), unless it is confirmed already
+    (204). 429 past 5 an hour."""
+    if user.email_verified_at is not None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    enforce(limits.verification_mails, f"verify:{user.id}", "per account")
+    tasks.add_task(verification.send, mail.transport, mail.sender, settings, user.id, user.email)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post("/login", response_model=Tokens)
@@ -116,7 +162,12 @@ def logout(
 def validate(user: CurrentUser, claims: TokenClaims) -> TokenInfo:
     """Who the bearer token belongs to and when it expires. 401 when it is not valid."""
     expires_at = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
-    return TokenInfo(user_id=user.id, email=user.email, expires_at=expires_at)
+    return TokenInfo(
+        user_id=user.id,
+        email=user.email,
+        email_verified=user.email_verified_at is not None,
+        expires_at=expires_at,
+    )
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
