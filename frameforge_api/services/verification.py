@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
+import re
 import uuid
 from email.message import EmailMessage
 from urllib.parse import urlencode
@@ -39,6 +40,13 @@ LIFETIME = dt.timedelta(days=2)
 SUBJECT = "Confirm your email address for FrameForge"
 PATH = "/api/v1/auth/verify-email"
 REFUSED = "invalid or expired verification link: sign in and ask for a new one"
+_LINK = re.compile(rf"https?://\S+{re.escape(PATH)}\?token=[A-Za-z0-9._%-]+")
+
+
+def link_in(text: str) -> str | None:
+    """The verification link in a mail's text, if there is one."""
+    found = _LINK.search(text)
+    return found.group(0) if found else None
 
 
 def link(settings: Settings, user_id: str, address: str, now: dt.datetime) -> str:
