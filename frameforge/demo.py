@@ -148,7 +148,7 @@ def run_demo() -> int:
 def _drive(api: Api, tmp: Path, home: Path) -> int:
     email, password = f"demo-{secrets.token_hex(4)}@example.com", f"{secrets.token_hex(12)}-x"
     api.call("POST", "/api/v1/auth/register", {"email": email, "password": password})
-    link = _verification_link(home / "mail", email)
+    link = verification_link(home / "mail", email)
     if link is None:
         print(f"no verification email for {email} within {EMAIL_TIMEOUT} s", file=sys.stderr)
         return 1
@@ -204,7 +204,7 @@ def _email_about(folder: Path, needle: str) -> Path | None:
     return None
 
 
-def _verification_link(folder: Path, address: str) -> str | None:
+def verification_link(folder: Path, address: str) -> str | None:
     """The link of the verification mail the API wrote to ``address``."""
     mail = _email_about(folder, f"To: {address}")
     if mail is None:

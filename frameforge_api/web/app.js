@@ -133,7 +133,7 @@ async function onAuth(event) {
 
 async function signedIn() {
   const me = await call("/auth/validate", { method: "POST" });
-  notice("");
+  notice(me.emailVerified ? (justConfirmed ? CONFIRMED : "") : UNVERIFIED);
   $("who").textContent = me.email;
   $("account").hidden = false;
   $("auth").hidden = true;
@@ -559,7 +559,17 @@ async function offerOptions() {
   $("storyboard-option").hidden = !options.storyboard;
 }
 
+// The link mailed at registration lands on #email-verified (GET /auth/verify-email).
+const UNVERIFIED =
+  "Confirm your email address with the link we mailed you: until then FrameForge sends it no email about your jobs.";
+const CONFIRMED = "Your email address is confirmed: FrameForge will email you when your jobs finish.";
+const justConfirmed = location.hash === "#email-verified";
+
 async function start() {
+  if (justConfirmed) {
+    notice(CONFIRMED);
+    history.replaceState(null, "", location.pathname);
+  }
   $("auth-form").addEventListener("submit", onAuth);
   $("upload-form").addEventListener("submit", onUpload);
   $("sign-out").addEventListener("click", onSignOut);
