@@ -17,7 +17,7 @@ from frameforge_api.services import expiry, jobs
 from frameforge_core import layout, signing
 from frameforge_core.errors import NotFound
 from frameforge_core.models import VideoJob
-from frameforge_pipeline.engine.storyboard import VTT_NAME, is_sheet_name, with_sheet_urls
+from frameforge_pipeline.engine.storyboard_names import VTT_NAME, is_sheet_name, with_sheet_urls
 
 router = APIRouter(tags=["storyboards"])
 VTT_MEDIA_TYPE = "text/vtt"
@@ -41,7 +41,9 @@ def get_storyboard(
     one with the ``storyboard`` option; 410 once retention deleted the job's results."""
     job = jobs.get(session, user, job_id)
     if job.results_expired_at is not None:
-        raise expiry.expired("the storyboard and frames of this job", job.results_expired_at)
+        raise expiry.expired(
+            "the storyboard and frames of this job", job.results_expired_at, settings.retention_days
+        )
     try:
         with storage.open_read(layout.storyboard_key(job.partition_key, VTT_NAME)) as stream:
             vtt = stream.read().decode()
@@ -82,7 +84,9 @@ def get_storyboard_sheet(
     if job is None or not is_sheet_name(name):
         raise NotFound("no such storyboard sheet")
     if job.results_expired_at is not None:
-        raise expiry.expired("the storyboard and frames of this job", job.results_expired_at)
+        raise expiry.expired(
+            "the storyboard and frames of this job", job.results_expired_at, settings.retention_days
+        )
     key = layout.storyboard_key(job.partition_key, name)
     return stored_file(
         storage, key, settings.url_ttl_seconds, "image/jpeg", missing="no such storyboard sheet"
