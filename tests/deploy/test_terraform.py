@@ -333,3 +333,18 @@ def test_the_web_page_may_upload_to_the_uploads_bucket_from_its_own_origins_only
     assert value(rule["allowed_methods"]) == ["PUT"]
     assert rule["allowed_origins"] == "${var.web_origins}"  # no wildcard
     assert defaults()["web_origins"] == []  # none unless the operator names the page's origin
+
+
+def test_the_pods_may_delete_every_version_of_an_object():
+    """The S3 store deletes a video version by version (list_object_versions, then
+    DeleteObjects with VersionId): the pods' role must allow both, or deleting fails."""
+    documents = {
+        name: body
+        for block in blocks("data")
+        for kind, named in block.items()
+        if kind == "aws_iam_policy_document"
+        for name, body in named.items()
+    }
+    statements = {s["sid"]: s for s in documents["frameforge_pods"]["statement"]}
+    assert "s3:ListBucketVersions" in statements["Buckets"]["actions"]
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(statements["Objects"]["actions"])
