@@ -79,7 +79,12 @@ def verify_email(
     return RedirectResponse(page, status_code=status.HTTP_303_SEE_OTHER)
 
 
-@router.post("/verification", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
+@router.post(
+    "/verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    responses={204: {"description": "The address is confirmed already: nothing is sent"}},
+)
 def resend_verification(
     user: CurrentUser,
     settings: SettingsDep,
