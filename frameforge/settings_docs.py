@@ -40,6 +40,7 @@ MODELS: Sequence[type[BaseSettings]] = (
     core.PictureLimitSettings,
     core.RetentionSettings,
     core.OperationsSettings,
+    core.SupervisorSettings,
 )
 
 
