@@ -1,7 +1,10 @@
 """Per-user quotas, checked before any run starts: unfinished jobs, stored bytes, and what a
 job would make of its video (its duration, the frames its options ask for).
 
-Each refusal names the limit and what the user can do. The video's duration is what its
+A check and the change it allows (a new job, a retry, an upload slot) are one step: each
+path takes the user's quota lock first (``hold``), so requests of one user made at once are
+counted one after the other, never against the same count. Each refusal names the limit and
+what the user can do. The video's duration is what its
 container's header declares (``services/video_header.py``); a file whose header says nothing
 passes here, and the pipeline's probe has the last word on it.
 """
@@ -21,6 +24,26 @@ from frameforge_pipeline.engine import ExtractOptions
 from frameforge_pipeline.engine.sampling import expected_count
 
 
+def hold(session: Session, user_id: str) -> None:
+    """Take the quota lock of the user ``user_id`` until the session's transaction ends
+    (its commit or rollback). Begins that transaction: call it with nothing pending.
+
+    PostgreSQL: the user's row, ``SELECT ... FOR UPDATE``; other users are not held up,
+    and READ COMMITTED's next statement counts what the holder before committed. SQLite,
+    the embedded default, lets one connection write at a time anyway: the transaction
+    begins IMMEDIATE, taking the database's write lock now instead of at its first write,
+    so no count is read while another request's job is still to be written (the others
+    wait for it, up to the connection's 30 s busy timeout).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        driver = session.connection().connection.driver_connection
+        if driver is None or driver.in_transaction:
+            raise RuntimeError("the quota lock must begin its transaction: commit first")
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def check_storage(session: Session, user: User, incoming: int, settings: Settings) -> None:
     """Raises QuotaExceeded when ``incoming`` more bytes would pass the user's storage."""
     stored = session.scalar(
@@ -36,6 +59,28 @@ def check_storage(session: Session, user: User, incoming: int, settings: Setting
         )
 
 
+def check_live_jobs(
+    session: Session, user_id: str, settings: Settings, retried: VideoJob | None = None
+) -> None:
+    """Raises TooManyJobs when the user ``user_id`` has as many unfinished jobs as allowed
+    (``retried``, the job a retry makes live again, is not one of them even if its row has
+    not recorded its end yet). Counts under the caller's ``hold``."""
+    query = (
+        select(func.count())
+        .select_from(VideoJob)
+        .where(VideoJob.user_id == user_id, VideoJob.status.in_(UNFINISHED))
+    )
+    if retried is not None:
+        query = query.where(VideoJob.id != retried.id)
+    unfinished = session.scalar(query) or 0
+    if unfinished >= settings.quota_concurrent_jobs:
+        this = "create this one" if retried is None else "retry this one"
+        raise TooManyJobs(
+            f"you have {unfinished} jobs queued or running, the most allowed at once; "
+            f"{this} when one of them has ended"
+        )
+
+
 def check_job(
     session: Session,
     user: User,
@@ -46,16 +91,7 @@ def check_job(
     """Raises TooManyJobs past the user's unfinished jobs, Invalid for a video (of
     ``duration`` seconds, None when unknown) longer than allowed or options that would make
     more frames than a job may have."""
-    unfinished = session.scalar(
-        select(func.count())
-        .select_from(VideoJob)
-        .where(VideoJob.user_id == user.id, VideoJob.status.in_(UNFINISHED))
-    )
-    if (unfinished or 0) >= settings.quota_concurrent_jobs:
-        raise TooManyJobs(
-            f"you have {unfinished} jobs queued or running, the most allowed at once; "
-            "create this one when one of them has ended"
-        )
+    check_live_jobs(session, user.id, settings)
     if duration is None:
         return
     if duration > settings.quota_video_seconds:
