@@ -3,15 +3,13 @@ live (a new job, a rendition of a video, a retry) counts under the user's quota 
 (services/quotas.py ``hold``), so no two requests count the same jobs. Here on SQLite, the
 embedded default; tests/integration/test_quota_races_postgres.py runs them on PostgreSQL."""
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from frameforge_api.core.config import Settings
@@ -19,7 +17,7 @@ from frameforge_api.main import create_app
 from frameforge_core.database import create_db_engine, session_factory
 from frameforge_core.lifecycle import UNFINISHED
 from frameforge_core.models import VideoJob
-from tests.api.conftest import PASSWORD
+from tests.api.conftest import PASSWORD, served
 
 LIMIT = 5
 TOO_MANY = (
@@ -31,22 +29,15 @@ TOO_MANY = (
 @pytest.fixture
 def api(instance, storage, database_url) -> Iterator[str]:
     """The API on uvicorn in a thread (its 40 threads answer at once), quota of LIMIT jobs."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    root = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    settings = Settings(
-        JWT_SECRET="p" * 40, FRAMEFORGE_QUOTA_CONCURRENT_JOBS=LIMIT, FRAMEFORGE_PUBLIC_URL=root
-    )
-    app = create_app(settings, instance, storage, database_url)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"{root}/api/v1"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+
+    def build(url: str) -> FastAPI:
+        settings = Settings(
+            JWT_SECRET="p" * 40, FRAMEFORGE_QUOTA_CONCURRENT_JOBS=LIMIT, FRAMEFORGE_PUBLIC_URL=url
+        )
+        return create_app(settings, instance, storage, database_url)
+
+    with served(build) as url:
+        yield f"{url}/api/v1"
 
 
 @pytest.fixture
