@@ -214,6 +214,16 @@ class PictureLimitSettings(_FromEnvironment):
     frameforge_max_picture_pixels: int | None = Field(None, gt=0)
 
 
+class JobQuotaSettings(_FromEnvironment):
+    """What one job may ask for, checked by the API before its run (from the header) and
+    enforced by the pipeline during it (the engine's Limits): a video of at most
+    ``FRAMEFORGE_QUOTA_VIDEO_SECONDS`` and at most ``FRAMEFORGE_QUOTA_FRAMES_PER_JOB``
+    frames extracted."""
+
+    quota_video_seconds: float = Field(3 * 3600, gt=0, alias="FRAMEFORGE_QUOTA_VIDEO_SECONDS")
+    quota_frames_per_job: int = Field(20_000, gt=0, alias="FRAMEFORGE_QUOTA_FRAMES_PER_JOB")
+
+
 class OperationsSettings(_FromEnvironment):
     """The operator's nightly work (README "Configuration"): when the backfill schedule runs
     (``FRAMEFORGE_BACKFILL_CRON``, UTC) and how many partitions one backfill takes at most

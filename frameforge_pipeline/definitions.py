@@ -25,7 +25,11 @@ with heap.long_lived():
     )
     from frameforge_pipeline.jobs import extract_video
     from frameforge_pipeline.loggers import CONSOLE, console_logger
-    from frameforge_pipeline.resources import JobQueue, resources_for_environment
+    from frameforge_pipeline.resources import (
+        ExtractionLimits,
+        JobQueue,
+        resources_for_environment,
+    )
     from frameforge_pipeline.schedules import backfills, compaction
     from frameforge_pipeline.sensors import (
         job_outcome,
@@ -49,7 +53,8 @@ def _owned(assets: Sequence[Any]) -> list[Any]:
 
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     """The code location with the given resources (tests bind their own store and database;
-    without ``jobs`` the app database is the job queue)."""
+    without ``jobs`` the app database is the job queue, without ``limits`` a run has the
+    engine's picture limits and no quota)."""
     return dg.Definitions(
         assets=_owned(
             dg.load_assets_from_modules([extraction, frame_index, frame_index_daily, storyboard])
@@ -68,7 +73,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
             video_retention.deleted_video_purge,
         ],
         schedules=[compaction.frame_index_compaction, backfills.nightly_backfill],
-        resources={"jobs": JobQueue(), **resources},
+        resources={"jobs": JobQueue(), "limits": ExtractionLimits(), **resources},
         executor=dg.in_process_executor,
         loggers={CONSOLE: console_logger},  # runs log JSON lines (loggers.py)
     )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from frameforge_core.settings import LinkSettings
+from frameforge_core.settings import JobQuotaSettings, LinkSettings
 
 
-class Settings(LinkSettings):
+class Settings(LinkSettings, JobQuotaSettings):
     jwt_expires_in: int = Field(3600, gt=0)
     refresh_expires_in: int = Field(30 * 24 * 3600, gt=0)
     max_upload_bytes: int = Field(2 * 1024**3, gt=0, alias="FRAMEFORGE_MAX_UPLOAD_BYTES")
@@ -22,10 +22,9 @@ class Settings(LinkSettings):
     metrics_token: SecretStr | None = Field(None, alias="FRAMEFORGE_METRICS_TOKEN")
     cors_origins: list[str] = Field(default_factory=list, alias="FRAMEFORGE_CORS_ORIGINS")
     redis_url: str | None = None  # unset: rate limits and the cache live in the process
-    # per-user quotas (services/quotas.py); the upload size is max_upload_bytes
+    # per-user quotas (services/quotas.py); the upload size is max_upload_bytes, a job's
+    # video and frames are JobQuotaSettings' (the pipeline enforces them too)
     quota_concurrent_jobs: int = Field(5, gt=0, alias="FRAMEFORGE_QUOTA_CONCURRENT_JOBS")
-    quota_video_seconds: float = Field(3 * 3600, gt=0, alias="FRAMEFORGE_QUOTA_VIDEO_SECONDS")
-    quota_frames_per_job: int = Field(20_000, gt=0, alias="FRAMEFORGE_QUOTA_FRAMES_PER_JOB")
     quota_stored_bytes: int = Field(20 * 1024**3, gt=0, alias="FRAMEFORGE_QUOTA_STORED_BYTES")
     # brute force and sign-up floods: per client address (core/rate_limit.py, AuthLimits)
     auth_requests_per_minute: int = Field(60, gt=0, alias="FRAMEFORGE_AUTH_REQUESTS_PER_MINUTE")

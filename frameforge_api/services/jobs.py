@@ -304,7 +304,8 @@ def retry(
     """Queue another attempt of a failed or cancelled job; it resumes from the failure.
 
     Raises Conflict for a job that is queued, running or completed (or retried meanwhile),
-    TooManyJobs when its user has as many unfinished jobs as allowed.
+    TooManyJobs when its user has as many unfinished jobs as allowed, QuotaExceeded when
+    their storage is full.
     """
     status = _status(job, job_runs.current_run(instance, job))
     attempt = job.attempt
@@ -314,6 +315,7 @@ def retry(
     if job.attempt != attempt:  # another retry got there while this one waited
         raise Conflict("the job has just been retried")
     quotas.check_live_jobs(session, job.user_id, settings, retried=job)
+    quotas.check_room_for_results(session, job.user_id, settings)
     lifecycle.retry(session, job, status)
     try:
         session.commit()

@@ -15,9 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from frameforge_core.settings import BrokerSettings, DatabaseSettings, StoreSettings
+from frameforge_core.settings import (
+    BrokerSettings,
+    DatabaseSettings,
+    JobQuotaSettings,
+    PictureLimitSettings,
+    StoreSettings,
+)
 from frameforge_pipeline.resources.database import AppDatabase
 from frameforge_pipeline.resources.job_queue import JobQueue
+from frameforge_pipeline.resources.limits import ExtractionLimits
 from frameforge_pipeline.resources.storage import FrameStore, LocalFrameStore
 
 if TYPE_CHECKING:
@@ -25,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AppDatabase",
+    "ExtractionLimits",
     "FrameStore",
     "JobQueue",
     "LocalFrameStore",
@@ -62,8 +70,8 @@ IO_PREFIX = "dagster-io"  # in the results bucket, beside the frames and ZIPs
 
 
 def resources_for_environment() -> dict[str, Any]:
-    """The store, the app database, the job queue and the IO manager the environment names
-    (README)."""
+    """The store, the app database, the job queue, the IO manager and the limits of a run
+    the environment names (README)."""
     database = DatabaseSettings()
     broker = BrokerSettings()
     store = StoreSettings()
@@ -85,4 +93,5 @@ def resources_for_environment() -> dict[str, Any]:
             rabbitmq_url=dg.EnvVar("RABBITMQ_URL") if broker.url else None,
             rabbitmq_prefix=broker.frameforge_rabbitmq_prefix,
         ),
+        "limits": ExtractionLimits.from_settings(PictureLimitSettings(), JobQuotaSettings()),
     }

@@ -20,6 +20,7 @@ from frameforge_core.models import VideoJob
 from tests.api.conftest import PASSWORD, served
 
 LIMIT = 5
+STORED = 100_000  # bytes: ten clips of 4 kB and their slots fit
 TOO_MANY = (
     f"you have {LIMIT} jobs queued or running, the most allowed at once; "
     "{} this one when one of them has ended"
@@ -28,11 +29,15 @@ TOO_MANY = (
 
 @pytest.fixture
 def api(instance, storage, database_url) -> Iterator[str]:
-    """The API on uvicorn in a thread (its 40 threads answer at once), quota of LIMIT jobs."""
+    """The API on uvicorn in a thread (its 40 threads answer at once), quotas of LIMIT jobs
+    and STORED bytes."""
 
     def build(url: str) -> FastAPI:
         settings = Settings(
-            JWT_SECRET="p" * 40, FRAMEFORGE_QUOTA_CONCURRENT_JOBS=LIMIT, FRAMEFORGE_PUBLIC_URL=url
+            JWT_SECRET="p" * 40,
+            FRAMEFORGE_PUBLIC_URL=url,
+            FRAMEFORGE_QUOTA_CONCURRENT_JOBS=LIMIT,
+            FRAMEFORGE_QUOTA_STORED_BYTES=STORED,
         )
         return create_app(settings, instance, storage, database_url)
 
@@ -131,3 +136,19 @@ def test_retries_never_make_more_jobs_live_than_allowed(api, user, make_clip, li
         assert httpx.post(cancel, headers=user).status_code == 200
     assert _outcomes(_at_once([retry(job) for job in first]), "retry") == (2, 3)
     assert live_jobs() == LIMIT
+
+
+def test_five_upload_urls_asked_at_once_reserve_no_more_than_the_quota(api, user):
+    """Nothing confirmed yet: each URL reserves its declared size, so three of 30,000
+    bytes fit in 100,000 and the other two are refused, whatever the order they come in."""
+
+    def ask() -> httpx.Response:
+        body = {"filename": "clip.mp4", "contentType": "video/mp4", "sizeBytes": 30_000}
+        return httpx.post(f"{api}/videos/upload-url", json=body, headers=user, timeout=60)
+
+    answers = _at_once([ask] * 5)
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 200, 403, 403]
+    assert {a.json()["detail"] for a in answers if a.status_code == 403} == {
+        "storage quota reached: your videos, their frames and your pending uploads take 87.9 "
+        "KiB of 97.7 KiB, and this upload needs 29.3 KiB; delete videos you no longer need"
+    }
