@@ -22,9 +22,9 @@ from frameforge_core.errors import Invalid, QuotaExceeded, TooManyJobs
 from frameforge_core.lifecycle import UNFINISHED
 from frameforge_core.models import User, VideoJob
 from frameforge_core.settings import JobQuotaSettings
-from frameforge_pipeline.engine import ExtractOptions
 from frameforge_pipeline.engine.errors import VideoError
 from frameforge_pipeline.engine.limits import Limits
+from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.sampling import expected_count
 
 

@@ -8,25 +8,21 @@ import dagster as dg
 from pydantic import Field, ValidationError, create_model
 
 from frameforge_core import layout, storage_use
-from frameforge_pipeline import job_runs
-from frameforge_pipeline.engine import (
+from frameforge_pipeline.engine.archive import FrameZip
+from frameforge_pipeline.engine.errors import VideoError, rejection
+from frameforge_pipeline.engine.extractor import ENGINE_VERSION, extract
+from frameforge_pipeline.engine.manifest import (
     MANIFEST_NAME,
-    ExtractionResult,
-    ExtractOptions,
-    FrameRecord,
-    FrameZip,
-    Progress,
-    VideoError,
-    VideoFacts,
+    Manifest,
     build_manifest,
-    extract,
-    probe,
+    manifest_bytes,
 )
-from frameforge_pipeline.engine.errors import rejection
-from frameforge_pipeline.engine.extractor import ENGINE_VERSION
-from frameforge_pipeline.engine.manifest import Manifest, manifest_bytes
-from frameforge_pipeline.engine.options import constraint_text, validation_message
-from frameforge_pipeline.engine.storyboard import STORYBOARD_DIR, Storyboard, storyboard_files
+from frameforge_pipeline.engine.options import ExtractOptions, constraint_text, validation_message
+from frameforge_pipeline.engine.probe import VideoFacts, probe
+from frameforge_pipeline.engine.records import ExtractionResult, FrameRecord, Progress
+from frameforge_pipeline.engine.storyboard import Storyboard
+from frameforge_pipeline.engine.storyboard_names import STORYBOARD_DIR, storyboard_files
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.partition_jobs import PartitionJob, partition_job
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.preview import preview_markdown

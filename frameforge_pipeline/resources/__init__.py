@@ -19,6 +19,7 @@ from frameforge_core.settings import (
     BrokerSettings,
     DatabaseSettings,
     JobQuotaSettings,
+    OperationsSettings,
     PictureLimitSettings,
     StoreSettings,
 )
@@ -43,7 +44,7 @@ __all__ = [
 
 
 def storage_for(settings: StoreSettings) -> FrameStore:
-    """S3 when ``S3_RESULTS_BUCKET`` names a bucket, else the data dir's store."""
+    """S3 when ``FRAMEFORGE_S3_RESULTS_BUCKET`` names a bucket, else the data dir's store."""
     if settings.s3_results_bucket is None:
         return LocalFrameStore(root=str(settings.store_root))
     from frameforge_pipeline.resources.s3_storage import S3FrameStore  # boto3: only with S3
@@ -70,8 +71,10 @@ IO_PREFIX = "dagster-io"  # in the results bucket, beside the frames and ZIPs
 
 
 def resources_for_environment() -> dict[str, Any]:
-    """The store, the app database, the job queue, the IO manager and the limits of a run
-    the environment names (README)."""
+    """The store, the app database, the job queue and the IO manager the environment names
+    (docs/configuration.md), the operator's settings (``operations``, given to the sensors
+    and schedules that need them) and a run's limits (``limits``, handed to the engine):
+    read once, where the code location loads."""
     database = DatabaseSettings()
     broker = BrokerSettings()
     store = StoreSettings()
@@ -91,7 +94,8 @@ def resources_for_environment() -> dict[str, Any]:
         ),
         "jobs": JobQueue(
             rabbitmq_url=dg.EnvVar("RABBITMQ_URL") if broker.url else None,
-            rabbitmq_prefix=broker.frameforge_rabbitmq_prefix,
+            rabbitmq_prefix=broker.rabbitmq_prefix,
         ),
+        "operations": OperationsSettings(),
         "limits": ExtractionLimits.from_settings(PictureLimitSettings(), JobQuotaSettings()),
     }

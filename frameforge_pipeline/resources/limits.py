@@ -24,8 +24,8 @@ class ExtractionLimits(dg.ConfigurableResource):  # type: ignore[type-arg]
         cls, picture: PictureLimitSettings, quotas: JobQuotaSettings
     ) -> ExtractionLimits:
         return cls(
-            max_picture_side=picture.frameforge_max_picture_side,
-            max_picture_pixels=picture.frameforge_max_picture_pixels,
+            max_picture_side=picture.max_picture_side,
+            max_picture_pixels=picture.max_picture_pixels,
             max_video_seconds=quotas.quota_video_seconds,
             max_frames_per_job=quotas.quota_frames_per_job,
         )

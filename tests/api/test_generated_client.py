@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from tests.api.conftest import served
 from tests.api.routes.test_jobs import run_queue
 
@@ -31,9 +31,7 @@ def api(instance, storage, database_url) -> Iterator[str]:
     """The app on uvicorn, on a free loopback port, in a thread; yields its URL."""
 
     def build(url: str) -> FastAPI:
-        settings = Settings(
-            JWT_SECRET="g" * 40, FRAMEFORGE_PUBLIC_URL=url, FRAMEFORGE_MAX_UPLOAD_BYTES=1_000_000
-        )
+        settings = Settings(JWT_SECRET="g" * 40, public_url=url, max_upload_bytes=1_000_000)
         return create_app(settings, instance=instance, storage=storage, database_url=database_url)
 
     with served(build) as url:

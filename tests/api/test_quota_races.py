@@ -35,9 +35,9 @@ def api(instance, storage, database_url) -> Iterator[str]:
     def build(url: str) -> FastAPI:
         settings = Settings(
             JWT_SECRET="p" * 40,
-            FRAMEFORGE_PUBLIC_URL=url,
-            FRAMEFORGE_QUOTA_CONCURRENT_JOBS=LIMIT,
-            FRAMEFORGE_QUOTA_STORED_BYTES=STORED,
+            public_url=url,
+            quota_concurrent_jobs=LIMIT,
+            quota_stored_bytes=STORED,
         )
         return create_app(settings, instance, storage, database_url)
 

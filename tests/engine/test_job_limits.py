@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import ExtractOptions, extract, probe
 from frameforge_pipeline.engine.errors import TooManyFramesError, VideoTooLongError
+from frameforge_pipeline.engine.extractor import extract
 from frameforge_pipeline.engine.limits import Limits, clock_text
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.probe import probe
 from tests.engine.scene_clips import write_hard_cuts
 
 MINUTE = Limits(max_seconds=Fraction(60), max_frames=100)

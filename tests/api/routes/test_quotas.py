@@ -12,7 +12,7 @@ from frameforge_api.services.quotas import size_text
 from frameforge_core.models import VideoJob
 from frameforge_core.settings import JobQuotaSettings, PictureLimitSettings
 from frameforge_pipeline.definitions import build_definitions
-from frameforge_pipeline.job_runs import REJECTED_TAG
+from frameforge_pipeline.gateway.job_runs import REJECTED_TAG
 from frameforge_pipeline.resources import AppDatabase, ExtractionLimits
 from tests.api.conftest import problem, sign_up_on
 from tests.api.routes.test_jobs import create_job, run_queue
@@ -43,7 +43,7 @@ def _upload(client: TestClient, user: dict[str, str], data: bytes) -> str:
 
 
 def test_unfinished_jobs_per_user(limited, undecodable_video):
-    client, user = limited(FRAMEFORGE_QUOTA_CONCURRENT_JOBS=2)
+    client, user = limited(quota_concurrent_jobs=2)
     video = undecodable_video
     first, _ = (create_job(client, user, _upload(client, user, video)).json() for _ in range(2))
     answer = create_job(client, user, _upload(client, user, video))
@@ -57,7 +57,7 @@ def test_unfinished_jobs_per_user(limited, undecodable_video):
 
 
 def test_video_duration(limited, make_clip):
-    client, user = limited(FRAMEFORGE_QUOTA_VIDEO_SECONDS=3)
+    client, user = limited(quota_video_seconds=3)
     video = _upload(client, user, make_clip("cfr.mp4", seconds=5).path.read_bytes())
     assert problem(create_job(client, user, video)) == (
         422,
@@ -66,7 +66,7 @@ def test_video_duration(limited, make_clip):
 
 
 def test_frames_per_job_known_before_any_run(limited, make_clip):
-    client, user = limited(FRAMEFORGE_QUOTA_FRAMES_PER_JOB=8)
+    client, user = limited(quota_frames_per_job=8)
     video = _upload(client, user, make_clip("cfr.mp4", seconds=5).path.read_bytes())
     assert problem(create_job(client, user, video, options={"fps": 2})) == (
         422,
@@ -77,7 +77,7 @@ def test_frames_per_job_known_before_any_run(limited, make_clip):
 
 
 def test_stored_bytes(limited):
-    client, user = limited(FRAMEFORGE_QUOTA_STORED_BYTES=1000)
+    client, user = limited(quota_stored_bytes=1000)
     _upload(client, user, b"x" * 600)
     answer = _slot(client, user, 600)
     assert problem(answer) == (
@@ -100,7 +100,7 @@ def _slot(client: TestClient, user: dict[str, str], size: int | None = None):
 
 
 def test_an_upload_url_without_its_size_reserves_the_largest_upload(limited):
-    client, user = limited(FRAMEFORGE_QUOTA_STORED_BYTES=1000, FRAMEFORGE_MAX_UPLOAD_BYTES=600)
+    client, user = limited(quota_stored_bytes=1000, max_upload_bytes=600)
     unsized = _slot(client, user)
     assert unsized.status_code == 200
     assert problem(_slot(client, user)) == (
@@ -120,7 +120,7 @@ def test_the_results_of_every_rendition_count(limited, make_clip, instance, stor
     """A video and its PNG frames: once made, the frames count, and neither another
     rendition nor another upload fits."""
     data = make_clip("cfr.mp4", seconds=5).path.read_bytes()
-    client, user = limited(FRAMEFORGE_QUOTA_STORED_BYTES=len(data) + 1000)
+    client, user = limited(quota_stored_bytes=len(data) + 1000)
     video = _upload(client, user, data)
     first = create_job(client, user, video, options={"format": "png"})
     assert first.status_code == 202
@@ -141,7 +141,7 @@ def test_the_results_of_every_rendition_count(limited, make_clip, instance, stor
 
 
 def test_a_file_whose_header_declares_no_duration_is_left_to_the_pipeline(limited, make_clip):
-    client, user = limited(FRAMEFORGE_QUOTA_VIDEO_SECONDS=1)
+    client, user = limited(quota_video_seconds=1)
     raw = make_clip("raw.h264", seconds=2).path.read_bytes()  # an H.264 stream: no container
     assert create_job(client, user, _upload(client, user, raw)).status_code == 202
 
@@ -179,7 +179,7 @@ def test_what_the_api_cannot_count_the_pipeline_refuses(
     """Accepted at POST (nothing to count from the header), refused by the run at the
     limits the pipeline is given from the same settings: the job fails with the reason, its
     run tagged as a refusal of the user's input, not an outage."""
-    quota = {"FRAMEFORGE_QUOTA_VIDEO_SECONDS": 60, "FRAMEFORGE_QUOTA_FRAMES_PER_JOB": 100}
+    quota = {"quota_video_seconds": 60, "quota_frames_per_job": 100}
     client, user = limited(**quota)
     video = _upload(client, user, make_clip(name, **clip).path.read_bytes())
     created = create_job(client, user, video, options=options)
