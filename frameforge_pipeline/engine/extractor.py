@@ -20,7 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from frameforge_pipeline.engine.clock import Clock
-from frameforge_pipeline.engine.limits import PictureLimits, decoded_bytes
+from frameforge_pipeline.engine.limits import Limits, decoded_bytes
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.output import FrameOutput, encoded_in_order
 from frameforge_pipeline.engine.probe import VideoFacts, probe
@@ -85,16 +85,18 @@ def extract(
     sink: FrameSink,
     on_progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
-    limits: PictureLimits | None = None,
+    limits: Limits | None = None,
 ) -> ExtractionResult:
     """Extract frames of ``path`` into ``sink`` and return what was done.
 
     Raises the VideoError subclasses of ``probe`` for files that cannot be processed
-    (PictureTooLargeError beyond ``limits``, by default PictureLimits.from_environment()),
+    (PictureTooLargeError, VideoTooLongError beyond ``limits``, by default the engine's:
+    Limits()), TooManyFramesError when the frames pass ``limits.max_frames`` (before
+    decoding when they can be counted from the stream index, else at the limit),
     FileNotFoundError, and whatever the sink raises. A corrupt frame is skipped and counted.
     """
     began = time.perf_counter()
-    limits = limits or PictureLimits.from_environment()
+    limits = limits or Limits()
     facts = probe(path, limits)
     plan = RenderPlan.for_video(facts, options)
     index = StreamIndex.scan(path)
@@ -103,15 +105,18 @@ def extract(
         path,
         keyframes_only=options.mode == "keyframes",
         rejoin_timeline=index.discontinuous,
-        limits=limits,
+        limits=limits.picture,
         threads=concurrency.decoder_threads,
     )
     with contextlib.closing(reader):
         # time zero: the first frame that decodes (packets before it may not, mid-GOP)
         origin = facts.start_pts if facts.start_pts is not None else index.first_pts or 0
         clock = Clock(origin, reader.time_base)
+        if not index.discontinuous and index.last_pts is not None:  # a header that lied
+            limits.check_duration(clock.seconds(index.last_pts))
         expected = expected_frames(index, options, clock)
-        output = FrameOutput(sink, plan, options, expected, on_progress)
+        limits.check_expected(expected, options.mode, options.fps_fraction)
+        output = FrameOutput(sink, plan, options, expected, limits, on_progress)
         chosen = choose(reader, index, clock, options)
         for encoded in encoded_in_order(
             chosen, plan.encode, concurrency.workers, concurrency.in_flight
