@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
-
-import av
-from av.container import InputContainer
-from av.video.stream import VideoStream
+from typing import TYPE_CHECKING
 
 from frameforge_pipeline.engine.errors import (
     PictureTooLargeError,
     TooManyFramesError,
     VideoTooLongError,
 )
+
+if TYPE_CHECKING:  # the API reads the limits without loading PyAV; the engine's calls import it
+    from av.container import InputContainer
+    from av.video.stream import VideoStream
 
 # DCI 8K: every 8K format (UHD 7680x4320, DCI 8192x4320, 8192x4096 360-degree video) fits.
 DEFAULT_MAX_SIDE = 8192
@@ -114,6 +115,8 @@ class Limits:
         nominal frame after the last, as the extractor's reader gives them."""
         if self.max_seconds is None:
             return
+        import av
+
         rate = Fraction(stream.average_rate or stream.guessed_rate or 25)
         first: int | None = None
         count = 0
@@ -173,6 +176,8 @@ def plausible_sample_aspect_ratio(sar: Fraction) -> bool:
 
 def decoded_bytes(pixel_format: str, width: int, height: int) -> int:
     """Bytes of one decoded picture in ``pixel_format`` (all planes)."""
+    import av
+
     try:
         components = av.VideoFormat(pixel_format, width, height).components
     except (ValueError, av.FFmpegError):
