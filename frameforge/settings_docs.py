@@ -38,8 +38,10 @@ MODELS: Sequence[type[BaseSettings]] = (
     Settings,
     WorkerSettings,
     core.PictureLimitSettings,
+    core.JobQuotaSettings,
     core.RetentionSettings,
     core.OperationsSettings,
+    core.SupervisorSettings,
 )
 
 

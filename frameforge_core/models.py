@@ -57,6 +57,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # when the owner followed the signed link mailed at registration; no other mail before
+    email_verified_at: Mapped[dt.datetime | None]
 
 
 class RefreshToken(Base):
@@ -132,6 +134,9 @@ class VideoJob(Base):
     trace_id: Mapped[str | None] = mapped_column(String(64))
     # when retention deleted its ZIP: the API then answers 410 for its download
     results_expired_at: Mapped[dt.datetime | None]
+    # what its results take in the store (frames, manifest, storyboard, ZIP), once made:
+    # counted in its user's storage quota (frameforge_core/storage_use.py)
+    result_bytes: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # the user's name of the uploaded file (read with the job: what tells jobs apart)
@@ -197,3 +202,5 @@ class DeletedVideo(Base):
     partition_keys: Mapped[list[str]] = mapped_column(JSON)
     deleted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     purged_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    # the sweep of its upload folder once no upload URL of it can still be arriving
+    uploads_swept_at: Mapped[dt.datetime | None]
