@@ -9,5 +9,8 @@ options model (the API does) does not load PyAV or OpenCV. The modules:
 - ``probe``, ``extractor`` (``extract``: assembles the blocks), ``stream_index``, ``reader``,
   ``selection``, ``clock``, ``output``, ``records``, ``render``, ``limits``: the decoding;
 - ``manifest``, ``archive`` (the ZIP), ``scenes`` (PySceneDetect's cut detectors),
-  ``tonemap`` (HDR to SDR), ``storyboard`` (sheets + WebVTT), ``picture_stats``.
+  ``tonemap`` (HDR to SDR), ``storyboard`` (sheets + WebVTT), ``picture_stats``;
+- ``segments`` (a long video in keyframe-aligned segments, extracted apart and joined as
+  one piece: ``plan_segments``, ``extract_segment``, ``join_segments``) and
+  ``segment_plan`` (what a segment reads; the one-piece run is its single segment).
 """

@@ -1,7 +1,8 @@
 """Stream frames out of a video: index, read, choose, render in a thread pool, hand to a sink.
 
 ``extract`` assembles the engine's blocks: the stream index (``stream_index``: one demux
-pass), the reader (``reader``: demux, decode, drain), the selection policy and choosers
+pass), the segment it reads (``segment_plan``: the whole video here; engine.segments reads
+parts), the reader (``reader``: demux, decode, drain), the selection policy and choosers
 (``selection``), the clock (``clock``: pts <-> seconds), rendering (``render``) and the
 ordered output (``output``). Only chosen frames are converted from YUV. Memory holds at most
 a few frames in flight, whatever the length of the video, and fewer for big pictures: the
@@ -19,10 +20,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from frameforge_pipeline.engine.clock import Clock
 from frameforge_pipeline.engine.limits import Limits, decoded_bytes
 from frameforge_pipeline.engine.options import ExtractOptions
-from frameforge_pipeline.engine.output import FrameOutput, encoded_in_order
+from frameforge_pipeline.engine.output import Encoded, FrameOutput, encoded_in_order
 from frameforge_pipeline.engine.probe import VideoFacts, probe
 from frameforge_pipeline.engine.reader import FrameReader
 from frameforge_pipeline.engine.records import (
@@ -33,7 +33,9 @@ from frameforge_pipeline.engine.records import (
     frame_name,
 )
 from frameforge_pipeline.engine.render import RenderPlan
-from frameforge_pipeline.engine.selection import choose, expected_frames
+from frameforge_pipeline.engine.scenes import ScoreLog
+from frameforge_pipeline.engine.segment_plan import Segment, whole
+from frameforge_pipeline.engine.selection import choose
 from frameforge_pipeline.engine.stream_index import StreamIndex
 
 __all__ = [
@@ -47,7 +49,7 @@ __all__ = [
     "frame_name",
 ]
 
-ENGINE_VERSION = "4"  # bump when the same input and options would give different frames
+ENGINE_VERSION = "5"  # bump when the same input and options would give different frames
 
 # Bytes of pictures the frames in flight (decoded, converted, encoded) may take together,
 # and the decoder's threads (each holds a picture of its own): with the process itself and
@@ -79,6 +81,59 @@ class Concurrency:
         return cls(min(workers, in_flight), in_flight, decoder_threads)
 
 
+@dataclass(frozen=True)
+class ReadWork:
+    """What reading a segment (or the whole video) cost and met."""
+
+    decoded: int
+    corrupt: int
+    seeks: int
+    truncated: bool
+    rate: Fraction  # the nominal frame rate (scene mode counts frames with it)
+
+
+def extract_frames(
+    path: Path,
+    facts: VideoFacts,
+    options: ExtractOptions,
+    segment: Segment,
+    deliver: Callable[[Fraction, bool, Encoded], None],
+    workers: int | None = None,
+    limits: Limits | None = None,
+    log: ScoreLog | None = None,
+) -> ReadWork:
+    """Choose the frames of ``segment`` and hand each, encoded, to ``deliver`` in order:
+    ``deliver(seconds, keyframe, (data, stats))``. Scene mode with a ``log``: candidates
+    and every frame's score (selection.scene_candidates)."""
+    plan = RenderPlan.for_video(facts, options)
+    concurrency = Concurrency.for_video(facts, plan, workers or min(4, os.cpu_count() or 2))
+    reader = FrameReader(
+        path,
+        keyframes_only=options.mode == "keyframes",
+        rejoin_timeline=segment.stream.discontinuous,
+        limits=(limits or Limits()).picture,
+        threads=concurrency.decoder_threads,
+    )
+    with contextlib.closing(reader):
+        chosen = choose(reader, segment, options, log)
+        for encoded in encoded_in_order(
+            chosen, plan.encode, concurrency.workers, concurrency.in_flight
+        ):
+            deliver(*encoded)
+    truncated = reader.truncated or segment.ends_early
+    return ReadWork(reader.decoded, reader.corrupt, reader.seeks, truncated, reader.rate)
+
+
+def check_limits(segment: Segment, options: ExtractOptions, limits: Limits) -> None:
+    """Raise the ``limits``' errors the stream index shows before decoding, for the whole
+    video (a ``whole`` segment, or the plan's segments' totals in engine.segments): its
+    length (a header that lied) and the frames it would give."""
+    stream = segment.stream
+    if not stream.discontinuous and stream.last_pts is not None:
+        limits.check_duration(segment.clock.seconds(stream.last_pts))
+    limits.check_expected(segment.expected_frames, options.mode, options.fps_fraction)
+
+
 def extract(
     path: Path,
     options: ExtractOptions,
@@ -87,7 +142,8 @@ def extract(
     workers: int | None = None,
     limits: Limits | None = None,
 ) -> ExtractionResult:
-    """Extract frames of ``path`` into ``sink`` and return what was done.
+    """Extract frames of ``path`` into ``sink`` and return what was done: the video as one
+    segment (engine.segments extracts it in several, with the same result).
 
     Raises the VideoError subclasses of ``probe`` for files that cannot be processed
     (PictureTooLargeError, VideoTooLongError beyond ``limits``, by default the engine's:
@@ -98,48 +154,20 @@ def extract(
     began = time.perf_counter()
     limits = limits or Limits()
     facts = probe(path, limits)
+    segment = whole(facts, StreamIndex.scan(path), options)
     plan = RenderPlan.for_video(facts, options)
-    index = StreamIndex.scan(path)
-    concurrency = Concurrency.for_video(facts, plan, workers or min(4, os.cpu_count() or 2))
-    reader = FrameReader(
-        path,
-        keyframes_only=options.mode == "keyframes",
-        rejoin_timeline=index.discontinuous,
-        limits=limits.picture,
-        threads=concurrency.decoder_threads,
-    )
-    with contextlib.closing(reader):
-        # time zero: the first frame that decodes (packets before it may not, mid-GOP)
-        origin = facts.start_pts if facts.start_pts is not None else index.first_pts or 0
-        clock = Clock(origin, reader.time_base)
-        if not index.discontinuous and index.last_pts is not None:  # a header that lied
-            limits.check_duration(clock.seconds(index.last_pts))
-        expected = expected_frames(index, options, clock)
-        limits.check_expected(expected, options.mode, options.fps_fraction)
-        output = FrameOutput(sink, plan, options, expected, limits, on_progress)
-        chosen = choose(reader, index, clock, options)
-        for encoded in encoded_in_order(
-            chosen, plan.encode, concurrency.workers, concurrency.in_flight
-        ):
-            output.deliver(*encoded)
-
+    check_limits(segment, options, limits)
+    output = FrameOutput(sink, plan, options, segment.expected_frames, limits, on_progress)
+    work = extract_frames(path, facts, options, segment, output.deliver, workers, limits)
     return ExtractionResult(
         facts=facts,
         options=options,
         frames=output.records,
-        expected_frames=expected,
-        decoded_frames=reader.decoded,
-        corrupt_frames=reader.corrupt,
-        seeks=reader.seeks,
-        truncated=reader.truncated or _ends_early(index, facts, clock),
+        expected_frames=segment.expected_frames,
+        decoded_frames=work.decoded,
+        corrupt_frames=work.corrupt,
+        seeks=work.seeks,
+        truncated=work.truncated,
         seconds=time.perf_counter() - began,
         dropped_duplicates=output.dropped,
     )
-
-
-def _ends_early(index: StreamIndex, facts: VideoFacts, clock: Clock) -> bool:
-    """True when the frames stop well before the duration the container declares."""
-    if facts.duration is None or index.last_pts is None:
-        return False
-    slack = max(Fraction(1), facts.duration / 50)
-    return not index.discontinuous and clock.seconds(index.last_pts) + slack < facts.duration

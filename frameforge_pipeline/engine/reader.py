@@ -28,6 +28,7 @@ from av.video.stream import VideoStream
 
 from frameforge_pipeline.engine.limits import PictureLimits
 from frameforge_pipeline.engine.probe import open_video
+from frameforge_pipeline.engine.stream_index import DEFAULT_TIME_BASE
 
 
 class FrameReader:
@@ -57,7 +58,7 @@ class FrameReader:
         self._offset = 0  # added to pts after a jump back, so time keeps going forward
         self._files = contextlib.ExitStack()
         self._open()
-        self.time_base: Fraction = self.stream.time_base or Fraction(1, 90_000)
+        self.time_base: Fraction = self.stream.time_base or DEFAULT_TIME_BASE
         # the nominal frame rate: for streams without timestamps, and scene mode's frame counts
         self.rate = Fraction(self.stream.average_rate or self.stream.guessed_rate or 25)
         self._nominal_step = max(1, round(1 / (self.rate * self.time_base)))
@@ -150,6 +151,11 @@ class FrameReader:
         if self._drains and self.can_seek and drain_at is not None and packet.pts == drain_at:
             self._ended, self._drained_at = True, drain_at
             frames += self._drain()
+        elif self._keyframes_only and packet.size:
+            # alone, each keyframe comes out at once and in order: fed keyframes only, an
+            # open-GOP stream's missing frames make the decoder hold them and reverse them
+            frames += self._drain()
+            self.stream.codec_context.flush_buffers()
         return frames
 
     def _drain(self) -> list[av.VideoFrame]:
