@@ -71,6 +71,16 @@ def frames_prefix(partition_key: str) -> str:
     return f"frames/{check_partition_key(partition_key)}/"
 
 
+def segments_prefix(partition_key: str) -> str:
+    """Where the segments of a split extraction leave their frames until the join names
+    them (frameforge_pipeline/assets/frames.py); empty once the frames are joined."""
+    return f"segments/{check_partition_key(partition_key)}/"
+
+
+def segment_prefix(partition_key: str, segment: int) -> str:
+    return f"{segments_prefix(partition_key)}{segment:05d}/"
+
+
 def manifest_key(partition_key: str) -> str:
     return f"results/{check_partition_key(partition_key)}/manifest.json"
 

@@ -214,6 +214,15 @@ class PictureLimitSettings(_FromEnvironment):
     frameforge_max_picture_pixels: int | None = Field(None, gt=0)
 
 
+class SegmentSettings(_FromEnvironment):
+    """How long videos are split (frameforge_pipeline/segmenting.py): about
+    ``FRAMEFORGE_SEGMENT_SECONDS`` of video a segment (a video no longer is one piece), and at
+    most ``FRAMEFORGE_MAX_STEP_PODS`` segment pods of one run at once on Kubernetes."""
+
+    frameforge_segment_seconds: float = Field(600.0, gt=0)
+    frameforge_max_step_pods: int = Field(16, gt=0)
+
+
 class OperationsSettings(_FromEnvironment):
     """The operator's nightly work (README "Configuration"): when the backfill schedule runs
     (``FRAMEFORGE_BACKFILL_CRON``, UTC) and how many partitions one backfill takes at most

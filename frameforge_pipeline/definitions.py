@@ -21,8 +21,10 @@ with heap.long_lived():
         extraction,
         frame_index,
         frame_index_daily,
+        frames,
         storyboard,
     )
+    from frameforge_pipeline.executor import step_executor
     from frameforge_pipeline.jobs import extract_video
     from frameforge_pipeline.loggers import CONSOLE, console_logger
     from frameforge_pipeline.resources import JobQueue, resources_for_environment
@@ -52,7 +54,9 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     without ``jobs`` the app database is the job queue)."""
     return dg.Definitions(
         assets=_owned(
-            dg.load_assets_from_modules([extraction, frame_index, frame_index_daily, storyboard])
+            dg.load_assets_from_modules(
+                [extraction, frames, frame_index, frame_index_daily, storyboard]
+            )
         ),
         asset_checks=dg.load_asset_checks_from_modules([checks]),
         jobs=[extract_video],
@@ -69,7 +73,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
         ],
         schedules=[compaction.frame_index_compaction, backfills.nightly_backfill],
         resources={"jobs": JobQueue(), **resources},
-        executor=dg.in_process_executor,
+        executor=step_executor,  # in process unless the run says otherwise (executor.py)
         loggers={CONSOLE: console_logger},  # runs log JSON lines (loggers.py)
     )
 

@@ -295,6 +295,61 @@ class RunProgress:
         self._written = count
 
 
+class SegmentProgress(RunProgress):
+    """``RunProgress`` of one segment of a split extraction, run beside the others (other
+    processes, other pods): it writes its own count in ``PROGRESS_TAG/<segment>``, and the
+    run's ``PROGRESS_TAG`` as the sum of every segment's last count (the run's tags read
+    afresh each time), of ``expected`` frames in all when the plan knew them, else of those
+    the segments announced once each has. Each tag has one writer, so no count is lost; the
+    total may lag another segment's by one interval, and the join writes the final one."""
+
+    def __init__(
+        self,
+        instance: dg.DagsterInstance,
+        run: dg.DagsterRun,
+        segment: int,
+        segments: int,
+        expected: int | None,
+        interval: float | None = None,
+    ):
+        super().__init__(instance, run, interval)
+        self.segment, self.segments, self.expected = segment, segments, expected
+        self._own_tag = segment_progress_tag(segment)
+        self._latest = self._written = run.tags.get(self._own_tag)
+
+    def _write(self) -> None:
+        count = self._latest
+        if count is None or count == self._written:
+            return
+        try:
+            tags = dict((self.instance.get_run_by_id(self.run.run_id) or self.run).tags)
+            tags[self._own_tag] = count
+            self.instance.add_run_tags(
+                self.run.run_id, {self._own_tag: count, PROGRESS_TAG: self._total(tags)}
+            )
+        except Exception:  # progress is shown, not needed: the run goes on without it
+            log.warning("run %s: progress %s not reported", self.run.run_id, count, exc_info=True)
+            return
+        self._written = count
+
+    def _total(self, tags: dict[str, str]) -> str:
+        done, announced, known = 0, 0, 0
+        for segment in range(self.segments):
+            found = _PROGRESS.match(tags.get(segment_progress_tag(segment), ""))
+            if found is None:
+                continue
+            done += int(found.group(1))
+            if found.group(2) != "?":
+                announced += int(found.group(2))
+                known += 1
+        expected = self.expected or (announced if known == self.segments else None)
+        return f"{done}/{max(expected, done) if expected else '?'}"
+
+
+def segment_progress_tag(segment: int) -> str:
+    return f"{PROGRESS_TAG}/{segment}"
+
+
 def _latest_metadata(
     instance: dg.DagsterInstance, asset: str, partition: str | None
 ) -> dict[str, Any]:

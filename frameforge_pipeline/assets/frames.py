@@ -1,0 +1,291 @@
+"""``frames``: a graph-backed asset that extracts a video in segments, side by side.
+
+plan_frames (the segments: keyframe-aligned parts of the video) -> one DynamicOutput each
+-> extract_segment, mapped (each segment its own step: its own process in the embedded
+default, its own pod on Kubernetes; segmenting.py says which executor a run uses) -> collect
+-> join_frames (the segments' frames named in order, as one extraction would have named
+them, into frames/<partition key>/; the ExtractionResult that ``manifest`` reads).
+
+Why a graph and not one asset that fans out itself: each segment is a Dagster step, so a
+failed segment is re-executed alone (re-execution from failure keeps the others' outputs),
+the executor decides where segments run (a process, a pod), a cancel stops every step, and
+the UI shows each segment's logs and timing. The asset stays one asset: ``source_video`` is
+the graph's input, taken by the plan and by the join (whose output is the asset), so
+lineage and data versions are those of the one-piece asset; its run config is unchanged
+(``ops: frames: config: <ExtractOptions>``, mapped onto the plan).
+
+A one-segment video writes its frames straight into frames/<partition key>/; the segments of
+a longer one write theirs under segments/<partition key>/<n>/, which the join moves.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import ValidationError
+
+from frameforge_core import layout
+from frameforge_pipeline import job_runs, segmenting
+from frameforge_pipeline.assets.extraction import (
+    GROUP,
+    ExtractionConfig,
+    job_of,
+    rejected,
+    source_key,
+)
+from frameforge_pipeline.engine import (
+    ExtractionResult,
+    ExtractOptions,
+    FrameRecord,
+    Progress,
+    VideoError,
+    VideoFacts,
+    extract,
+)
+from frameforge_pipeline.engine.extractor import ENGINE_VERSION
+from frameforge_pipeline.engine.options import validation_message
+from frameforge_pipeline.partitions import videos
+from frameforge_pipeline.preview import preview_markdown
+from frameforge_pipeline.resources import AppDatabase, FrameStore
+
+
+@dataclass(frozen=True)
+class SegmentTask:
+    """What the plan hands one segment's step."""
+
+    index: int
+    count: int
+    options: ExtractOptions
+    segment: Any = None  # the engine's segment; None: the whole video
+    expected: int | None = None  # frames of the whole video, when the plan knows them
+
+
+@dataclass(frozen=True)
+class SegmentOutcome:
+    """What a segment's step hands the join: its result, and where its frames are."""
+
+    index: int
+    prefix: str
+    result: ExtractionResult
+    whose: dict[str, str] = field(default_factory=dict)
+
+
+# --- the engine's segments: one piece until frameforge_pipeline.engine.segments lands ------
+
+
+def _plan(path: Path, options: ExtractOptions, count: int) -> tuple[list[Any], str]:
+    """The segments of the video at ``path`` (about ``count``), and why there is one when
+    it cannot be split."""
+    return [None], "this version extracts every video in one piece"
+
+
+def _extract_segment(
+    path: Path, options: ExtractOptions, segment: Any, sink: Any, on_progress: Any
+) -> ExtractionResult:
+    return extract(path, options, sink, on_progress=on_progress)
+
+
+def _join(outcomes: list[SegmentOutcome]) -> tuple[ExtractionResult, list[tuple[str, str]]]:
+    """The joined result and the moves (from, to: keys under the frames prefix's parent)
+    that give each frame its joined name."""
+    (outcome,) = outcomes
+    return outcome.result, []
+
+
+# --- the ops --------------------------------------------------------------------------------
+
+
+class _StoreSink:
+    """Writes each frame to the store as it comes out of the extractor."""
+
+    def __init__(self, storage: FrameStore, prefix: str):
+        self._storage, self._prefix = storage, prefix
+
+    def write(self, record: FrameRecord, data: bytes) -> None:
+        with self._storage.open_write(self._prefix + record.file) as stream:
+            stream.write(data)
+
+
+@dg.op(out=dg.DynamicOut(SegmentTask), tags={"kind": "plan"})
+def plan_frames(
+    context: dg.OpExecutionContext,
+    config: ExtractionConfig,
+    source_video: VideoFacts,
+    storage: FrameStore,
+    database: AppDatabase,
+) -> Iterator[dg.DynamicOutput[SegmentTask]]:
+    """The options of the partition's job (whatever the run config says: a backfill or a
+    materialization launched in the UI must not change what its user chose), the video's
+    segments, and the run's maximum runtime from their count."""
+    partition = context.partition_key
+    options = _options(context, config, database)
+    policy = segmenting.SegmentPolicy.from_environment()
+    # a rerun must not mix with an earlier run's frames
+    storage.delete_prefix(layout.frames_prefix(partition))
+    storage.delete_prefix(layout.segments_prefix(partition))
+    try:
+        with storage.local_path(source_key(storage, partition)) as path:
+            segments, reason = _plan(path, options, policy.segment_count(source_video.duration))
+        if len(segments) == 1:
+            segmenting.check_one_piece(source_video.duration, reason)
+    except VideoError as error:
+        raise rejected(context, error) from None
+    parallel = segmenting.parallelism(dict(context.run.run_config), policy)
+    runtime = segmenting.max_runtime_seconds(source_video.duration, len(segments), parallel)
+    context.instance.add_run_tags(context.run.run_id, {segmenting.MAX_RUNTIME_TAG: str(runtime)})
+    context.log.info(
+        f"{len(segments)} segment(s), {min(parallel, len(segments))} at once; "
+        f"maximum runtime {runtime} s"
+    )
+    for index, segment in enumerate(segments):
+        task = SegmentTask(index, len(segments), options, segment)
+        yield dg.DynamicOutput(task, mapping_key=f"{index:05d}")
+
+
+def _options(
+    context: dg.OpExecutionContext, config: ExtractionConfig, database: AppDatabase
+) -> ExtractOptions:
+    """The job's options; the run config's only for a partition no job made."""
+    job = job_of(context.partition_key, database)
+    if job is None:
+        return config.to_options()
+    try:
+        chosen = ExtractOptions.model_validate(job.options)
+    except ValidationError as error:
+        raise dg.Failure(
+            f"invalid options of job {job.job_id}: {validation_message(error)}",
+            allow_retries=False,
+        ) from None
+    given = config.to_options()
+    if given != chosen and given != ExtractOptions():  # options set by hand, not defaults
+        context.log.warning(
+            f"run config ignored: partition {context.partition_key} belongs to job "
+            f"{job.job_id}, extracted with its own options {chosen.model_dump(mode='json')}"
+        )
+    return chosen
+
+
+@dg.op(tags={"kind": "segment"})
+def extract_segment(
+    context: dg.OpExecutionContext, task: SegmentTask, storage: FrameStore
+) -> SegmentOutcome:
+    """One segment's frames, into the store; its progress counts in the run's."""
+    partition = context.partition_key
+    whole = task.count == 1
+    prefix = (
+        layout.frames_prefix(partition) if whole else layout.segment_prefix(partition, task.index)
+    )
+    counted = task.options.mode != "scene"  # scene mode knows its frames once it has found them
+    progress: job_runs.RunProgress = (
+        job_runs.RunProgress(context.instance, context.run)
+        if whole
+        else job_runs.SegmentProgress(
+            context.instance, context.run, task.index, task.count, task.expected
+        )
+    )
+    try:
+        with progress, storage.local_path(source_key(storage, partition)) as path:
+
+            def report(made: Progress) -> None:
+                progress.report(made.done, made.expected if counted else None)
+
+            result = _extract_segment(
+                path, task.options, task.segment, _StoreSink(storage, prefix), report
+            )
+            done = len(result.frames) + result.dropped_duplicates
+            progress.report(done, done)
+    except BaseException as error:
+        storage.delete_prefix(prefix)  # no half set of frames survives a failure
+        if isinstance(error, VideoError):
+            raise rejected(context, error) from None
+        raise
+    context.add_output_metadata({"frame_count": len(result.frames), "seconds": result.seconds})
+    return SegmentOutcome(task.index, prefix, result)
+
+
+@dg.op(tags={"kind": "join"})
+def join_frames(
+    context: dg.OpExecutionContext,
+    source_video: VideoFacts,
+    segments: list[SegmentOutcome],
+    storage: FrameStore,
+    database: AppDatabase,
+) -> dg.Output[ExtractionResult]:
+    """The segments' frames in order, named as one extraction names them, with whose they
+    are (job id, user id, file name), so that an operator finds the partition by them."""
+    partition = context.partition_key
+    outcomes = sorted(segments, key=lambda outcome: outcome.index)
+    result, moves = _join(outcomes)
+    for source, target in moves:
+        storage.move(source, target)
+    storage.delete_prefix(layout.segments_prefix(partition))
+    prefix = layout.frames_prefix(partition)
+    if len(outcomes) > 1:
+        done = len(result.frames) + result.dropped_duplicates
+        context.instance.add_run_tags(context.run.run_id, {job_runs.PROGRESS_TAG: f"{done}/{done}"})
+    job = job_of(partition, database)
+    whose: dict[str, str] = {}
+    if job is not None:
+        whose = {"job_id": job.job_id, "user_id": job.user_id, "file_name": job.file_name}
+    return dg.Output(
+        result,
+        metadata={
+            "frame_count": len(result.frames),
+            "expected_frames": result.expected_frames,
+            "decoded_frames": result.decoded_frames,
+            "corrupt_frames": result.corrupt_frames,
+            "seeks": result.seeks,
+            "seconds": round(result.seconds, 3),
+            "speed": _speed(result),
+            "segments": len(outcomes),
+            "options": result.options.model_dump(mode="json"),
+            **whose,
+            "location": storage.uri(prefix),
+            **_first_frame_preview(storage, prefix, result),
+        },
+    )
+
+
+def _speed(result: ExtractionResult) -> float | None:
+    """Seconds of video extracted per second of work (the window's length, not the file's)."""
+    duration, options = result.facts.duration, result.options
+    if duration is None or result.seconds <= 0:
+        return None
+    end = duration if options.end is None else min(duration, Fraction(str(options.end)))
+    window = max(end - Fraction(str(options.start)), Fraction(0))
+    return round(float(window) / result.seconds, 2)
+
+
+def _first_frame_preview(
+    storage: FrameStore, prefix: str, result: ExtractionResult
+) -> dict[str, dg.MetadataValue]:
+    if not result.frames:
+        return {}
+    with storage.open_read(prefix + result.frames[0].file) as stream:
+        markdown = preview_markdown(stream.read(), "first frame")
+    return {"first_frame": dg.MetadataValue.md(markdown)} if markdown else {}
+
+
+def _plan_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The asset's run config (``ops: frames: config:``, ExtractOptions' fields) is the plan's."""
+    return {"plan_frames": {"config": config}}
+
+
+@dg.graph_asset(
+    partitions_def=videos,
+    group_name=GROUP,
+    code_version=ENGINE_VERSION,
+    kinds={"image"},
+    config=dg.ConfigMapping(
+        config_fn=_plan_config, config_schema=ExtractionConfig.to_config_schema()
+    ),
+)
+def frames(source_video: VideoFacts) -> ExtractionResult:
+    """The sampled frames, one image file each under frames/<partition key>/, extracted in
+    keyframe-aligned segments, each its own step, and joined in order: the same files and
+    records as one extraction of the whole video."""
+    segments = plan_frames(source_video).map(extract_segment)
+    return join_frames(source_video, segments.collect())  # type: ignore[no-any-return]

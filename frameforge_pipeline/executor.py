@@ -1,0 +1,63 @@
+"""The runs' executor: in process, in processes side by side, or in Kubernetes Jobs, per run.
+
+Dagster's ``multi_or_in_process_executor`` with a third choice, dagster-k8s's
+``k8s_job_executor`` (its config given under ``k8s``, checked against its own schema when a
+run starts, so that dagster-k8s and the Kubernetes client are imported only by runs that use
+them), and in process by default: a run launched without a choice (a backfill, the UI) runs
+its steps one after the other in its own process, as every run did before segments. The job
+sensor chooses per run (``segmenting.SegmentPolicy.execution``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import dagster as dg
+from dagster._config import process_config
+from dagster._core.definitions.executor_definition import (
+    IN_PROC_CONFIG,
+    MULTI_PROC_CONFIG,
+    ExecutorRequirement,
+    multi_or_in_process_executor,
+    multiple_process_executor_requirements,
+)
+from dagster._core.executor.base import Executor
+from dagster._core.executor.init import InitExecutorContext
+
+
+def _requirements(config: Mapping[str, Any]) -> Sequence[ExecutorRequirement]:
+    return [] if "in_process" in config else multiple_process_executor_requirements()
+
+
+@dg.executor(
+    name="frameforge",
+    config_schema=dg.Field(
+        dg.Selector(  # type: ignore[no-untyped-call]
+            {
+                "in_process": IN_PROC_CONFIG,
+                "multiprocess": MULTI_PROC_CONFIG,
+                "k8s": dg.Field(
+                    dg.Permissive(),  # type: ignore[no-untyped-call]
+                    description="dagster-k8s's k8s_job_executor: each step a Kubernetes Job",
+                ),
+            }
+        ),
+        default_value={"in_process": {}},
+    ),
+    requirements=_requirements,
+)
+def step_executor(init_context: InitExecutorContext) -> Executor:
+    if "k8s" not in init_context.executor_config:
+        return multi_or_in_process_executor.executor_creation_fn(init_context)  # type: ignore[misc]
+    from dagster_k8s import k8s_job_executor
+
+    given = cast("Mapping[str, object]", init_context.executor_config["k8s"])
+    checked = process_config(k8s_job_executor.config_schema.config_type, given)
+    if not checked.success or checked.value is None:
+        raise dg.DagsterInvalidConfigError(  # type: ignore[no-untyped-call]
+            "invalid k8s executor config", checked.errors, given
+        )
+    return k8s_job_executor.executor_creation_fn(  # type: ignore[misc]
+        init_context._replace(executor_def=k8s_job_executor, executor_config=checked.value)
+    )
