@@ -1,7 +1,8 @@
 """Stream frames out of a video: index, read, choose, render in a thread pool, hand to a sink.
 
 ``extract`` assembles the engine's blocks: the stream index (``stream_index``: one demux
-pass), the reader (``reader``: demux, decode, drain), the selection policy and choosers
+pass), the segment it reads (``segment_plan``: the whole video here; engine.segments reads
+parts), the reader (``reader``: demux, decode, drain), the selection policy and choosers
 (``selection``), the clock (``clock``: pts <-> seconds), rendering (``render``) and the
 ordered output (``output``). Only chosen frames are converted from YUV. Memory holds at most
 a few frames in flight, whatever the length of the video, and fewer for big pictures: the
@@ -19,10 +20,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from frameforge_pipeline.engine.clock import Clock
 from frameforge_pipeline.engine.limits import PictureLimits, decoded_bytes
 from frameforge_pipeline.engine.options import ExtractOptions
-from frameforge_pipeline.engine.output import FrameOutput, encoded_in_order
+from frameforge_pipeline.engine.output import Encoded, FrameOutput, encoded_in_order
 from frameforge_pipeline.engine.probe import VideoFacts, probe
 from frameforge_pipeline.engine.reader import FrameReader
 from frameforge_pipeline.engine.records import (
@@ -33,7 +33,8 @@ from frameforge_pipeline.engine.records import (
     frame_name,
 )
 from frameforge_pipeline.engine.render import RenderPlan
-from frameforge_pipeline.engine.selection import choose, expected_frames
+from frameforge_pipeline.engine.segment_plan import Segment, whole
+from frameforge_pipeline.engine.selection import choose
 from frameforge_pipeline.engine.stream_index import StreamIndex
 
 __all__ = [
@@ -79,6 +80,47 @@ class Concurrency:
         return cls(min(workers, in_flight), in_flight, decoder_threads)
 
 
+@dataclass(frozen=True)
+class ReadWork:
+    """What reading a segment (or the whole video) cost and met."""
+
+    decoded: int
+    corrupt: int
+    seeks: int
+    truncated: bool
+
+
+def extract_frames(
+    path: Path,
+    facts: VideoFacts,
+    options: ExtractOptions,
+    segment: Segment,
+    deliver: Callable[[Fraction, bool, Encoded], None],
+    workers: int | None = None,
+    limits: PictureLimits | None = None,
+) -> ReadWork:
+    """Choose the frames of ``segment`` and hand each, encoded, to ``deliver`` in order:
+    ``deliver(seconds, keyframe, (data, stats))``."""
+    plan = RenderPlan.for_video(facts, options)
+    concurrency = Concurrency.for_video(facts, plan, workers or min(4, os.cpu_count() or 2))
+    reader = FrameReader(
+        path,
+        keyframes_only=options.mode == "keyframes",
+        rejoin_timeline=segment.stream.discontinuous,
+        limits=limits,
+        threads=concurrency.decoder_threads,
+    )
+    with contextlib.closing(reader):
+        chosen = choose(reader, segment, options)
+        for encoded in encoded_in_order(
+            chosen, plan.encode, concurrency.workers, concurrency.in_flight
+        ):
+            deliver(*encoded)
+    return ReadWork(
+        reader.decoded, reader.corrupt, reader.seeks, reader.truncated or segment.ends_early
+    )
+
+
 def extract(
     path: Path,
     options: ExtractOptions,
@@ -87,7 +129,8 @@ def extract(
     workers: int | None = None,
     limits: PictureLimits | None = None,
 ) -> ExtractionResult:
-    """Extract frames of ``path`` into ``sink`` and return what was done.
+    """Extract frames of ``path`` into ``sink`` and return what was done: the video as one
+    segment (engine.segments extracts it in several, with the same result).
 
     Raises the VideoError subclasses of ``probe`` for files that cannot be processed
     (PictureTooLargeError beyond ``limits``, by default PictureLimits.from_environment()),
@@ -96,45 +139,19 @@ def extract(
     began = time.perf_counter()
     limits = limits or PictureLimits.from_environment()
     facts = probe(path, limits)
+    segment = whole(facts, StreamIndex.scan(path), options)
     plan = RenderPlan.for_video(facts, options)
-    index = StreamIndex.scan(path)
-    concurrency = Concurrency.for_video(facts, plan, workers or min(4, os.cpu_count() or 2))
-    reader = FrameReader(
-        path,
-        keyframes_only=options.mode == "keyframes",
-        rejoin_timeline=index.discontinuous,
-        limits=limits,
-        threads=concurrency.decoder_threads,
-    )
-    with contextlib.closing(reader):
-        # time zero: the first frame that decodes (packets before it may not, mid-GOP)
-        origin = facts.start_pts if facts.start_pts is not None else index.first_pts or 0
-        clock = Clock(origin, reader.time_base)
-        expected = expected_frames(index, options, clock)
-        output = FrameOutput(sink, plan, options, expected, on_progress)
-        chosen = choose(reader, index, clock, options)
-        for encoded in encoded_in_order(
-            chosen, plan.encode, concurrency.workers, concurrency.in_flight
-        ):
-            output.deliver(*encoded)
-
+    output = FrameOutput(sink, plan, options, segment.expected_frames, on_progress)
+    work = extract_frames(path, facts, options, segment, output.deliver, workers, limits)
     return ExtractionResult(
         facts=facts,
         options=options,
         frames=output.records,
-        expected_frames=expected,
-        decoded_frames=reader.decoded,
-        corrupt_frames=reader.corrupt,
-        seeks=reader.seeks,
-        truncated=reader.truncated or _ends_early(index, facts, clock),
+        expected_frames=segment.expected_frames,
+        decoded_frames=work.decoded,
+        corrupt_frames=work.corrupt,
+        seeks=work.seeks,
+        truncated=work.truncated,
         seconds=time.perf_counter() - began,
         dropped_duplicates=output.dropped,
     )
-
-
-def _ends_early(index: StreamIndex, facts: VideoFacts, clock: Clock) -> bool:
-    """True when the frames stop well before the duration the container declares."""
-    if facts.duration is None or index.last_pts is None:
-        return False
-    slack = max(Fraction(1), facts.duration / 50)
-    return not index.discontinuous and clock.seconds(index.last_pts) + slack < facts.duration

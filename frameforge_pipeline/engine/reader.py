@@ -28,6 +28,7 @@ from av.video.stream import VideoStream
 
 from frameforge_pipeline.engine.limits import PictureLimits
 from frameforge_pipeline.engine.probe import open_video
+from frameforge_pipeline.engine.stream_index import DEFAULT_TIME_BASE
 
 
 class FrameReader:
@@ -57,7 +58,7 @@ class FrameReader:
         self._offset = 0  # added to pts after a jump back, so time keeps going forward
         self._files = contextlib.ExitStack()
         self._open()
-        self.time_base: Fraction = self.stream.time_base or Fraction(1, 90_000)
+        self.time_base: Fraction = self.stream.time_base or DEFAULT_TIME_BASE
         # the nominal frame rate: for streams without timestamps, and scene mode's frame counts
         self.rate = Fraction(self.stream.average_rate or self.stream.guessed_rate or 25)
         self._nominal_step = max(1, round(1 / (self.rate * self.time_base)))

@@ -2,9 +2,10 @@
 
 Each chooser reads frames from a FrameReader and yields ``(seconds, frame)`` for the frames
 its mode takes, in presentation order: ``interval_frames`` (the sampling rule's, each decoded
-from where that costs fewer frames), ``keyframe_frames`` (every keyframe of the window) and
-``scene_frames`` (the first frame of the window and of every shot). Their inputs are
-arguments: the reader, the stream index, the clock and the window or detector.
+from where that costs fewer frames), every keyframe of the window (``_window_frames`` over a
+reader of keyframes) and ``scene_frames`` (the first frame of the window and of every shot).
+Their inputs are arguments: the reader, the stream index, the clock and the window or
+detector; ``choose`` sets them up for a segment (engine.segment_plan) or the whole video.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import av
 from frameforge_pipeline.engine.clock import Clock
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.reader import FrameReader
-from frameforge_pipeline.engine.sampling import IntervalSampler, expected_count
+from frameforge_pipeline.engine.sampling import IntervalSampler
 from frameforge_pipeline.engine.scenes import AdaptiveCuts, ContentCuts, SceneCuts
+from frameforge_pipeline.engine.segment_plan import Segment
 from frameforge_pipeline.engine.stream_index import StreamIndex
 
 Chosen = Iterator[tuple[Fraction, av.VideoFrame]]
@@ -109,11 +111,6 @@ def _window_frames(
             yield when, decoded[1]
 
 
-def keyframe_frames(reader: FrameReader, clock: Clock, options: ExtractOptions) -> Chosen:
-    """Every keyframe inside the window (the reader decodes keyframes only)."""
-    return _window_frames(reader, clock, options.start_fraction, options.end_fraction)
-
-
 def scene_frames(
     reader: FrameReader, index: StreamIndex, clock: Clock, options: ExtractOptions, cuts: SceneCuts
 ) -> Chosen:
@@ -138,29 +135,33 @@ def scene_frames(
         held = {t: held[t] for t in cuts.held()}
 
 
-def expected_frames(index: StreamIndex, options: ExtractOptions, clock: Clock) -> int:
-    """Frames to expect, for progress; 0 when the timestamps cannot tell."""
-    if index.last_pts is None or index.discontinuous:
-        return 0
-    if options.mode == "scene":  # cuts are known only once decoded
-        return 0
-    start, end = options.start_fraction, options.end_fraction
-    if options.mode == "keyframes":
-        times = (clock.seconds(k) for k in index.keyframes)
-        return sum(1 for t in times if t >= start and (end is None or t < end))
-    return expected_count(options.fps_fraction, clock.seconds(index.last_pts), start, end)
-
-
-def choose(
-    reader: FrameReader, index: StreamIndex, clock: Clock, options: ExtractOptions
-) -> Chosen:
-    """The chooser of ``options.mode``, set up for this stream."""
-    if options.mode == "keyframes":
-        return keyframe_frames(reader, clock, options)
+def choose(reader: FrameReader, segment: Segment, options: ExtractOptions) -> Chosen:
+    """The chooser of ``options.mode``, set up for ``segment`` (the whole video, or a part
+    that starts at a keyframe: the reader seeks there first, and the interval rule takes
+    the targets after the frame before it)."""
+    clock, index, before = segment.clock, segment.stream, segment.before
     if options.mode == "scene":
         return scene_frames(reader, index, clock, options, scene_cuts(options, reader.rate))
+    if before is not None and reader.can_seek and index.keyframes:
+        reader.seek(index.keyframes[0])
+    if options.mode == "keyframes":
+        return _window_frames(reader, clock, *_segment_window(segment, options))
     sampler = IntervalSampler(options.fps_fraction, options.start_fraction, options.end_fraction)
+    if before is not None:
+        sampler.offer(clock.seconds(before))  # its targets belong to the segments before
     return interval_frames(reader, index, clock, sampler)
+
+
+def _segment_window(segment: Segment, options: ExtractOptions) -> tuple[Fraction, Fraction | None]:
+    """The options' window within the segment's range, in seconds."""
+    clock, first = segment.clock, segment.stream.first_pts
+    start, end = options.start_fraction, options.end_fraction
+    if first is not None and segment.before is not None:
+        start = max(start, clock.seconds(first))
+    if segment.end_pts is not None:
+        limit = clock.seconds(segment.end_pts)
+        end = limit if end is None else min(end, limit)
+    return start, end
 
 
 def scene_cuts(options: ExtractOptions, rate: Fraction) -> SceneCuts:

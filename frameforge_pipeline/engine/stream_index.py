@@ -12,11 +12,14 @@ import bisect
 import itertools
 from array import array
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import av
 
 from frameforge_pipeline.engine.probe import open_video
+
+DEFAULT_TIME_BASE = Fraction(1, 90_000)  # for a stream that declares none (MPEG's clock)
 
 
 @dataclass
@@ -65,6 +68,7 @@ class StreamIndex:
     discontinuous: bool = False
     frames: array[int] = field(default_factory=lambda: array("q"))  # sorted pts of packets
     distinct_pts: bool = False
+    time_base: Fraction = DEFAULT_TIME_BASE  # seconds a pts unit
 
     @classmethod
     def scan(cls, path: Path) -> StreamIndex:
@@ -72,6 +76,7 @@ class StreamIndex:
         Raises what ``open_video`` raises."""
         seen = _Scan()
         with open_video(path) as (container, stream):
+            time_base = stream.time_base or DEFAULT_TIME_BASE
             try:
                 for packet in container.demux(stream):
                     if not packet.is_discard:
@@ -81,7 +86,28 @@ class StreamIndex:
         frames = array("q", sorted(seen.frames))
         distinct = not seen.untimed and all(a < b for a, b in itertools.pairwise(frames))
         keyframes = array("q", sorted(seen.keyframes))
-        return cls(keyframes, seen.first, seen.last, seen.discontinuous, frames, distinct)
+        return cls(
+            keyframes, seen.first, seen.last, seen.discontinuous, frames, distinct, time_base
+        )
+
+    def between(self, first: int, end: int | None) -> StreamIndex:
+        """The index of the frames with ``first <= pts < end`` (None: to the last)."""
+
+        def part(times: array[int]) -> array[int]:
+            high = len(times) if end is None else bisect.bisect_left(times, end)
+            return times[bisect.bisect_left(times, first) : high]
+
+        frames = part(self.frames)
+        first_pts, last_pts = (frames[0], frames[-1]) if frames else (None, None)
+        return StreamIndex(
+            part(self.keyframes), first_pts, last_pts, self.discontinuous, frames,
+            self.distinct_pts, self.time_base,
+        )  # fmt: skip
+
+    def frame_before(self, pts: int) -> int | None:
+        """The last frame before ``pts``, or None."""
+        i = bisect.bisect_left(self.frames, pts)
+        return self.frames[i - 1] if i else None
 
     def keyframe_at_or_before(self, pts: int) -> int | None:
         i = bisect.bisect_right(self.keyframes, pts)
