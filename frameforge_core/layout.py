@@ -77,10 +77,6 @@ def segments_prefix(partition_key: str) -> str:
     return f"segments/{check_partition_key(partition_key)}/"
 
 
-def segment_prefix(partition_key: str, segment: int) -> str:
-    return f"{segments_prefix(partition_key)}{segment:05d}/"
-
-
 def manifest_key(partition_key: str) -> str:
     return f"results/{check_partition_key(partition_key)}/manifest.json"
 

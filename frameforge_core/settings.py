@@ -219,7 +219,7 @@ class SegmentSettings(_FromEnvironment):
     ``FRAMEFORGE_SEGMENT_SECONDS`` of video a segment (a video no longer is one piece), and at
     most ``FRAMEFORGE_MAX_STEP_PODS`` segment pods of one run at once on Kubernetes."""
 
-    frameforge_segment_seconds: float = Field(600.0, gt=0)
+    frameforge_segment_seconds: float | None = Field(None, gt=0)  # the engine's: 300
     frameforge_max_step_pods: int = Field(16, gt=0)
 
 

@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -297,11 +297,12 @@ class RunProgress:
 
 class SegmentProgress(RunProgress):
     """``RunProgress`` of one segment of a split extraction, run beside the others (other
-    processes, other pods): it writes its own count in ``PROGRESS_TAG/<segment>``, and the
-    run's ``PROGRESS_TAG`` as the sum of every segment's last count (the run's tags read
-    afresh each time), of ``expected`` frames in all when the plan knew them, else of those
-    the segments announced once each has. Each tag has one writer, so no count is lost; the
-    total may lag another segment's by one interval, and the join writes the final one."""
+    processes, other pods). Its own count goes to the instance's key-value store (one key per
+    segment, ``segment_progress_key``: an upsert of its own row, where a run tag would be a
+    read-modify-write of the whole run that concurrent segments undo), and the run's
+    ``PROGRESS_TAG`` is the sum of every segment's last count, of ``expected`` frames in all
+    when the plan knew them, else of those the segments announced once each has. The total
+    may lag another segment's by one interval; the join writes the final one."""
 
     def __init__(
         self,
@@ -313,29 +314,36 @@ class SegmentProgress(RunProgress):
         interval: float | None = None,
     ):
         super().__init__(instance, run, interval)
-        self.segment, self.segments, self.expected = segment, segments, expected
-        self._own_tag = segment_progress_tag(segment)
-        self._latest = self._written = run.tags.get(self._own_tag)
+        self.segments, self.expected = segments, expected
+        self._keys = [segment_progress_key(run.run_id, index) for index in range(segments)]
+        self._own_key = self._keys[segment]
+        self._latest = self._written = None  # a count copied from a retried run is not ours
+
+    def __exit__(self, *_: object) -> None:
+        """Stops the thread and writes the last count, always: the run's total counts a
+        finished segment however short it was."""
+        self._stop.set()
+        self._thread.join()
+        self._write()
 
     def _write(self) -> None:
         count = self._latest
         if count is None or count == self._written:
             return
         try:
-            tags = dict((self.instance.get_run_by_id(self.run.run_id) or self.run).tags)
-            tags[self._own_tag] = count
-            self.instance.add_run_tags(
-                self.run.run_id, {self._own_tag: count, PROGRESS_TAG: self._total(tags)}
-            )
+            storage = self.instance.run_storage
+            storage.set_cursor_values({self._own_key: count})
+            counts = storage.get_cursor_values(set(self._keys))
+            self.instance.add_run_tags(self.run.run_id, {PROGRESS_TAG: self._total(counts)})
         except Exception:  # progress is shown, not needed: the run goes on without it
             log.warning("run %s: progress %s not reported", self.run.run_id, count, exc_info=True)
             return
         self._written = count
 
-    def _total(self, tags: dict[str, str]) -> str:
+    def _total(self, counts: Mapping[str, str]) -> str:
         done, announced, known = 0, 0, 0
-        for segment in range(self.segments):
-            found = _PROGRESS.match(tags.get(segment_progress_tag(segment), ""))
+        for key in self._keys:
+            found = _PROGRESS.match(counts.get(key, ""))
             if found is None:
                 continue
             done += int(found.group(1))
@@ -346,8 +354,9 @@ class SegmentProgress(RunProgress):
         return f"{done}/{max(expected, done) if expected else '?'}"
 
 
-def segment_progress_tag(segment: int) -> str:
-    return f"{PROGRESS_TAG}/{segment}"
+def segment_progress_key(run_id: str, segment: int) -> str:
+    """The key of a segment's last count (``120/300``) in the instance's key-value store."""
+    return f"{PROGRESS_TAG}/{run_id}/{segment}"
 
 
 def _latest_metadata(

@@ -1,17 +1,18 @@
-"""How a video's extraction is split and run: how many segments, on which executor, for how long.
+"""How a video's extraction is split and run: how many segments, on which executor, how long.
 
-A video up to ``segment_seconds`` long (10 min by default) is one segment, extracted in the
-run's own process (the in-process executor: no step start-up to pay). A longer one is split
-into segments of about ``segment_seconds`` each, and its run uses the executor that runs steps
-side by side: processes up to the machine's cores in the embedded default (the multiprocess
-executor, forkserver start), Kubernetes Jobs in production (dagster-k8s's k8s_job_executor,
-when the instance's run launcher is the K8sRunLauncher). The job sensor chooses by the
-duration the API read from the video's header (``VideoJob.video_seconds``); a run launched
-without that choice (a backfill, the UI) is in process, its segments one after the other.
+A video up to ``segment_seconds`` long (5 min by default, the engine's) is one segment,
+extracted in the run's own process (the in-process executor: no step start-up to pay). A
+longer one is split into keyframe-aligned segments of about ``segment_seconds`` each, and its
+run uses the executor that runs steps side by side: processes up to the machine's cores in
+the embedded default (the multiprocess executor, forkserver start), Kubernetes Jobs in
+production (dagster-k8s's k8s_job_executor, when the instance's run launcher is the
+K8sRunLauncher). The job sensor chooses by the duration the API read from the video's header
+(``VideoJob.video_seconds``); a run launched without that choice (a backfill, the UI) runs in
+process, its segments one after the other.
 
-A video that cannot be split (the engine's plan gives it one segment) is extracted in one
-piece, and refused past ``ONE_PIECE_MAX_SECONDS`` (the cap every video had before): one
-process would decode it for longer than a run may hold its slot.
+A video that cannot be split (the engine's plan gives one segment and says why) is extracted
+in one piece, and refused past ``ONE_PIECE_MAX_SECONDS`` (the cap every video had before):
+one process would decode it for longer than a run should hold its slot.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from frameforge_pipeline.engine.errors import VideoError
+from frameforge_pipeline.engine.segment_plan import DEFAULT_SEGMENT_SECONDS
 
 ONE_PIECE_MAX_SECONDS = 3 * 3600
 MAX_RUNTIME_TAG = "dagster/max_runtime"  # read by run monitoring (dagster.yaml)
@@ -50,7 +52,10 @@ class SegmentPolicy:
         from frameforge_core.settings import SegmentSettings
 
         settings = SegmentSettings()
-        return cls(settings.frameforge_segment_seconds, settings.frameforge_max_step_pods)
+        return cls(
+            settings.frameforge_segment_seconds or DEFAULT_SEGMENT_SECONDS,
+            settings.frameforge_max_step_pods,
+        )
 
     def segment_count(self, duration: Fraction | float | None) -> int:
         """How many segments a video of ``duration`` seconds asks for (1: not split)."""
@@ -62,6 +67,10 @@ class SegmentPolicy:
         """The ``execution`` run config of a run of a video of ``duration`` seconds."""
         if self.segment_count(duration) == 1:
             return {"config": {"in_process": {}}}
+        return self.segmented_execution(on_kubernetes)
+
+    def segmented_execution(self, on_kubernetes: bool) -> dict[str, Any]:
+        """The ``execution`` run config of a run whose segments go side by side."""
         if on_kubernetes:
             return {
                 "config": {

@@ -14,15 +14,18 @@ the graph's input, taken by the plan and by the join (whose output is the asset)
 lineage and data versions are those of the one-piece asset; its run config is unchanged
 (``ops: frames: config: <ExtractOptions>``, mapped onto the plan).
 
-A one-segment video writes its frames straight into frames/<partition key>/; the segments of
-a longer one write theirs under segments/<partition key>/<n>/, which the join moves.
+A one-segment video is extracted in one piece straight into frames/<partition key>/; the
+segments of a longer one leave theirs under segments/<partition key>/, from where the join
+(frameforge_pipeline.engine.segments.join_segments) writes them under their final names.
 """
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dagster as dg
 from pydantic import ValidationError
@@ -47,6 +50,14 @@ from frameforge_pipeline.engine import (
 )
 from frameforge_pipeline.engine.extractor import ENGINE_VERSION
 from frameforge_pipeline.engine.options import validation_message
+from frameforge_pipeline.engine.segments import (
+    Segment,
+    SegmentResult,
+    join_segments,
+    plan_segments,
+    segment_folder,
+)
+from frameforge_pipeline.engine.segments import extract_segment as extract_segment_frames
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.preview import preview_markdown
 from frameforge_pipeline.resources import AppDatabase, FrameStore
@@ -56,46 +67,19 @@ from frameforge_pipeline.resources import AppDatabase, FrameStore
 class SegmentTask:
     """What the plan hands one segment's step."""
 
-    index: int
-    count: int
+    segment: Segment
     options: ExtractOptions
-    segment: Any = None  # the engine's segment; None: the whole video
-    expected: int | None = None  # frames of the whole video, when the plan knows them
+    expected: int | None  # frames of the whole video, when the plan knows them
 
 
 @dataclass(frozen=True)
 class SegmentOutcome:
-    """What a segment's step hands the join: its result, and where its frames are."""
+    """What a segment's step hands the join: the one-piece result of a video in one
+    segment (its frames already in place), else the segment's frames under segments/."""
 
     index: int
-    prefix: str
-    result: ExtractionResult
-    whose: dict[str, str] = field(default_factory=dict)
-
-
-# --- the engine's segments: one piece until frameforge_pipeline.engine.segments lands ------
-
-
-def _plan(path: Path, options: ExtractOptions, count: int) -> tuple[list[Any], str]:
-    """The segments of the video at ``path`` (about ``count``), and why there is one when
-    it cannot be split."""
-    return [None], "this version extracts every video in one piece"
-
-
-def _extract_segment(
-    path: Path, options: ExtractOptions, segment: Any, sink: Any, on_progress: Any
-) -> ExtractionResult:
-    return extract(path, options, sink, on_progress=on_progress)
-
-
-def _join(outcomes: list[SegmentOutcome]) -> tuple[ExtractionResult, list[tuple[str, str]]]:
-    """The joined result and the moves (from, to: keys under the frames prefix's parent)
-    that give each frame its joined name."""
-    (outcome,) = outcomes
-    return outcome.result, []
-
-
-# --- the ops --------------------------------------------------------------------------------
+    options: ExtractOptions
+    result: ExtractionResult | SegmentResult
 
 
 class _StoreSink:
@@ -128,21 +112,25 @@ def plan_frames(
     storage.delete_prefix(layout.segments_prefix(partition))
     try:
         with storage.local_path(source_key(storage, partition)) as path:
-            segments, reason = _plan(path, options, policy.segment_count(source_video.duration))
-        if len(segments) == 1:
-            segmenting.check_one_piece(source_video.duration, reason)
+            segments = plan_segments(path, options, seconds_per_segment=policy.segment_seconds)
+        if segments[0].whole_because is not None:
+            segmenting.check_one_piece(source_video.duration, segments[0].whole_because)
     except VideoError as error:
         raise rejected(context, error) from None
     parallel = segmenting.parallelism(dict(context.run.run_config), policy)
     runtime = segmenting.max_runtime_seconds(source_video.duration, len(segments), parallel)
     context.instance.add_run_tags(context.run.run_id, {segmenting.MAX_RUNTIME_TAG: str(runtime)})
+    whole = segments[0].whole_because
     context.log.info(
         f"{len(segments)} segment(s), {min(parallel, len(segments))} at once; "
-        f"maximum runtime {runtime} s"
+        f"maximum runtime {runtime} s" + (f"; in one piece: {whole}" if whole else "")
     )
-    for index, segment in enumerate(segments):
-        task = SegmentTask(index, len(segments), options, segment)
-        yield dg.DynamicOutput(task, mapping_key=f"{index:05d}")
+    counts = [segment.expected_frames for segment in segments]
+    expected = sum(counts) if all(counts) and options.mode != "scene" else None
+    for segment in segments:
+        yield dg.DynamicOutput(
+            SegmentTask(segment, options, expected), mapping_key=f"{segment.index:05d}"
+        )
 
 
 def _options(
@@ -172,38 +160,68 @@ def _options(
 def extract_segment(
     context: dg.OpExecutionContext, task: SegmentTask, storage: FrameStore
 ) -> SegmentOutcome:
-    """One segment's frames, into the store; its progress counts in the run's."""
-    partition = context.partition_key
-    whole = task.count == 1
+    """One segment's frames, into the store; its progress counts in the run's. A video in
+    one segment is extracted in one piece straight into frames/<partition key>/."""
+    partition, segment = context.partition_key, task.segment
+    whole = segment.count == 1
     prefix = (
-        layout.frames_prefix(partition) if whole else layout.segment_prefix(partition, task.index)
+        layout.frames_prefix(partition)
+        if whole
+        else f"{layout.segments_prefix(partition)}{segment_folder(segment.index)}/"
     )
     counted = task.options.mode != "scene"  # scene mode knows its frames once it has found them
-    progress: job_runs.RunProgress = (
+    progress = (
         job_runs.RunProgress(context.instance, context.run)
         if whole
         else job_runs.SegmentProgress(
-            context.instance, context.run, task.index, task.count, task.expected
+            context.instance, context.run, segment.index, segment.count, task.expected
         )
     )
+    result: ExtractionResult | SegmentResult
     try:
         with progress, storage.local_path(source_key(storage, partition)) as path:
 
             def report(made: Progress) -> None:
                 progress.report(made.done, made.expected if counted else None)
 
-            result = _extract_segment(
-                path, task.options, task.segment, _StoreSink(storage, prefix), report
-            )
-            done = len(result.frames) + result.dropped_duplicates
+            if whole:
+                result = extract(path, task.options, _StoreSink(storage, prefix), report)
+                done = len(result.frames) + result.dropped_duplicates
+            else:
+                result = _extract_into_store(path, task, storage, prefix, report)
+                done = len(result.frames)
             progress.report(done, done)
     except BaseException as error:
         storage.delete_prefix(prefix)  # no half set of frames survives a failure
         if isinstance(error, VideoError):
             raise rejected(context, error) from None
         raise
-    context.add_output_metadata({"frame_count": len(result.frames), "seconds": result.seconds})
-    return SegmentOutcome(task.index, prefix, result)
+    context.add_output_metadata(
+        {"frame_count": len(result.frames), "seconds": round(result.seconds, 3)}
+    )
+    return SegmentOutcome(segment.index, task.options, result)
+
+
+def _extract_into_store(
+    path: Path,
+    task: SegmentTask,
+    storage: FrameStore,
+    prefix: str,
+    report: Callable[[Progress], None],
+) -> SegmentResult:
+    """The segment's frames, made in a local work folder, then copied to ``prefix``
+    (segments/<partition key>/segment_NNNNN/, where ``join_segments`` reads them)."""
+    with tempfile.TemporaryDirectory(prefix="segment-") as folder:
+        workdir = Path(folder)
+        result = extract_segment_frames(path, task.options, task.segment, workdir, report)
+        parent = prefix.removesuffix(f"{segment_folder(task.segment.index)}/")
+        for frame in result.frames:
+            with (
+                (workdir / frame.file).open("rb") as data,
+                storage.open_write(parent + frame.file) as target,
+            ):
+                shutil.copyfileobj(data, target)
+    return result
 
 
 @dg.op(tags={"kind": "join"})
@@ -214,16 +232,31 @@ def join_frames(
     storage: FrameStore,
     database: AppDatabase,
 ) -> dg.Output[ExtractionResult]:
-    """The segments' frames in order, named as one extraction names them, with whose they
-    are (job id, user id, file name), so that an operator finds the partition by them."""
+    """The segments' frames in order, numbered and named as one extraction names them (dedupe
+    applied across boundaries), with whose they are (job id, user id, file name), so that an
+    operator finds the partition by them."""
     partition = context.partition_key
-    outcomes = sorted(segments, key=lambda outcome: outcome.index)
-    result, moves = _join(outcomes)
-    for source, target in moves:
-        storage.move(source, target)
-    storage.delete_prefix(layout.segments_prefix(partition))
     prefix = layout.frames_prefix(partition)
-    if len(outcomes) > 1:
+    outcomes = sorted(segments, key=lambda outcome: outcome.index)
+    first = outcomes[0].result
+    if isinstance(first, ExtractionResult):  # one piece: the frames are in place
+        result = first
+    else:
+        staged = layout.segments_prefix(partition)
+
+        def read(name: str) -> bytes:
+            with storage.open_read(staged + name) as stream:
+                return stream.read()
+
+        parts = [cast(SegmentResult, outcome.result) for outcome in outcomes]
+        try:
+            result = join_segments(
+                source_video, outcomes[0].options, parts, _StoreSink(storage, prefix), read
+            )
+        except BaseException:
+            storage.delete_prefix(prefix)  # the segments stay: a retry of the join reuses them
+            raise
+        storage.delete_prefix(staged)
         done = len(result.frames) + result.dropped_duplicates
         context.instance.add_run_tags(context.run.run_id, {job_runs.PROGRESS_TAG: f"{done}/{done}"})
     job = job_of(partition, database)
