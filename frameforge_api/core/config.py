@@ -24,7 +24,9 @@ class Settings(LinkSettings):
     redis_url: str | None = None  # unset: rate limits and the cache live in the process
     # per-user quotas (services/quotas.py); the upload size is max_upload_bytes
     quota_concurrent_jobs: int = Field(5, gt=0, alias="FRAMEFORGE_QUOTA_CONCURRENT_JOBS")
-    quota_video_seconds: float = Field(3 * 3600, gt=0, alias="FRAMEFORGE_QUOTA_VIDEO_SECONDS")
+    # a day of video: a long one is extracted in segments side by side (one that cannot be
+    # split is refused by the pipeline past 3 h, frameforge_pipeline/segmenting.py)
+    quota_video_seconds: float = Field(24 * 3600, gt=0, alias="FRAMEFORGE_QUOTA_VIDEO_SECONDS")
     quota_frames_per_job: int = Field(20_000, gt=0, alias="FRAMEFORGE_QUOTA_FRAMES_PER_JOB")
     quota_stored_bytes: int = Field(20 * 1024**3, gt=0, alias="FRAMEFORGE_QUOTA_STORED_BYTES")
     # brute force and sign-up floods: per client address (core/rate_limit.py, AuthLimits)
