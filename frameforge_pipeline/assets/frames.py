@@ -113,8 +113,9 @@ def plan_frames(
     try:
         with storage.local_path(source_key(storage, partition)) as path:
             segments = plan_segments(path, options, seconds_per_segment=policy.segment_seconds)
-        if segments[0].whole_because is not None:
-            segmenting.check_one_piece(source_video.duration, segments[0].whole_because)
+        if len(segments) == 1:
+            why = segments[0].whole_because or "it has no keyframe to split it at"
+            segmenting.check_one_piece(source_video.duration, why)
     except VideoError as error:
         raise rejected(context, error) from None
     parallel = segmenting.parallelism(dict(context.run.run_config), policy)
