@@ -217,10 +217,12 @@ class PictureLimitSettings(_FromEnvironment):
 class SegmentSettings(_FromEnvironment):
     """How long videos are split (frameforge_pipeline/segmenting.py): about
     ``FRAMEFORGE_SEGMENT_SECONDS`` of video a segment (a video no longer is one piece), and at
-    most ``FRAMEFORGE_MAX_STEP_PODS`` segment pods of one run at once on Kubernetes."""
+    most ``FRAMEFORGE_MAX_STEP_PODS`` segment pods of one run at once on Kubernetes, as the
+    service account ``FRAMEFORGE_STEP_SERVICE_ACCOUNT`` (unset: the run pod's own)."""
 
     frameforge_segment_seconds: float | None = Field(None, gt=0)  # the engine's: 300
     frameforge_max_step_pods: int = Field(16, gt=0)
+    frameforge_step_service_account: str | None = None
 
 
 class OperationsSettings(_FromEnvironment):

@@ -46,6 +46,7 @@ class CannotSplitError(VideoError):
 class SegmentPolicy:
     segment_seconds: float
     max_step_pods: int
+    step_service_account: str | None = None
 
     @classmethod
     def from_environment(cls) -> SegmentPolicy:
@@ -55,6 +56,7 @@ class SegmentPolicy:
         return cls(
             settings.frameforge_segment_seconds or DEFAULT_SEGMENT_SECONDS,
             settings.frameforge_max_step_pods,
+            settings.frameforge_step_service_account,
         )
 
     def segment_count(self, duration: Fraction | float | None) -> int:
@@ -72,16 +74,19 @@ class SegmentPolicy:
     def segmented_execution(self, on_kubernetes: bool) -> dict[str, Any]:
         """The ``execution`` run config of a run whose segments go side by side."""
         if on_kubernetes:
-            return {
-                "config": {
-                    "k8s": {
-                        "max_concurrent": self.max_step_pods,
-                        # step Jobs belong to the run's pod: deleting it (a cancel, its TTL)
-                        # deletes every segment's pod
-                        "enable_owner_references": True,
-                    }
-                }
+            # Each step a Job configured as the run's (helm-values/dagster.yaml: image, env,
+            # resources, security), owned by the run's pod: deleting it (a cancel, its TTL)
+            # deletes every segment's pod. The steps decode users' videos: they run as an
+            # account without the run pod's right to start Jobs.
+            k8s: dict[str, Any] = {
+                "max_concurrent": self.max_step_pods,
+                "enable_owner_references": True,
             }
+            if self.step_service_account:
+                k8s["step_k8s_config"] = {
+                    "pod_spec_config": {"service_account_name": self.step_service_account}
+                }
+            return {"config": {"k8s": k8s}}
         return {
             "config": {
                 "multiprocess": {
