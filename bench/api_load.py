@@ -127,8 +127,8 @@ def prepare(home: Path, users: int, live: int, secret: str) -> tuple[list[str], 
     from frameforge_core.database import create_db_engine, migrate
     from frameforge_core.models import User, Video, VideoJob
     from frameforge_core.settings import DatabaseSettings, ensure_dagster_home
-    from frameforge_pipeline import job_runs
-    from frameforge_pipeline.engine import ExtractOptions
+    from frameforge_pipeline.engine.options import ExtractOptions
+    from frameforge_pipeline.gateway import job_runs
     from frameforge_pipeline.partitions import VIDEOS
 
     ensure_dagster_home()
@@ -434,7 +434,7 @@ CATEGORIES = [  # (label, substring of a frame); a sample counts toward every la
     ("SQLAlchemy (all)", "sqlalchemy/"),
     ("sqlite3 driver", "sqlite3"),
     ("jobs.state: cache read", "frameforge_api/core/cache.py"),
-    ("jobs.state: Dagster reads (miss/live)", "frameforge_pipeline/job_runs.py"),
+    ("jobs.state: Dagster reads (miss/live)", "frameforge_pipeline/gateway/job_runs.py"),
     ("_view: JobOut + ExtractOptions + signed URL", "_view (frameforge_api"),
     ("  signing.download_url", "frameforge_core/signing.py"),
     ("response validation + JSON (serialize_response)", "serialize_response"),

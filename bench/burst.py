@@ -322,7 +322,7 @@ def analyse(
 ) -> None:
     import dagster as dg
 
-    from frameforge_pipeline import job_runs
+    from frameforge_pipeline.gateway import job_runs
 
     os.environ["DAGSTER_HOME"] = str(Path(env["FRAMEFORGE_HOME"]) / "dagster")
     E = dg.DagsterEventType

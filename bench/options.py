@@ -34,7 +34,7 @@ from av.video.reformatter import ColorPrimaries, Colorspace, ColorTrc
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from frameforge.extract import extract_to_zip
-from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.engine.options import ExtractOptions
 from tests.engine.clips import shot_frame
 
 FPS = 25

@@ -27,8 +27,11 @@ import cv2
 import numpy as np
 from extract import make_clip  # bench/extract.py's clips: the ffmpeg CLI's libx264
 
-from frameforge_pipeline.engine import ExtractOptions, FrameRecord, extract, render
+from frameforge_pipeline.engine import render
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.picture_stats import PictureStats, picture_stats
+from frameforge_pipeline.engine.records import FrameRecord
 from frameforge_pipeline.samples import write_clip
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}

@@ -24,8 +24,8 @@ import dagster as dg
 
 from frameforge_core import layout
 from frameforge_core.database import create_db_engine, migrate
-from frameforge_pipeline import job_runs
 from frameforge_pipeline.definitions import build_definitions
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import AppDatabase, LocalFrameStore
 from frameforge_pipeline.samples import write_clip

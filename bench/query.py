@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from frameforge_core import layout
-from frameforge_pipeline.assets import frame_index_files as index
+from frameforge_pipeline import frame_index_store as index
 from frameforge_pipeline.resources import LocalFrameStore
 
 QUERIES = {

@@ -97,8 +97,8 @@ def populate(args: argparse.Namespace, app_url: str, instance: Any) -> dict[str,
     from frameforge_api.core.security import hash_password
     from frameforge_core.database import create_db_engine, migrate
     from frameforge_core.models import User, Video, VideoJob
-    from frameforge_pipeline import job_runs
-    from frameforge_pipeline.engine import ExtractOptions
+    from frameforge_pipeline.engine.options import ExtractOptions
+    from frameforge_pipeline.gateway import job_runs
     from frameforge_pipeline.partitions import VIDEOS
 
     rng = random.Random(7)
@@ -343,7 +343,7 @@ def sensor_figures(app_url: str, instance: Any, store_root: Path) -> None:
         rows.append(["job_queue, RabbitMQ source (empty queue)", summary_ms(values)])
     from sqlalchemy import text
 
-    from frameforge_pipeline import job_runs
+    from frameforge_pipeline.gateway import job_runs
 
     with database.session() as session:
         job_ids = list(session.scalars(text("SELECT id FROM video_jobs LIMIT 20")))
@@ -480,7 +480,7 @@ def explain(app_url: str, dagster_url: str, data: dict[str, Any]) -> None:
     import dagster as dg
     from sqlalchemy.dialects import postgresql
 
-    from frameforge_pipeline import job_runs
+    from frameforge_pipeline.gateway import job_runs
 
     storage = data["instance"].run_storage
 

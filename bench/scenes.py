@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from frameforge.extract import extract_to_zip
-from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.engine.options import ExtractOptions
 from tests.engine.clips import shot_frame
 from tests.engine.scene_clips import SYNTHETIC, encode_timed, peer_shot_starts, real_footage
 

@@ -18,14 +18,20 @@ import av
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from frameforge_pipeline.engine import ExtractionResult, ExtractOptions, VideoError
+from frameforge.console import fail
+from frameforge_pipeline.engine.errors import VideoError
 from frameforge_pipeline.engine.options import (
     BARE_FLAG_VALUES,
+    ExtractOptions,
     constraint_text,
     validation_message,
 )
+from frameforge_pipeline.engine.records import ExtractionResult
 
 EXIT_REJECTED = 2
+# what `frameforge query` writes (frameforge.query: show draws the table, write the rest);
+# named here, as the query module loads DuckDB and pyarrow, which other commands never need
+QUERY_FORMATS = ("table", "csv", "json", "parquet")
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run the API and its page, the Dagster webserver and daemon and the worker",
         description="Run the API and the page for users, the Dagster webserver, the Dagster "
         "daemon and the worker on one data dir ($FRAMEFORGE_HOME, by default ./.frameforge), "
-        "with the servers the environment names (README, Configuration). It prints where "
+        "with the servers the environment names (docs/configuration.md). It prints where "
         "they are, then one line per change of a job's state; each process's whole log goes "
         "to the data dir's logs/ folder. Ctrl-C stops all of them, and so does the death of "
         "any one.",
@@ -128,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         "frame (docs/analysts.md). A table on a terminal, CSV otherwise.",
     )
     query.add_argument("sql", metavar="SQL")
-    query.add_argument("--format", choices=["table", "csv", "json", "parquet"])
+    query.add_argument("--format", choices=QUERY_FORMATS)
     query.add_argument("-o", "--output", type=Path, metavar="FILE")
     return parser
 
@@ -168,12 +174,6 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"configuration error: {validation_message(error)}")
     except OSError as error:  # a data dir it cannot create or write, a port taken
         return fail(str(error))
-
-
-def fail(message: str, code: int = 1) -> int:
-    """Say what is wrong in one line on stderr; returns ``code``, the exit code."""
-    print(f"frameforge: {message}", file=sys.stderr)
-    return code
 
 
 def _service(args: argparse.Namespace) -> int:

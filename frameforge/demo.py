@@ -29,7 +29,7 @@ from typing import Any
 
 from frameforge_api.core.downloads import zip_name
 from frameforge_core.settings import HomeSettings
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from frameforge_pipeline.samples import write_clip
 
 SAMPLE_SECONDS = 10

@@ -8,22 +8,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from frameforge_pipeline.engine import (
-    ExtractionResult,
-    ExtractOptions,
-    FrameSink,
-    FrameZip,
-    Progress,
-    build_manifest,
-    extract,
-)
+from frameforge_pipeline.engine.archive import FrameZip
 from frameforge_pipeline.engine.errors import EmptyWindowError
-from frameforge_pipeline.engine.storyboard import (
-    STORYBOARD_DIR,
-    StoryboardBuilder,
-    TeeSink,
-    end_ms,
-)
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.manifest import build_manifest
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.records import ExtractionResult, FrameSink, Progress
+from frameforge_pipeline.engine.storyboard import StoryboardBuilder, TeeSink, end_ms
+from frameforge_pipeline.engine.storyboard_names import STORYBOARD_DIR
 
 
 def extract_to_zip(

@@ -1,6 +1,6 @@
 """``frameforge query "SQL"``: DuckDB over every extracted frame, as the view ``frames``.
 
-The store is the one the services use (the data dir's, or S3 with ``S3_RESULTS_BUCKET``);
+The store is the one the services use (the data dir's, or S3 with ``FRAMEFORGE_S3_RESULTS_BUCKET``);
 its Parquet files are read through pyarrow's filesystems, so no DuckDB extension is
 needed, and nothing of the orchestrator is loaded: the analysts' command starts without
 Dagster. A table on a terminal; CSV, JSON lines or Parquet otherwise.
@@ -22,9 +22,7 @@ import pyarrow.parquet as pq
 
 from frameforge_core import layout
 from frameforge_core.settings import StoreSettings
-from frameforge_pipeline.assets.frame_index_files import ArrowStore, register_frames
-
-FORMATS = ("table", "csv", "json", "parquet")
+from frameforge_pipeline.frame_index_store import ArrowStore, register_frames
 
 
 class QueryError(Exception):
@@ -39,7 +37,7 @@ def connect(storage: ArrowStore) -> duckdb.DuckDBPyConnection:
     if not storage.list_keys(layout.FRAME_INDEX_PREFIX):
         raise FileNotFoundError(
             f"no frame index at {storage.where}/{layout.FRAME_INDEX_PREFIX} (set "
-            "FRAMEFORGE_HOME to the data dir of `frameforge up`, or S3_RESULTS_BUCKET)"
+            "FRAMEFORGE_HOME to the data dir of `frameforge up`, or FRAMEFORGE_S3_RESULTS_BUCKET)"
         )
     connection = duckdb.connect()
     register_frames(connection, storage)

@@ -32,7 +32,7 @@ from typing import IO
 import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
-from frameforge.cli import fail
+from frameforge.console import fail
 from frameforge.job_feed import JobFeed
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import DatabaseSettings, HomeSettings, ensure_dagster_home

@@ -144,7 +144,7 @@ def create_app(
     app.include_router(web.router)  # the page for users at /
     app.include_router(docs.router)  # /docs and /redoc
 
-    if settings.frameforge_env == "production" and settings.metrics_token is None:
+    if settings.env == "production" and settings.metrics_token is None:
         log.warning("GET /metrics answers 404: set FRAMEFORGE_METRICS_TOKEN to expose it")
 
     # innermost first: each add_middleware wraps the ones before it

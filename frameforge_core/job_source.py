@@ -8,9 +8,10 @@
   after ``STALE_AFTER``, whose message expired or was lost); the worker consumes
   ``video.events.notifications`` (``frameforge_core.rabbitmq_source``).
 
-``job_source`` is the one place that chooses; the sensor (through its Dagster resource) and
-the worker both call it. The sensor settles an offer once the job needs nothing more from
-the queue (its run exists, or it is superseded or cancelled).
+``job_source_choice.job_source`` is the one place that chooses; the sensor (through its
+Dagster resource) and the worker both call it. The sensor settles an offer once the job needs
+nothing more from the queue (its run exists, or it is superseded or cancelled). The waits of
+both implementations are ``frameforge_core.backoff``'s.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from frameforge_core import outbox
+from frameforge_core.backoff import Sleep, stoppable_sleep
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.messaging import JOB_COMPLETED, JOB_FAILED
 from frameforge_core.models import OutboxMessage, VideoJob, utcnow
@@ -37,13 +39,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 50  # jobs offered per sensor evaluation
 STALE_AFTER = dt.timedelta(minutes=15)
-
-Sleep = Callable[[float], None]
-
-
-class Stopped(Exception):
-    """The worker was asked to stop during a backoff wait. The message being handled is left
-    unfinished: RabbitMQ redelivers it, the outbox row stays unsent."""
 
 
 class EventHandler(Protocol):
@@ -118,7 +113,7 @@ class DatabaseJobSource(JobSource):
         keeps its attempts): without a dead-letter queue, retrying it forever would block
         the rows behind it.
         """
-        handler = make_handler(_waiter(stop))
+        handler = make_handler(stoppable_sleep(stop))
 
         def send(row: OutboxMessage) -> None:
             if row.routing_key not in (JOB_COMPLETED, JOB_FAILED):
@@ -133,27 +128,6 @@ class DatabaseJobSource(JobSource):
             except SQLAlchemyError:
                 log.warning("worker: the database failed; trying again", exc_info=True)
             stop.wait(interval)
-
-
-def _waiter(stop: threading.Event) -> Sleep:
-    """A backoff wait that a stop cuts short (raising Stopped)."""
-
-    def wait(seconds: float) -> None:
-        if stop.wait(seconds):
-            raise Stopped
-
-    return wait
-
-
-def job_source(rabbitmq_url: str | None, prefix: str = "") -> JobSource:
-    """RabbitMQ when a URL is given (``BrokerSettings``: ``url`` and the deployment's name
-    ``prefix``), else the app database."""
-    if rabbitmq_url:
-        from frameforge_core.messaging import Topology
-        from frameforge_core.rabbitmq_source import RabbitMQJobSource  # it builds on this module
-
-        return RabbitMQJobSource(rabbitmq_url, Topology(prefix))
-    return DatabaseJobSource()
 
 
 def stale_before() -> dt.datetime:

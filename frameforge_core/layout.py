@@ -85,7 +85,7 @@ def zip_key(partition_key: str) -> str:
     return f"results/{check_partition_key(partition_key)}/frames.zip"
 
 
-# The frame index (frameforge_pipeline/assets/frame_index_files.py has the rule that reads
+# The frame index (frameforge_pipeline/frame_index_store.py has the rule that reads
 # it): each extraction writes a fresh file named by its generation (its extraction time);
 # compaction moves fresh rows into one file per day; a dropped partition leaves a marker
 # until compaction has removed its rows.

@@ -11,7 +11,7 @@ A user's cancel stands, even over a run that got further. An outcome is recorded
 the attempt it belongs to (a retry supersedes the attempt before it), and announced in the
 same transaction through the outbox (``video.job.completed`` / ``video.job.failed``); a
 cancelled job is not announced. Whether a run's end is an outcome at all (a crashed run that
-Dagster retries is not) is the Dagster side's to say: ``frameforge_pipeline.job_runs``.
+Dagster retries is not) is the Dagster side's to say: ``frameforge_pipeline.gateway.job_runs``.
 Every change is a check-and-set, so two processes cannot both win a transition.
 """
 

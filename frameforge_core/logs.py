@@ -113,8 +113,8 @@ def configure(service: str, level: str | None = None, adopt: Iterable[str] = ())
     Raises ValueError for an unknown level or format.
     """
     settings = LogSettings()  # raises ValidationError (a ValueError) naming the variable
-    level = (level or settings.frameforge_log_level).upper()
-    style = settings.frameforge_log_format
+    level = (level or settings.log_level).upper()
+    style = settings.log_format
     handler = logging.StreamHandler()
     handler.name = _HANDLER_NAME
     handler.setFormatter(

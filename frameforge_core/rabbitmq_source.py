@@ -37,12 +37,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from frameforge_core import messaging, outbox
+from frameforge_core.backoff import Stopped
 from frameforge_core.job_source import (
     BATCH,
     JobSource,
     MakeHandler,
     Offer,
-    Stopped,
     queued_rows,
     stale_before,
 )

@@ -1,7 +1,12 @@
 """Settings of every process, read from the environment by pydantic-settings.
 
-One model per concern, built where a process starts and passed to what needs it; each
-field is the environment variable of the same name (the README's configuration table).
+One model per concern, built once where a process starts and passed to what needs it.
+One convention for the names: a field reads ``FRAMEFORGE_`` + its name in capitals
+(``log_level``: ``FRAMEFORGE_LOG_LEVEL``), except where a standard name exists, read as is
+(``DATABASE_URL``, ``RABBITMQ_URL``, ``REDIS_URL``, ``JWT_SECRET``, and the names Dagster and
+AWS read themselves: ``DAGSTER_HOME``, ``DAGSTER_PG_URL``, ``AWS_DEFAULT_REGION``). Names
+that worked before the prefix (``SMTP_HOST``) are still read (``former``). Each field's
+``description`` is its line in docs/configuration.md's table (``settings_docs`` writes it).
 Unset means the embedded default: everything in one data dir, no services.
 
 Secrets (database and broker URLs, the signing key, passwords) are ``SecretStr``: they
@@ -19,24 +24,43 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 
 
-class _FromEnvironment(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
+PREFIX = "FRAMEFORGE_"
 
 
-class HomeSettings(_FromEnvironment):
+def former(name: str) -> AliasChoices:
+    """``FRAMEFORGE_<name>``, and ``<name>`` as operators' files spelled it before the prefix
+    (the first one set wins)."""
+    return AliasChoices(PREFIX + name, name)
+
+
+class FromEnvironment(BaseSettings):
+    """A settings model: ``FRAMEFORGE_<FIELD>``, or the standard name a field's
+    ``validation_alias`` gives. Built from keyword arguments, fields go by name; a name no
+    field has is an error (a misspelt override never passes unnoticed)."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", validate_by_name=True)
+
+
+class HomeSettings(FromEnvironment):
     """The embedded default's data dir: ``$FRAMEFORGE_HOME``, else ``./.frameforge``."""
 
-    frameforge_home: Path = Path(".frameforge")
+    home: Path = Field(
+        Path(".frameforge"),
+        validate_default=True,
+        description="data dir of the embedded default: the store under `store/`, the app "
+        "database `app.db`, the Dagster instance under `dagster/`",
+    )
 
-    @property
-    def home(self) -> Path:
-        return self.frameforge_home.expanduser().resolve()
+    @field_validator("home")
+    @classmethod
+    def _absolute(cls, home: Path) -> Path:
+        return home.expanduser().resolve()
 
     @property
     def store_root(self) -> Path:
@@ -47,7 +71,15 @@ class HomeSettings(_FromEnvironment):
 class DatabaseSettings(HomeSettings):
     """The app database: ``$DATABASE_URL``, else a SQLite file in the data dir."""
 
-    database_url: SecretStr | None = None
+    database_url: SecretStr | None = Field(
+        None,
+        validation_alias="DATABASE_URL",
+        description="app database (default SQLite in the data dir), e.g. "
+        "`postgresql+psycopg://user@127.0.0.1:5432/db`; migrated at API and worker start, or "
+        "once by `frameforge migrate`, under a lock. It may be the same PostgreSQL database as "
+        "Dagster's: the app keeps its revision in `frameforge_alembic_version`, Dagster in "
+        "`alembic_version`",
+    )
 
     @property
     def url(self) -> str:
@@ -61,15 +93,26 @@ class DatabaseSettings(HomeSettings):
         return self.database_url is not None and bool(self.database_url.get_secret_value())
 
 
-class BrokerSettings(_FromEnvironment):
+class BrokerSettings(FromEnvironment):
     """RabbitMQ (``$RABBITMQ_URL``); unset, the app database is the job queue.
 
     ``FRAMEFORGE_RABBITMQ_PREFIX`` (e.g. ``staging.``) goes before every exchange and queue
     name, so deployments that share a broker's vhost never take each other's messages.
     """
 
-    rabbitmq_url: SecretStr | None = None
-    frameforge_rabbitmq_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]{0,64}$")
+    rabbitmq_url: SecretStr | None = Field(
+        None,
+        validation_alias="RABBITMQ_URL",
+        description="e.g. `amqp://guest:guest@127.0.0.1:5672/%2F`: jobs and events through "
+        "RabbitMQ (unset: the app database is the queue and the worker notifies directly)",
+    )
+    rabbitmq_prefix: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9._-]{0,64}$",
+        description="put before every exchange and queue name (e.g. `staging.`), so "
+        "deployments sharing a broker's vhost never take each other's messages (a vhost of "
+        "its own in `RABBITMQ_URL` separates them as well)",
+    )
 
     @property
     def url(self) -> str | None:
@@ -77,32 +120,70 @@ class BrokerSettings(_FromEnvironment):
 
 
 class StoreSettings(HomeSettings):
-    """The object store: S3 when ``$S3_RESULTS_BUCKET`` is set, else the data dir's store/.
-    Credentials are AWS's own variables, read by boto3."""
+    """The object store: S3 when ``$FRAMEFORGE_S3_RESULTS_BUCKET`` is set, else the data
+    dir's store/. Credentials are AWS's own variables, read by boto3."""
 
-    s3_results_bucket: str | None = None
-    s3_uploads_bucket: str | None = None
-    s3_endpoint_url: str | None = None
-    aws_default_region: str = "us-east-1"
+    s3_results_bucket: str | None = Field(
+        None,
+        validation_alias=former("S3_RESULTS_BUCKET"),
+        description="set it to store everything in S3: frames, ZIPs and the frame index in "
+        "this bucket (credentials from the usual `AWS_*`). Upload URLs are then presigned S3 "
+        "PUTs (15 min) and downloads redirect to presigned GETs; unset, the local store under "
+        "the data dir",
+    )
+    s3_uploads_bucket: str | None = Field(
+        None,
+        validation_alias=former("S3_UPLOADS_BUCKET"),
+        description="where uploads go with S3 (default: the results bucket)",
+    )
+    s3_endpoint_url: str | None = Field(
+        None,
+        validation_alias=former("S3_ENDPOINT_URL"),
+        description="the endpoint of an S3-compatible server (unset: AWS)",
+    )
+    aws_default_region: str = Field(
+        "us-east-1", validation_alias="AWS_DEFAULT_REGION", description="the S3 region"
+    )
 
 
 class LinkSettings(HomeSettings):
     """What signs tokens and links and where links point: shared by the API and the worker,
     so a link in an email is one the API accepts."""
 
-    frameforge_env: Literal["development", "production"] = "development"
-    jwt_secret: SecretStr | None = None
-    public_url: str = Field("http://127.0.0.1:8000", alias="FRAMEFORGE_PUBLIC_URL")
-    url_ttl_seconds: int = Field(15 * 60, gt=0)
+    env: Literal["development", "production"] = Field(
+        "development",
+        description="`development` or `production`, where `JWT_SECRET` is required (32+ "
+        "characters) and the API refuses to start without it",
+    )
+    jwt_secret: SecretStr | None = Field(
+        None,
+        validation_alias="JWT_SECRET",
+        description="signing key of tokens and signed URLs. In development an unset secret is "
+        "generated once into `$FRAMEFORGE_HOME/secret.key` (mode 600)",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="the API's address as clients see it, for signed upload and download "
+        "URLs (`frameforge up` sets it to its own port)",
+    )
+    url_ttl_seconds: int = Field(
+        15 * 60,
+        gt=0,
+        validation_alias=former("URL_TTL_SECONDS"),
+        description="how long a signed upload or download URL works",
+    )
     # download links in emails: read hours or days later, so longer than url_ttl_seconds
     email_link_ttl_seconds: int = Field(
-        7 * 24 * 3600, gt=0, alias="FRAMEFORGE_EMAIL_LINK_TTL_SECONDS"
+        7 * 24 * 3600,
+        gt=0,
+        description="how long the download link in an email works (it leads to the API, "
+        "which hands out a URL of `FRAMEFORGE_URL_TTL_SECONDS`)",
     )
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> LinkSettings:
         secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
-        if self.frameforge_env == "production" and len(secret) < MIN_SECRET_LENGTH:
+        if self.env == "production" and len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(
                 f"JWT_SECRET must be set to at least {MIN_SECRET_LENGTH} random characters "
                 "when FRAMEFORGE_ENV=production (e.g. `openssl rand -hex 32`)"
@@ -136,20 +217,20 @@ def _data_dir_secret(path: Path) -> str:
 _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
-class LogSettings(_FromEnvironment):
-    """``FRAMEFORGE_LOG_LEVEL`` (INFO) and ``FRAMEFORGE_LOG_FORMAT`` (json, or text)."""
+class LogSettings(FromEnvironment):
+    """What every process logs, and how."""
 
-    frameforge_log_level: str = "INFO"
-    frameforge_log_format: str = "json"
+    log_level: str = Field("INFO", description="the least severe level logged")
+    log_format: str = Field("json", description="`json`, or `text` for a terminal")
 
-    @field_validator("frameforge_log_level")
+    @field_validator("log_level")
     @classmethod
     def _known_level(cls, level: str) -> str:
         if level.upper() not in _LEVELS:
             raise ValueError(f"FRAMEFORGE_LOG_LEVEL: unknown level {level!r}")
         return level.upper()
 
-    @field_validator("frameforge_log_format")
+    @field_validator("log_format")
     @classmethod
     def _known_format(cls, style: str) -> str:
         if style.lower() not in ("json", "text"):
@@ -161,8 +242,23 @@ class DagsterSettings(HomeSettings):
     """The Dagster instance: ``$DAGSTER_HOME`` as the operator wrote it, else one in the data
     dir, on SQLite or, with ``$DAGSTER_PG_URL``, on PostgreSQL."""
 
-    dagster_home: Path | None = None
-    dagster_pg_url: SecretStr | None = None
+    dagster_home: Path | None = Field(
+        None,
+        validation_alias="DAGSTER_HOME",
+        description="Dagster instance dir; unset, `frameforge` uses `$FRAMEFORGE_HOME/dagster` "
+        "with the packaged `dagster.yaml` (SQLite, telemetry off, queued runs, run retries)",
+    )
+    dagster_pg_url: SecretStr | None = Field(
+        None,
+        validation_alias="DAGSTER_PG_URL",
+        description="e.g. `postgresql://user@127.0.0.1:5432/dagster`: the Dagster instance's "
+        "runs, events and schedules in PostgreSQL (`dagster-postgres`; the storage section is "
+        "added to the data dir's `dagster.yaml`). Ignored when `DAGSTER_HOME` is set: that "
+        "dir's `dagster.yaml` decides, in any of the forms Dagster documents (`postgres_url: "
+        "postgresql://…`, or `postgres_db: {hostname, username, password, db_name}` as the "
+        "Helm chart writes it): FrameForge pins SQLAlchemy below 2.1, under which a plain "
+        "`postgresql://` URL means psycopg2, the driver dagster-postgres speaks",
+    )
 
 
 # Appended to the packaged dagster.yaml when DAGSTER_PG_URL is set.
@@ -204,38 +300,69 @@ def ensure_dagster_home(settings: DagsterSettings | None = None) -> Path:
     return home
 
 
-class PictureLimitSettings(_FromEnvironment):
+class PictureLimitSettings(FromEnvironment):
     """The largest picture the extraction engine accepts: ``FRAMEFORGE_MAX_PICTURE_SIDE``
     (pixels on the longer side) and ``FRAMEFORGE_MAX_PICTURE_PIXELS`` (in all); unset, the
     engine's defaults (DCI 8K: 8192 a side, 8192x4320 in all). Raising them raises a run's
     memory: about 10 bytes a pixel for the frames in flight, on top of the decoder's."""
 
-    frameforge_max_picture_side: int | None = Field(None, gt=0)
-    frameforge_max_picture_pixels: int | None = Field(None, gt=0)
+    max_picture_side: int | None = Field(
+        None,
+        gt=0,
+        description="the longest side of a picture accepted, coded or displayed (unset: "
+        "8192); raising it raises a run's memory by about 10 bytes a pixel for the frames in "
+        "flight",
+    )
+    max_picture_pixels: int | None = Field(
+        None, gt=0, description="the most pixels of a picture accepted (unset: 8192x4320)"
+    )
 
 
-class SegmentSettings(_FromEnvironment):
-    """How long videos are split (frameforge_pipeline/segmenting.py): about
-    ``FRAMEFORGE_SEGMENT_SECONDS`` of video a segment (a video no longer is one piece), and at
-    most ``FRAMEFORGE_MAX_STEP_PODS`` segment pods of one run at once on Kubernetes, as the
-    service account ``FRAMEFORGE_STEP_SERVICE_ACCOUNT`` (unset: the run pod's own)."""
+class SegmentSettings(FromEnvironment):
+    """How long videos are split (frameforge_pipeline/segmenting.py)."""
 
-    frameforge_segment_seconds: float | None = Field(None, gt=0)  # the engine's: 300
-    frameforge_max_step_pods: int = Field(16, gt=0)
-    frameforge_step_service_account: str | None = None
+    segment_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="seconds of video a segment of a long video (unset: 300); a video no "
+        "longer is extracted in one piece, in its run's process; a longer one in segments side "
+        "by side (processes up to the cores, or pods)",
+    )
+    max_step_pods: int = Field(
+        16, gt=0, description="on Kubernetes, the most segment pods of one run at once"
+    )
+    step_service_account: str | None = Field(
+        None,
+        description="on Kubernetes, the service account of the segment pods (unset: the run "
+        "pod's); set by the chart to the account without Kubernetes permissions",
+    )
 
 
-class OperationsSettings(_FromEnvironment):
-    """The operator's nightly work (README "Configuration"): when the backfill schedule runs
-    (``FRAMEFORGE_BACKFILL_CRON``, UTC) and how many partitions one backfill takes at most
-    (``FRAMEFORGE_BACKFILL_MAX_PARTITIONS``); after how many days a video's upload, frames
-    and ZIPs leave the store (``FRAMEFORGE_RETENTION_DAYS``; 0 keeps them for good)."""
+class RetentionSettings(FromEnvironment):
+    """How long results are kept: read by the pipeline, which deletes them, and by the API,
+    which says why they are gone."""
 
-    frameforge_backfill_cron: str = "0 2 * * *"
-    frameforge_backfill_max_partitions: int = Field(500, gt=0)
-    frameforge_retention_days: int = Field(30, ge=0)
+    retention_days: int = Field(
+        30,
+        ge=0,
+        description="days after a video's last job when its upload, frames and ZIPs leave the "
+        "store and its partitions leave Dagster (0 keeps them for good); the frame index rows "
+        "stay, downloads answer 410",
+    )
 
-    @field_validator("frameforge_backfill_cron")
+
+class OperationsSettings(RetentionSettings):
+    """The operator's nightly work, given to the pipeline's sensors and schedules as the
+    ``operations`` resource: the nightly backfill, and retention (``RetentionSettings``)."""
+
+    backfill_cron: str = Field(
+        "0 2 * * *", description="when the `nightly_backfill` schedule runs (cron, UTC)"
+    )
+    backfill_max_partitions: int = Field(
+        500, gt=0, description="the most partitions one nightly backfill takes"
+    )
+
+    @field_validator("backfill_cron")
     @classmethod
     def _valid_cron(cls, cron: str) -> str:
         from dagster._utils.schedules import is_valid_cron_string

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from frameforge_core import heap
+from frameforge_core.settings import OperationsSettings
 
 # Dagster's notes that a parameter we use (backfill_policy) is beta: for whoever upgrades the
 # pin, not for the operators reading every process's log (runs print them before any logger).
@@ -38,6 +39,7 @@ with heap.long_lived():
     )
 
 OWNERS = ["team:frameforge"]
+DEFAULT_OPERATIONS = OperationsSettings.model_construct()  # the defaults, no environment
 
 
 def _owned(assets: Sequence[Any]) -> list[Any]:
@@ -51,7 +53,9 @@ def _owned(assets: Sequence[Any]) -> list[Any]:
 
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     """The code location with the given resources (tests bind their own store and database;
-    without ``jobs`` the app database is the job queue)."""
+    without ``jobs`` the app database is the job queue; without ``operations``, the
+    operator's settings are their defaults, whatever the environment says)."""
+    operations = resources.get("operations", DEFAULT_OPERATIONS)
     return dg.Definitions(
         assets=_owned(
             dg.load_assets_from_modules(
@@ -71,8 +75,11 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
             video_retention.results_retention,
             video_retention.deleted_video_purge,
         ],
-        schedules=[compaction.frame_index_compaction, backfills.nightly_backfill],
-        resources={"jobs": JobQueue(), **resources},
+        schedules=[
+            compaction.frame_index_compaction,
+            backfills.nightly_backfill(operations.backfill_cron),
+        ],
+        resources={"jobs": JobQueue(), "operations": operations, **resources},
         executor=step_executor,  # in process unless the run says otherwise (executor.py)
         loggers={CONSOLE: console_logger},  # runs log JSON lines (loggers.py)
     )

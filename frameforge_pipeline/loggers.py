@@ -16,7 +16,7 @@ import dagster as dg
 
 from frameforge_core.logs import JsonFormatter, bound
 from frameforge_core.settings import LogSettings
-from frameforge_pipeline.job_runs import TRACE_ID_TAG
+from frameforge_pipeline.gateway.job_runs import TRACE_ID_TAG
 
 CONSOLE = "console"  # the name of Dagster's default logger, replaced by this one
 RUN_LOGGERS: dict[str, Any] = {"loggers": {CONSOLE: {}}}
@@ -51,7 +51,7 @@ def console_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     """A logger of its own (not in ``logging``'s tree), writing to stderr as Dagster's does."""
     logger = logging.Logger("dagster", level=init_context.logger_config["log_level"].upper())
     handler = logging.StreamHandler()
-    if LogSettings().frameforge_log_format == "json":
+    if LogSettings().log_format == "json":
         handler.setFormatter(RunJsonFormatter("run"))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))

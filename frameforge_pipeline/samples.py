@@ -1,7 +1,8 @@
 """Synthetic videos with known truth, for the demo, the tests and the benchmarks.
 
 Every frame shows its index as a barcode across the top half of the upright picture, so an
-extracted image tells which source frame it is and whether it came out upright.
+extracted image tells which source frame it is and whether it came out upright (the tests
+read it back: tests/sample_clips.py, with the clips only tests need).
 """
 
 from __future__ import annotations
@@ -40,17 +41,6 @@ def draw(index: int, width: int, height: int) -> np.ndarray:
     for bar, bit in enumerate(bits):
         image[: height // 2, edges[bar] : edges[bar + 1]] = 235 if bit else 16
     return image
-
-
-def read_index(image_bgr: np.ndarray) -> int:
-    """The index drawn on an upright picture. Raises ValueError when no barcode is upright."""
-    height, width = image_bgr.shape[:2]
-    row = image_bgr[height // 4].mean(axis=1)
-    centres = ((np.arange(BARS) + 0.5) * width / BARS).astype(int)
-    bits = [int(row[c] > 128) for c in centres]
-    if bits[0] != 1 or bits[-1] != 0 or image_bgr[3 * height // 4].mean() > 200:
-        raise ValueError("no upright barcode in this picture")
-    return int("".join(map(str, bits[1:-1])), 2)
 
 
 def write_clip(
@@ -101,30 +91,3 @@ def write_clip(
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return list(times)
-
-
-def write_x264_clip(
-    path: Path,
-    times: Sequence[Fraction],
-    x264_params: str,
-    size: tuple[int, int] = (320, 240),
-    preset: str = "veryfast",
-) -> list[Fraction]:
-    """A barcode clip (frame n at ``times[n]`` seconds) from libx264 with ``x264_params`` as
-    given, e.g. ``keyint=29:open-gop=1``: where write_clip fixes the keyframe interval, this
-    leaves x264 its own keyframe, scene-cut and B-frame decisions, as a real encode has."""
-    options = {"preset": preset, "x264-params": x264_params}
-    return write_clip(path, times=times, size=size, encoder_options=options)
-
-
-def write_audio_only(path: Path, seconds: float = 1.0) -> None:
-    """An AAC file with a sine tone and no video stream."""
-    rate = 44_100
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("aac", rate=rate)
-        samples = np.sin(np.arange(int(seconds * rate)) * 2 * np.pi * 440 / rate) * 0.2
-        data = samples.astype(np.float32).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="mono")
-        frame.sample_rate = rate
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))

@@ -54,9 +54,9 @@ class SegmentPolicy:
 
         settings = SegmentSettings()
         return cls(
-            settings.frameforge_segment_seconds or DEFAULT_SEGMENT_SECONDS,
-            settings.frameforge_max_step_pods,
-            settings.frameforge_step_service_account,
+            settings.segment_seconds or DEFAULT_SEGMENT_SECONDS,
+            settings.max_step_pods,
+            settings.step_service_account,
         )
 
     def segment_count(self, duration: Fraction | float | None) -> int:

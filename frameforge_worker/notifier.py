@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from frameforge_core import logs
-from frameforge_core.job_source import Sleep, Stopped
+from frameforge_core.backoff import Sleep, Stopped
 from frameforge_core.messaging import JobMessage
 from frameforge_core.models import NotificationLog
 from frameforge_worker import email, notice

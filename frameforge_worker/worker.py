@@ -14,8 +14,10 @@ import threading
 from types import FrameType
 
 from frameforge_core import logs
+from frameforge_core.backoff import Sleep
 from frameforge_core.database import create_db_engine, migrate, session_factory
-from frameforge_core.job_source import JobSource, Sleep, job_source
+from frameforge_core.job_source import JobSource
+from frameforge_core.job_source_choice import job_source
 from frameforge_core.settings import BrokerSettings, DatabaseSettings, LinkSettings
 from frameforge_worker import email
 from frameforge_worker.notice import Links
@@ -41,7 +43,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     broker = BrokerSettings()
-    source = job_source(broker.url, broker.frameforge_rabbitmq_prefix)
+    source = job_source(broker.url, broker.rabbitmq_prefix)
     run(stop, worker, links, DatabaseSettings().url, source)
     return 0
 
@@ -59,7 +61,7 @@ def run(
     sessions = session_factory(engine)
     allow_private = worker.webhook_allow_private
     if allow_private is None:
-        allow_private = links.frameforge_env != "production"
+        allow_private = links.env != "production"
     webhooks = WebhookSender(Links(links), allow_private=allow_private)
 
     def notifier(sleep: Sleep) -> Notifier:

@@ -16,10 +16,12 @@ from hypothesis import settings
 
 from frameforge_core.database import create_db_engine, migrate
 from frameforge_pipeline.definitions import build_definitions
-from frameforge_pipeline.engine import FrameRecord
+from frameforge_pipeline.engine.records import FrameRecord
 from frameforge_pipeline.resources import AppDatabase, LocalFrameStore
 from frameforge_pipeline.resources.s3_storage import S3FrameStore
-from frameforge_pipeline.samples import read_index, write_clip
+from frameforge_pipeline.samples import write_clip
+from tests.helpers import free_port
+from tests.sample_clips import read_index
 
 # No wall-clock deadline: timings belong in bench/, and CI machines are shared.
 settings.register_profile("frameforge", deadline=None, max_examples=100)
@@ -125,15 +127,12 @@ def defs(storage: LocalFrameStore, database: AppDatabase) -> dg.Definitions:
 def moto_endpoint() -> Iterator[str]:
     """An S3-compatible HTTP endpoint on loopback: moto in server mode, started here."""
     import os
-    import socket
     import subprocess
     import sys
     import time
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     for name, value in {
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
@@ -208,13 +207,10 @@ class SmtpRecorder:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpRecorder]:
     """A real SMTP server (aiosmtpd) on a free loopback port, for this test only."""
-    import socket
 
     from aiosmtpd.controller import Controller
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     recorder = SmtpRecorder("127.0.0.1", port)
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()

@@ -13,7 +13,7 @@ import zipfile
 import pytest
 
 from frameforge.cli import main
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 
 CLI = [sys.executable, "-m", "frameforge.cli"]
 

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from frameforge import healthcheck
+from tests.helpers import free_port
 
 
 def _server(status: int, family: int = socket.AF_INET) -> Iterator[int]:
@@ -68,7 +69,4 @@ def test_an_answer_other_than_200_is_unhealthy():
 
 
 def test_nothing_listening_is_unhealthy():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    assert not healthcheck.healthy("127.0.0.1", port)
+    assert not healthcheck.healthy("127.0.0.1", free_port())

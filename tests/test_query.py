@@ -2,6 +2,7 @@
 line and exit 2 for bad SQL, and the same view over the S3 store."""
 
 import datetime as dt
+import io
 import json
 import os
 import pty
@@ -12,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from frameforge.cli import main
-from frameforge.query import run
-from frameforge_pipeline.assets import frame_index_files as index
+from frameforge.cli import QUERY_FORMATS, main
+from frameforge.query import run, write
+from frameforge_pipeline import frame_index_store as index
 
 WHEN = dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.UTC)
 
@@ -136,7 +137,8 @@ def test_where_there_is_no_frame_index_it_says_so_and_where_it_looked(
     assert out == ""
     assert err == (
         f"frameforge: no frame index at {tmp_path.resolve()}/.frameforge/store/frame_index/ "
-        "(set FRAMEFORGE_HOME to the data dir of `frameforge up`, or S3_RESULTS_BUCKET)\n"
+        "(set FRAMEFORGE_HOME to the data dir of `frameforge up`, or "
+        "FRAMEFORGE_S3_RESULTS_BUCKET)\n"
     )
 
 
@@ -148,3 +150,11 @@ def test_the_analysts_command_does_not_load_the_orchestrator():
         capture_output=True, text=True, check=True, timeout=120,
     ).stdout  # fmt: skip
     assert loaded.strip() == "[]"
+
+
+@pytest.mark.parametrize("fmt", [f for f in QUERY_FORMATS if f != "table"])
+def test_every_format_the_command_offers_is_written(fmt):
+    """``--format``'s choices (frameforge.cli) are the formats frameforge.query writes."""
+    stream = io.BytesIO()
+    write(pa.table({"frame": [1, 2]}), fmt, stream)
+    assert stream.getvalue()

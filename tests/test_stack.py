@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import update
 
 from frameforge import stack
-from frameforge.demo import _free_port, _wait_ready
+from frameforge.demo import _wait_ready
 from frameforge.job_feed import JobFeed
 from frameforge.stack import commands
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.models import User, Video, VideoJob
 from tests.environments import embedded
+from tests.helpers import free_port
 
 CLI = [sys.executable, "-m", "frameforge.cli"]
 
@@ -153,7 +154,7 @@ def test_the_dagster_commands_are_where_this_python_installs_scripts(monkeypatch
 def test_a_stop_ends_every_process_cleanly_and_exits_0(tmp_path):
     """SIGTERM, as `docker stop` sends it: every process stops within the stack's grace (short
     of the engines' 10 s, after which they kill), none is killed, and the exit code is 0."""
-    api, dagster = _free_port(), _free_port()
+    api, dagster = free_port(), free_port()
     env = embedded(tmp_path / "home")
     log = tmp_path / "up.log"
     with log.open("wb") as output:

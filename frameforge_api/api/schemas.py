@@ -21,7 +21,7 @@ from pydantic.alias_generators import to_camel
 
 from frameforge_api.core.guards import control_characters
 from frameforge_api.core.passwords import weakness
-from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.engine.options import ExtractOptions
 
 MIN_PASSWORD = 10
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further

@@ -1,34 +1,73 @@
 """The API's settings, read from the environment by ``Settings()`` where the app is built.
 
 ``LinkSettings`` (the signing key, the public URL, link lifetimes) is shared with the worker,
-so the links it puts in emails are ones the API accepts; the rest is the API's own.
+so the links it puts in emails are ones the API accepts; ``RetentionSettings`` with the
+pipeline, so a 410 says how long results are kept; the rest is the API's own.
 """
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from frameforge_core.settings import LinkSettings
+from frameforge_core.settings import LinkSettings, RetentionSettings, former
 
 
-class Settings(LinkSettings):
-    jwt_expires_in: int = Field(3600, gt=0)
-    refresh_expires_in: int = Field(30 * 24 * 3600, gt=0)
-    max_upload_bytes: int = Field(2 * 1024**3, gt=0, alias="FRAMEFORGE_MAX_UPLOAD_BYTES")
-    # every other request body (JSON of a few hundred bytes): refused past this, unread
-    max_body_bytes: int = Field(64 * 1024, gt=0, alias="FRAMEFORGE_MAX_BODY_BYTES")
-    # the bearer token Prometheus sends for /metrics; unset: open in development, 404 in
-    # production
-    metrics_token: SecretStr | None = Field(None, alias="FRAMEFORGE_METRICS_TOKEN")
-    cors_origins: list[str] = Field(default_factory=list, alias="FRAMEFORGE_CORS_ORIGINS")
-    redis_url: str | None = None  # unset: rate limits and the cache live in the process
+class Settings(LinkSettings, RetentionSettings):
+    """The API's own: token lifetimes, request and upload limits, quotas, Redis, CORS and
+    `/metrics`."""
+
+    jwt_expires_in: int = Field(
+        3600, gt=0, validation_alias=former("JWT_EXPIRES_IN"), description="access-token lifetime"
+    )
+    refresh_expires_in: int = Field(
+        30 * 24 * 3600,
+        gt=0,
+        validation_alias=former("REFRESH_EXPIRES_IN"),
+        description="refresh-token lifetime",
+    )
+    max_upload_bytes: int = Field(2 * 1024**3, gt=0, description="upload limit")
+    max_body_bytes: int = Field(
+        64 * 1024,
+        gt=0,
+        description="largest request body outside uploads (JSON of a few hundred bytes); past "
+        "it the answer is 413 and the body is not read",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="the bearer token `/metrics` asks for (compared in constant time); unset, "
+        "`/metrics` is open in development and 404 in production",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='JSON list of allowed origins, e.g. `["https://app.example.com"]`',
+    )
+    redis_url: str | None = Field(
+        None,
+        validation_alias="REDIS_URL",
+        description="e.g. `redis://127.0.0.1:6379/0`: the rate limit and the cache shared by "
+        "all API processes (unset: per process)",
+    )
     # per-user quotas (services/quotas.py); the upload size is max_upload_bytes
-    quota_concurrent_jobs: int = Field(5, gt=0, alias="FRAMEFORGE_QUOTA_CONCURRENT_JOBS")
-    # a day of video: a long one is extracted in segments side by side (one that cannot be
-    # split is refused by the pipeline past 3 h, frameforge_pipeline/segmenting.py)
-    quota_video_seconds: float = Field(24 * 3600, gt=0, alias="FRAMEFORGE_QUOTA_VIDEO_SECONDS")
-    quota_frames_per_job: int = Field(20_000, gt=0, alias="FRAMEFORGE_QUOTA_FRAMES_PER_JOB")
-    quota_stored_bytes: int = Field(20 * 1024**3, gt=0, alias="FRAMEFORGE_QUOTA_STORED_BYTES")
+    quota_concurrent_jobs: int = Field(
+        5, gt=0, description="unfinished jobs a user may have; checked before any run starts"
+    )
+    quota_video_seconds: float = Field(
+        24 * 3600,
+        gt=0,
+        description="seconds of video a user's unfinished jobs may hold (a day: a long video "
+        "is extracted in segments side by side; one that cannot be split is refused past 3 h)",
+    )
+    quota_frames_per_job: int = Field(20_000, gt=0, description="the most frames of one job")
+    quota_stored_bytes: int = Field(
+        20 * 1024**3, gt=0, description="bytes of uploads a user may keep"
+    )
     # brute force and sign-up floods: per client address (core/rate_limit.py, AuthLimits)
-    auth_requests_per_minute: int = Field(60, gt=0, alias="FRAMEFORGE_AUTH_REQUESTS_PER_MINUTE")
-    registrations_per_hour: int = Field(20, gt=0, alias="FRAMEFORGE_REGISTRATIONS_PER_HOUR")
+    auth_requests_per_minute: int = Field(
+        60,
+        gt=0,
+        description="auth requests (login, register, refresh) per client address a minute "
+        "(logins on one account: 10 per 10 min from one address, 100 an hour from anywhere)",
+    )
+    registrations_per_hour: int = Field(
+        20, gt=0, description="accounts one client address may make an hour"
+    )

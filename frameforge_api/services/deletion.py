@@ -5,7 +5,7 @@ is left to remove (ids only: nothing personal outlives the user). A live job is 
 first (its run stopped). The store objects, the frame index rows, the Dagster partitions
 and the runs are then removed at once when no run of the video is still going, and
 otherwise by the ``deleted_video_purge`` sensor a minute or so later
-(``frameforge_pipeline.retention``): a cancelled run may still be writing.
+(``frameforge_pipeline.gateway.retention``): a cancelled run may still be writing.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from frameforge_core import renditions
 from frameforge_core.errors import Conflict, NotFound
 from frameforge_core.lifecycle import UNFINISHED
 from frameforge_core.models import DeletedVideo, User, Video, VideoJob, utcnow
-from frameforge_pipeline import retention
+from frameforge_pipeline.gateway import retention
 from frameforge_pipeline.resources import FrameStore
 
 log = logging.getLogger(__name__)

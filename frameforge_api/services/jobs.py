@@ -24,8 +24,8 @@ from frameforge_core import layout, lifecycle, logs, renditions
 from frameforge_core.errors import Conflict, Invalid, NotFound
 from frameforge_core.lifecycle import ENDED, RETRYABLE, JobStatus
 from frameforge_core.models import User, Video, VideoJob, new_id
-from frameforge_pipeline import job_runs
-from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.resources import FrameStore
 
 MAX_PAGE = 100
@@ -88,7 +88,9 @@ def create(
     partition_key = renditions.rendition_key(video_id, chosen)
     if existing := _rendition_job(session, video_id, partition_key, callback_url):
         return Created(existing, reused=True)
-    uploads.confirm_upload(session, video, storage, dt.datetime.now(dt.UTC))
+    uploads.confirm_upload(
+        session, video, storage, dt.datetime.now(dt.UTC), settings.retention_days
+    )
     duration = video_header.declared_duration(storage, layout.source_key(video.storage_key))
     video_header.check_window(duration, chosen)
     quotas.check_job(session, user, duration, chosen, settings)

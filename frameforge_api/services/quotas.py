@@ -17,7 +17,7 @@ from frameforge_api.core.config import Settings
 from frameforge_core.errors import Invalid, QuotaExceeded, TooManyJobs
 from frameforge_core.lifecycle import UNFINISHED
 from frameforge_core.models import User, Video, VideoJob
-from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.sampling import expected_count
 
 

@@ -102,7 +102,9 @@ def _size(storage: FrameStore, key: str) -> int | None:
         return None
 
 
-def confirm_upload(session: Session, video: Video, storage: FrameStore, now: dt.datetime) -> None:
+def confirm_upload(
+    session: Session, video: Video, storage: FrameStore, now: dt.datetime, retention_days: int
+) -> None:
     """Make the upload the video's source, once: move it from where the upload URL puts it
     to ``sources/`` (layout.source_key), which no URL reaches, so bytes sent after the job
     exists (a presigned PUT again, within its 15 minutes) never reach a run.
@@ -112,7 +114,9 @@ def confirm_upload(session: Session, video: Video, storage: FrameStore, now: dt.
     deleted the file.
     """
     if video.expired_at is not None:
-        raise expiry.expired("the file and the frames of this video", video.expired_at)
+        raise expiry.expired(
+            "the file and the frames of this video", video.expired_at, retention_days
+        )
     source = layout.source_key(video.storage_key)
     if (size := _size(storage, source)) is None:  # not confirmed yet (else: a later job)
         with contextlib.suppress(FileNotFoundError):  # not uploaded, or moved by a job

@@ -1,4 +1,4 @@
-// FrameForge's page for users: the REST API driven as any client drives it (README, "The
+// FrameForge's page for users: the REST API driven as any client drives it (docs/api.md, "The
 // REST API"). No framework and no build step; the page's CSP allows this file and nothing
 // inline. The access token lives in memory only; the refresh token in sessionStorage (this
 // tab), so a reload signs in again through POST /auth/refresh.

@@ -11,7 +11,7 @@ import dagster as dg
 
 from frameforge_core import layout
 from frameforge_pipeline.assets.extraction import frames_zip, manifest
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from frameforge_pipeline.engine.manifest import Manifest
 from frameforge_pipeline.resources import FrameStore
 

@@ -7,21 +7,21 @@ import dagster as dg
 from pydantic import Field, ValidationError, create_model
 
 from frameforge_core import layout
-from frameforge_pipeline import job_runs, segmenting
-from frameforge_pipeline.engine import (
+from frameforge_pipeline import segmenting
+from frameforge_pipeline.engine.archive import FrameZip
+from frameforge_pipeline.engine.errors import VideoError, rejection
+from frameforge_pipeline.engine.manifest import (
     MANIFEST_NAME,
-    ExtractionResult,
-    ExtractOptions,
-    FrameZip,
-    VideoError,
-    VideoFacts,
+    Manifest,
     build_manifest,
-    probe,
+    manifest_bytes,
 )
-from frameforge_pipeline.engine.errors import rejection
-from frameforge_pipeline.engine.manifest import Manifest, manifest_bytes
-from frameforge_pipeline.engine.options import constraint_text, validation_message
-from frameforge_pipeline.engine.storyboard import STORYBOARD_DIR, Storyboard, storyboard_files
+from frameforge_pipeline.engine.options import ExtractOptions, constraint_text, validation_message
+from frameforge_pipeline.engine.probe import VideoFacts, probe
+from frameforge_pipeline.engine.records import ExtractionResult
+from frameforge_pipeline.engine.storyboard import Storyboard
+from frameforge_pipeline.engine.storyboard_names import STORYBOARD_DIR, storyboard_files
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.partition_jobs import PartitionJob, partition_job
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.resources import AppDatabase, FrameStore

@@ -8,7 +8,7 @@ import dagster as dg
 import pyarrow as pa
 
 from frameforge_core import layout
-from frameforge_pipeline.assets import frame_index_files
+from frameforge_pipeline import frame_index_store
 from frameforge_pipeline.assets.extraction import GROUP
 from frameforge_pipeline.engine.extractor import ENGINE_VERSION
 from frameforge_pipeline.engine.manifest import Manifest
@@ -52,7 +52,7 @@ def frame_table(
         "partition_key": same(partition_key),
         "codec": same(manifest["video"].get("codec")),
     }
-    return pa.table(columns, schema=frame_index_files.SCHEMA)
+    return pa.table(columns, schema=frame_index_store.SCHEMA)
 
 
 def _latest(context: dg.AssetExecutionContext, asset: str) -> dg.EventLogRecord | None:
@@ -108,7 +108,7 @@ def frame_index(
         context.partition_key, manifest, _owner(context, database), extracted_at,
         _engine_version(context),
     )  # fmt: skip
-    key = frame_index_files.add_extraction(storage, context.partition_key, table, extracted_at)
+    key = frame_index_store.add_extraction(storage, context.partition_key, table, extracted_at)
     return dg.MaterializeResult(
         metadata={"rows": table.num_rows, "location": dg.MetadataValue.url(storage.uri(key))}
     )

@@ -1,5 +1,5 @@
 """frame_index_daily: the frame index compacted into one Parquet file per day, so a query
-over every frame reads tens of files, not one per extraction (frame_index_files has the
+over every frame reads tens of files, not one per extraction (frame_index_store has the
 rule that keeps rows neither lost nor counted twice)."""
 
 import datetime as dt
@@ -7,7 +7,7 @@ import datetime as dt
 import dagster as dg
 
 from frameforge_core import layout
-from frameforge_pipeline.assets import frame_index_files
+from frameforge_pipeline import frame_index_store
 from frameforge_pipeline.resources import FrameStore
 
 GROUP = "analytics"
@@ -32,10 +32,10 @@ def frame_index_daily(
     other day. Rerunning a day is harmless; a backfill compacts its days in order, in one
     run."""
     done = [
-        frame_index_files.compact(storage, dt.date.fromisoformat(key))
+        frame_index_store.compact(storage, dt.date.fromisoformat(key))
         for key in context.partition_keys
     ]
-    left = frame_index_files.read_state(storage)
+    left = frame_index_store.read_state(storage)
     last = layout.daily_index_key(done[-1].day)
     return dg.MaterializeResult(
         metadata={

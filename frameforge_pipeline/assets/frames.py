@@ -31,7 +31,7 @@ import dagster as dg
 from pydantic import ValidationError
 
 from frameforge_core import layout
-from frameforge_pipeline import job_runs, segmenting
+from frameforge_pipeline import segmenting
 from frameforge_pipeline.assets.extraction import (
     GROUP,
     ExtractionConfig,
@@ -39,17 +39,11 @@ from frameforge_pipeline.assets.extraction import (
     rejected,
     source_key,
 )
-from frameforge_pipeline.engine import (
-    ExtractionResult,
-    ExtractOptions,
-    FrameRecord,
-    Progress,
-    VideoError,
-    VideoFacts,
-    extract,
-)
-from frameforge_pipeline.engine.extractor import ENGINE_VERSION
-from frameforge_pipeline.engine.options import validation_message
+from frameforge_pipeline.engine.errors import VideoError
+from frameforge_pipeline.engine.extractor import ENGINE_VERSION, extract
+from frameforge_pipeline.engine.options import ExtractOptions, validation_message
+from frameforge_pipeline.engine.probe import VideoFacts
+from frameforge_pipeline.engine.records import ExtractionResult, FrameRecord, Progress
 from frameforge_pipeline.engine.segments import (
     Segment,
     SegmentResult,
@@ -58,6 +52,7 @@ from frameforge_pipeline.engine.segments import (
     segment_folder,
 )
 from frameforge_pipeline.engine.segments import extract_segment as extract_segment_frames
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.preview import preview_markdown
 from frameforge_pipeline.resources import AppDatabase, FrameStore

@@ -4,7 +4,7 @@ import dagster as dg
 
 from frameforge_core import layout
 from frameforge_pipeline.assets.extraction import GROUP
-from frameforge_pipeline.engine import ExtractionResult
+from frameforge_pipeline.engine.records import ExtractionResult
 from frameforge_pipeline.engine.storyboard import Storyboard, StoryboardBuilder, end_ms
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.resources import FrameStore

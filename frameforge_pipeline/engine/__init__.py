@@ -1,40 +1,16 @@
-"""The extraction engine: plain Python (PyAV, OpenCV), no Dagster, shared by every entry point."""
+"""The extraction engine: plain Python (PyAV, OpenCV), no Dagster, shared by every entry point.
 
-from frameforge_pipeline.engine.archive import FrameZip, zip_problems
-from frameforge_pipeline.engine.errors import (
-    CorruptVideoError,
-    EmptyFileError,
-    NotAVideoError,
-    NoVideoStreamError,
-    VideoError,
-)
-from frameforge_pipeline.engine.extractor import (
-    ExtractionResult,
-    FrameRecord,
-    FrameSink,
-    Progress,
-    extract,
-)
-from frameforge_pipeline.engine.manifest import MANIFEST_NAME, build_manifest
-from frameforge_pipeline.engine.options import ExtractOptions
-from frameforge_pipeline.engine.probe import VideoFacts, probe
+Import from the module that holds a name (``engine.options.ExtractOptions``,
+``engine.extractor.extract``): this package's own import loads nothing, so reading the
+options model (the API does) does not load PyAV or OpenCV. The modules:
 
-__all__ = [
-    "MANIFEST_NAME",
-    "CorruptVideoError",
-    "EmptyFileError",
-    "ExtractOptions",
-    "ExtractionResult",
-    "FrameRecord",
-    "FrameSink",
-    "FrameZip",
-    "NoVideoStreamError",
-    "NotAVideoError",
-    "Progress",
-    "VideoError",
-    "VideoFacts",
-    "build_manifest",
-    "extract",
-    "probe",
-    "zip_problems",
-]
+- ``options`` (the one declaration of the options), ``sampling`` (the sampling rule's
+  arithmetic), ``errors``, ``storyboard_names`` (a storyboard's file names): light;
+- ``probe``, ``extractor`` (``extract``: assembles the blocks), ``stream_index``, ``reader``,
+  ``selection``, ``clock``, ``output``, ``records``, ``render``, ``limits``: the decoding;
+- ``manifest``, ``archive`` (the ZIP), ``scenes`` (PySceneDetect's cut detectors),
+  ``tonemap`` (HDR to SDR), ``storyboard`` (sheets + WebVTT), ``picture_stats``;
+- ``segments`` (a long video in keyframe-aligned segments, extracted apart and joined as
+  one piece: ``plan_segments``, ``extract_segment``, ``join_segments``) and
+  ``segment_plan`` (what a segment reads; the one-piece run is its single segment).
+"""

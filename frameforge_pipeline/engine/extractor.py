@@ -33,6 +33,7 @@ from frameforge_pipeline.engine.records import (
     frame_name,
 )
 from frameforge_pipeline.engine.render import RenderPlan
+from frameforge_pipeline.engine.scenes import ScoreLog
 from frameforge_pipeline.engine.segment_plan import Segment, whole
 from frameforge_pipeline.engine.selection import choose
 from frameforge_pipeline.engine.stream_index import StreamIndex
@@ -48,7 +49,7 @@ __all__ = [
     "frame_name",
 ]
 
-ENGINE_VERSION = "4"  # bump when the same input and options would give different frames
+ENGINE_VERSION = "5"  # bump when the same input and options would give different frames
 
 # Bytes of pictures the frames in flight (decoded, converted, encoded) may take together,
 # and the decoder's threads (each holds a picture of its own): with the process itself and
@@ -88,6 +89,7 @@ class ReadWork:
     corrupt: int
     seeks: int
     truncated: bool
+    rate: Fraction  # the nominal frame rate (scene mode counts frames with it)
 
 
 def extract_frames(
@@ -98,9 +100,11 @@ def extract_frames(
     deliver: Callable[[Fraction, bool, Encoded], None],
     workers: int | None = None,
     limits: PictureLimits | None = None,
+    log: ScoreLog | None = None,
 ) -> ReadWork:
     """Choose the frames of ``segment`` and hand each, encoded, to ``deliver`` in order:
-    ``deliver(seconds, keyframe, (data, stats))``."""
+    ``deliver(seconds, keyframe, (data, stats))``. Scene mode with a ``log``: candidates
+    and every frame's score (selection.scene_candidates)."""
     plan = RenderPlan.for_video(facts, options)
     concurrency = Concurrency.for_video(facts, plan, workers or min(4, os.cpu_count() or 2))
     reader = FrameReader(
@@ -111,14 +115,13 @@ def extract_frames(
         threads=concurrency.decoder_threads,
     )
     with contextlib.closing(reader):
-        chosen = choose(reader, segment, options)
+        chosen = choose(reader, segment, options, log)
         for encoded in encoded_in_order(
             chosen, plan.encode, concurrency.workers, concurrency.in_flight
         ):
             deliver(*encoded)
-    return ReadWork(
-        reader.decoded, reader.corrupt, reader.seeks, reader.truncated or segment.ends_early
-    )
+    truncated = reader.truncated or segment.ends_early
+    return ReadWork(reader.decoded, reader.corrupt, reader.seeks, truncated, reader.rate)
 
 
 def extract(

@@ -43,8 +43,8 @@ class PictureLimits:
 
         settings = PictureLimitSettings()
         return cls(
-            max_side=settings.frameforge_max_picture_side or DEFAULT_MAX_SIDE,
-            max_pixels=settings.frameforge_max_picture_pixels or DEFAULT_MAX_PIXELS,
+            max_side=settings.max_picture_side or DEFAULT_MAX_SIDE,
+            max_pixels=settings.max_picture_pixels or DEFAULT_MAX_PIXELS,
         )
 
     def check(self, width: int, height: int, what: str = "the picture") -> None:

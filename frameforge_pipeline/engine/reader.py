@@ -151,6 +151,11 @@ class FrameReader:
         if self._drains and self.can_seek and drain_at is not None and packet.pts == drain_at:
             self._ended, self._drained_at = True, drain_at
             frames += self._drain()
+        elif self._keyframes_only and packet.size:
+            # alone, each keyframe comes out at once and in order: fed keyframes only, an
+            # open-GOP stream's missing frames make the decoder hold them and reverse them
+            frames += self._drain()
+            self.stream.codec_context.flush_buffers()
         return frames
 
     def _drain(self) -> list[av.VideoFrame]:

@@ -18,12 +18,16 @@ rates agree too. Tests compare both, frame for frame, with scenedetect itself.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import av
 import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
+
+from frameforge_pipeline.engine.options import ExtractOptions
 
 MIN_SHOT_FRAMES = 15  # PySceneDetect's min_scene_len
 SCORE_SIDE = 256  # PySceneDetect's scene manager shrinks the picture to this longer side
@@ -45,7 +49,7 @@ def score_picture(frame: av.VideoFrame, reformatter: VideoReformatter) -> np.nda
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
 
 
-class _Scores:
+class Scores:
     """ContentDetector's score of each picture against the one before (0.0 for the first)."""
 
     def __init__(self) -> None:
@@ -80,14 +84,14 @@ class ContentCuts:
         self._threshold = threshold
         self._length = min_scene_len
         self._apart = _FrameDistance(rate)
-        self._scores = _Scores()
         self._last_above: Fraction | None = None  # the last frame at or over the threshold
         self._merge_enabled = False  # merging starts only after a first cut
         self._merge_start: Fraction | None = None  # not None: cuts are being merged
 
-    def offer(self, when: Fraction, frame: av.VideoFrame) -> list[Fraction]:
-        """The times of the frames that start a shot, found now (none or one)."""
-        above = self._scores.next(frame) >= self._threshold
+    def offer(self, when: Fraction, score: float) -> list[Fraction]:
+        """The times of the frames that start a shot, found now (none or one), given the
+        score (``Scores``) of the frame at ``when``."""
+        above = score >= self._threshold
         if self._length <= 0:
             return [when] if above else []
         last_above = when if self._last_above is None else self._last_above
@@ -140,14 +144,14 @@ class AdaptiveCuts:
         self._width = window_width
         self._min_content = min_content_val
         self._apart = _FrameDistance(rate)
-        self._scores = _Scores()
         self._span = 2 * window_width + 1  # frames a score is compared across
         self._window: deque[tuple[Fraction, float]] = deque(maxlen=self._span)
         self._last_cut: Fraction | None = None
 
-    def offer(self, when: Fraction, frame: av.VideoFrame) -> list[Fraction]:
-        """The times of the frames that start a shot, found now (none or one)."""
-        self._window.append((when, self._scores.next(frame)))
+    def offer(self, when: Fraction, score: float) -> list[Fraction]:
+        """The times of the frames that start a shot, found now (none or one), given the
+        score (``Scores``) of the frame at ``when``."""
+        self._window.append((when, score))
         last_cut = when if self._last_cut is None else self._last_cut
         self._last_cut = last_cut
         if len(self._window) < self._span:
@@ -172,3 +176,44 @@ class AdaptiveCuts:
 
 
 SceneCuts = ContentCuts | AdaptiveCuts
+
+
+def scene_cuts(options: ExtractOptions, rate: Fraction) -> SceneCuts:
+    """The cut detector ``options.scene_detector`` names, at ``options``' thresholds."""
+    if options.scene_detector == "adaptive":
+        return AdaptiveCuts(options.adaptive_threshold, rate)
+    return ContentCuts(options.scene_threshold, rate)
+
+
+def may_cut(options: ExtractOptions, score: float) -> bool:
+    """Whether a frame of this score may start a shot, whatever the frames around it."""
+    if options.scene_detector == "adaptive":
+        return score >= ADAPTIVE_MIN_CONTENT
+    return score >= options.scene_threshold
+
+
+@dataclass
+class ScoreLog:
+    """The scores a segment saw (engine.segments), times as exact fractions in text:
+    ``own``, its frames' in the window (None for its first frame when the frame before it is
+    the segment before's); ``after``, the score of the first frame after it."""
+
+    own: list[tuple[str, float | None]] = field(default_factory=list)
+    after: list[tuple[str, float]] = field(default_factory=list)
+
+
+def shot_starts(options: ExtractOptions, rate: Fraction, logs: Sequence[ScoreLog]) -> set[Fraction]:
+    """The first frame of the window and every cut the detector finds in the segments'
+    scores, in order: what the one-piece run chooses. A first frame's missing score is the
+    one the segment before gave it."""
+    cuts = scene_cuts(options, rate)
+    chosen: set[Fraction] = set()
+    given: dict[str, float] = {}
+    for log in logs:
+        for when, score in log.own:
+            time = Fraction(when)
+            if not chosen:
+                chosen.add(time)
+            chosen.update(cuts.offer(time, given.get(when, 0.0) if score is None else score))
+        given = dict(log.after)
+    return chosen

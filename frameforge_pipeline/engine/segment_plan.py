@@ -12,6 +12,7 @@ after ``before`` up to its last frame. The one-piece extraction is the single se
 
 from __future__ import annotations
 
+import bisect
 import math
 from array import array
 from dataclasses import dataclass
@@ -107,8 +108,8 @@ def whole_because(index: StreamIndex, options: ExtractOptions) -> str | None:
         return "its timeline jumps back (cut and joined, or a reset clock): no seeking in it"
     if index.last_pts is None or not index.distinct_pts:
         return "some of its frames have no time of their own: a segment's frames are unknown"
-    if options.mode == "scene":
-        return "scene mode decides each cut from the frames before it (not split yet)"
+    if not index.keyframes:
+        return "it marks no keyframe: a segment could not start anywhere"
     return None
 
 
@@ -164,11 +165,19 @@ def _starts(
     count = count if most is None else min(count, most)
     starts = [begin]
     for part in range(1, count):
-        at = clock.pts_at_or_before(clock.seconds(begin) + span * part / count)
-        keyframe = index.keyframe_at_or_before(at)
-        if keyframe is not None and keyframe > starts[-1]:
+        keyframe = _nearest_keyframe(
+            index, clock.pts_at_or_before(clock.seconds(begin) + span * part / count)
+        )
+        if keyframe > starts[-1]:
             starts.append(keyframe)
     return starts
+
+
+def _nearest_keyframe(index: StreamIndex, pts: int) -> int:
+    """The keyframe nearest ``pts`` (the earlier one of two as near)."""
+    at = bisect.bisect_right(index.keyframes, pts)
+    near = index.keyframes[max(0, at - 1) : at + 1]
+    return min(near, key=lambda keyframe: abs(keyframe - pts))
 
 
 def _window_last(index: StreamIndex, options: ExtractOptions, clock: Clock) -> int:

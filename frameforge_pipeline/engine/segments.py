@@ -35,6 +35,7 @@ from frameforge_pipeline.engine.picture_stats import PictureStats
 from frameforge_pipeline.engine.probe import VideoFacts, probe
 from frameforge_pipeline.engine.records import ExtractionResult, FrameSink, Progress
 from frameforge_pipeline.engine.render import RenderPlan
+from frameforge_pipeline.engine.scenes import ScoreLog, shot_starts
 from frameforge_pipeline.engine.segment_plan import DEFAULT_SEGMENT_SECONDS, Segment, plan
 from frameforge_pipeline.engine.stream_index import StreamIndex
 
@@ -73,6 +74,8 @@ class SegmentResult:
     seeks: int
     truncated: bool
     seconds: float
+    rate: str = "25"  # the nominal frame rate, a fraction as text
+    scores: ScoreLog | None = None  # scene mode: the frames' scores (``frames``: candidates)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -80,7 +83,11 @@ class SegmentResult:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SegmentResult:
         frames = tuple(SegmentFrame(**frame) for frame in data["frames"])
-        return cls(**{**data, "frames": frames})
+        scores = data.get("scores")
+        if scores is not None:
+            own = [(when, score) for when, score in scores["own"]]
+            scores = ScoreLog(own, [(when, score) for when, score in scores["after"]])
+        return cls(**{**data, "frames": frames, "scores": scores})
 
 
 def plan_segments(
@@ -139,7 +146,8 @@ def extract_segment(
         if on_progress:
             on_progress(Progress(len(frames), max(segment.expected_frames, len(frames))))
 
-    work = extract_frames(source, facts, options, segment, deliver, workers, limits)
+    log = ScoreLog() if options.mode == "scene" else None
+    work = extract_frames(source, facts, options, segment, deliver, workers, limits, log)
     return SegmentResult(
         index=segment.index,
         frames=tuple(frames),
@@ -149,6 +157,8 @@ def extract_segment(
         seeks=work.seeks,
         truncated=work.truncated,
         seconds=time.perf_counter() - began,
+        rate=str(work.rate),
+        scores=log,
     )
 
 
@@ -169,7 +179,10 @@ def join_segments(
     ordered = sorted(results, key=lambda result: result.index)
     expected = sum(result.expected_frames for result in ordered)
     output = FrameOutput(sink, RenderPlan.for_video(facts, options), options, expected, on_progress)
+    chosen = _shot_starts(options, ordered)
     for when, frame in _in_order(ordered):
+        if chosen is not None and when not in chosen:
+            continue  # a scene mode candidate that starts no shot
         stats = PictureStats(frame.phash, frame.brightness, frame.sharpness)
         output.deliver(when, frame.keyframe, (read(frame.file), stats))
     return ExtractionResult(
@@ -196,3 +209,11 @@ def _in_order(results: Sequence[SegmentResult]) -> Iterator[tuple[Fraction, Segm
             if last is None or when > last:
                 last = when
                 yield when, frame
+
+
+def _shot_starts(options: ExtractOptions, results: Sequence[SegmentResult]) -> set[Fraction] | None:
+    """Scene mode: the frames to keep among the candidates; None in other modes."""
+    logs = [result.scores for result in results if result.scores is not None]
+    if options.mode != "scene" or not results:
+        return None
+    return shot_starts(options, Fraction(results[0].rate), logs)

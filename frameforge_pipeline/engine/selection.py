@@ -2,7 +2,7 @@
 
 Each chooser reads frames from a FrameReader and yields ``(seconds, frame)`` for the frames
 its mode takes, in presentation order: ``interval_frames`` (the sampling rule's, each decoded
-from where that costs fewer frames), every keyframe of the window (``_window_frames`` over a
+from where that costs fewer frames), every keyframe of the window (``window_frames`` over a
 reader of keyframes) and ``scene_frames`` (the first frame of the window and of every shot).
 Their inputs are arguments: the reader, the stream index, the clock and the window or
 detector; ``choose`` sets them up for a segment (engine.segment_plan) or the whole video.
@@ -20,7 +20,7 @@ from frameforge_pipeline.engine.clock import Clock
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.reader import FrameReader
 from frameforge_pipeline.engine.sampling import IntervalSampler
-from frameforge_pipeline.engine.scenes import AdaptiveCuts, ContentCuts, SceneCuts
+from frameforge_pipeline.engine.scenes import SceneCuts, ScoreLog, Scores, may_cut, scene_cuts
 from frameforge_pipeline.engine.segment_plan import Segment
 from frameforge_pipeline.engine.stream_index import StreamIndex
 
@@ -99,7 +99,7 @@ def _reach(
     return decoded
 
 
-def _window_frames(
+def window_frames(
     reader: FrameReader, clock: Clock, start: Fraction, end: Fraction | None
 ) -> Iterator[tuple[Fraction, av.VideoFrame]]:
     """Every frame the reader gives from ``start`` (seconds) to before ``end``."""
@@ -123,8 +123,9 @@ def scene_frames(
         reader.seek(keyframe)
     held: dict[Fraction, av.VideoFrame] = {}
     first: Fraction | None = None
-    for when, frame in _window_frames(reader, clock, start, options.end_fraction):
-        found = cuts.offer(when, frame)  # scored before it may go to the encoding threads
+    scores = Scores()
+    for when, frame in window_frames(reader, clock, start, options.end_fraction):
+        found = cuts.offer(when, scores.next(frame))  # before it may go to the encoders
         held[when] = frame
         if first is None:
             first = when
@@ -135,21 +136,49 @@ def scene_frames(
         held = {t: held[t] for t in cuts.held()}
 
 
-def choose(reader: FrameReader, segment: Segment, options: ExtractOptions) -> Chosen:
+def choose(
+    reader: FrameReader, segment: Segment, options: ExtractOptions, log: ScoreLog | None = None
+) -> Chosen:
     """The chooser of ``options.mode``, set up for ``segment`` (the whole video, or a part
     that starts at a keyframe: the reader seeks there first, and the interval rule takes
-    the targets after the frame before it)."""
+    the targets after the frame before it). Scene mode with a ``log`` chooses candidates
+    (``scene_candidates``), without one the shot starts, as they are found."""
     clock, index, before = segment.clock, segment.stream, segment.before
-    if options.mode == "scene":
+    if options.mode == "scene" and log is None:
         return scene_frames(reader, index, clock, options, scene_cuts(options, reader.rate))
     if before is not None and reader.can_seek and index.keyframes:
         reader.seek(index.keyframes[0])
+    if log is not None:
+        return scene_candidates(reader, segment, options, log)
     if options.mode == "keyframes":
-        return _window_frames(reader, clock, *_segment_window(segment, options))
+        return window_frames(reader, clock, *_segment_window(segment, options))
     sampler = IntervalSampler(options.fps_fraction, options.start_fraction, options.end_fraction)
     if before is not None:
         sampler.offer(clock.seconds(before))  # its targets belong to the segments before
     return interval_frames(reader, index, clock, sampler)
+
+
+def scene_candidates(
+    reader: FrameReader, segment: Segment, options: ExtractOptions, log: ScoreLog
+) -> Chosen:
+    """Scene mode in a segment: every frame of its part of the window is scored into
+    ``log`` (the cuts are decided from every segment's scores: scenes.shot_starts); chosen
+    are the frames that may start a shot (scenes.may_cut) and its first frame, whose score
+    the segment before gives: it scores the first frame after its own end too."""
+    clock, before = segment.clock, segment.before
+    start, own_end = _segment_window(segment, options)
+    window_start = before is None or clock.seconds(before) < options.start_fraction
+    scores = Scores()
+    first = True
+    for when, frame in window_frames(reader, clock, start, options.end_fraction):
+        score = scores.next(frame)
+        if own_end is not None and when >= own_end:
+            log.after.append((str(when), score))
+            return
+        log.own.append((str(when), score if window_start or not first else None))
+        if first or may_cut(options, score):
+            yield when, frame
+        first = False
 
 
 def _segment_window(segment: Segment, options: ExtractOptions) -> tuple[Fraction, Fraction | None]:
@@ -162,10 +191,3 @@ def _segment_window(segment: Segment, options: ExtractOptions) -> tuple[Fraction
         limit = clock.seconds(segment.end_pts)
         end = limit if end is None else min(end, limit)
     return start, end
-
-
-def scene_cuts(options: ExtractOptions, rate: Fraction) -> SceneCuts:
-    """The cut detector ``options.scene_detector`` names, at ``options``' thresholds."""
-    if options.scene_detector == "adaptive":
-        return AdaptiveCuts(options.adaptive_threshold, rate)
-    return ContentCuts(options.scene_threshold, rate)

@@ -13,19 +13,16 @@ and decodes it at a reduced size, which for JPEG costs a fraction of a full deco
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import cv2
 import numpy as np
 
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.records import ExtractionResult, FrameRecord, FrameSink
+from frameforge_pipeline.engine.storyboard_names import STORYBOARD_DIR, VTT_NAME, sheet_name
 
-STORYBOARD_DIR = "storyboard/"  # inside the ZIP, and under the results in the store
-VTT_NAME = "storyboard.vtt"
 SHEET_QUALITY = 80  # JPEG quality of the sheets: thumbnails, looked at small
 _REDUCED = (
     (8, cv2.IMREAD_REDUCED_COLOR_8),
@@ -57,10 +54,6 @@ class Storyboard:
     @property
     def vtt(self) -> str:
         return STORYBOARD_DIR + VTT_NAME
-
-
-def sheet_name(number: int) -> str:
-    return f"sheet_{number:03d}.jpg"
 
 
 def vtt_time(ms: float) -> str:
@@ -174,23 +167,6 @@ def end_ms(result: ExtractionResult) -> float:
         return min(ends)
     last = result.frames[-1].timestamp_ms if result.frames else 0.0
     return last + 1000 / result.options.fps
-
-
-_SHEET_REFERENCE = re.compile(r"^(sheet_\d{3,}\.jpg)(#xywh=\d+,\d+,\d+,\d+)$", re.MULTILINE)
-
-
-def with_sheet_urls(vtt: str, url_of: Callable[[str], str]) -> str:
-    """The VTT with each sheet's name replaced by ``url_of(name)``, the fragment kept."""
-    return _SHEET_REFERENCE.sub(lambda m: url_of(m[1]) + m[2], vtt)
-
-
-def storyboard_files(manifest: dict[str, Any]) -> list[str]:
-    """The storyboard files a manifest lists (``storyboard/sheet_000.jpg``…), in order."""
-    return [entry["file"] for entry in (manifest.get("storyboard") or {}).get("files", [])]
-
-
-def is_sheet_name(name: str) -> bool:
-    return re.fullmatch(r"sheet_\d{3,}\.jpg", name) is not None
 
 
 class TeeSink:

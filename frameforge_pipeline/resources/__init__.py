@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from frameforge_core.settings import BrokerSettings, DatabaseSettings, StoreSettings
+from frameforge_core.settings import (
+    BrokerSettings,
+    DatabaseSettings,
+    OperationsSettings,
+    StoreSettings,
+)
 from frameforge_pipeline.resources.database import AppDatabase
 from frameforge_pipeline.resources.job_queue import JobQueue
 from frameforge_pipeline.resources.storage import FrameStore, LocalFrameStore
@@ -35,7 +40,7 @@ __all__ = [
 
 
 def storage_for(settings: StoreSettings) -> FrameStore:
-    """S3 when ``S3_RESULTS_BUCKET`` names a bucket, else the data dir's store."""
+    """S3 when ``FRAMEFORGE_S3_RESULTS_BUCKET`` names a bucket, else the data dir's store."""
     if settings.s3_results_bucket is None:
         return LocalFrameStore(root=str(settings.store_root))
     from frameforge_pipeline.resources.s3_storage import S3FrameStore  # boto3: only with S3
@@ -63,7 +68,8 @@ IO_PREFIX = "dagster-io"  # in the results bucket, beside the frames and ZIPs
 
 def resources_for_environment() -> dict[str, Any]:
     """The store, the app database, the job queue and the IO manager the environment names
-    (README)."""
+    (docs/configuration.md), and the operator's settings (``operations``, given to the
+    sensors and schedules that need them): read once, where the code location loads."""
     database = DatabaseSettings()
     broker = BrokerSettings()
     store = StoreSettings()
@@ -83,6 +89,7 @@ def resources_for_environment() -> dict[str, Any]:
         ),
         "jobs": JobQueue(
             rabbitmq_url=dg.EnvVar("RABBITMQ_URL") if broker.url else None,
-            rabbitmq_prefix=broker.frameforge_rabbitmq_prefix,
+            rabbitmq_prefix=broker.rabbitmq_prefix,
         ),
+        "operations": OperationsSettings(),
     }

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from frameforge_core.job_source import JobSource, job_source
+from frameforge_core.job_source import JobSource
+from frameforge_core.job_source_choice import job_source
 
 
 class JobQueue(dg.ConfigurableResource):  # type: ignore[type-arg]

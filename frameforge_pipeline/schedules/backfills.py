@@ -212,15 +212,15 @@ def _newest(instance: dg.DagsterInstance, filters: BulkActionsFilter) -> Partiti
 
 
 def evaluate(
-    instance: dg.DagsterInstance, graph: Graph, database: AppDatabase, tick: str
+    instance: dg.DagsterInstance, graph: Graph, database: AppDatabase, tick: str, cap: int
 ) -> dg.SkipReason:
-    """One night's decision, as the schedule's tick shows it."""
+    """One night's decision, as the schedule's tick shows it: at most ``cap`` partitions
+    (``FRAMEFORGE_BACKFILL_MAX_PARTITIONS``)."""
     if earlier := _newest(instance, BulkActionsFilter(tags={TICK_TAG: tick})):
         return dg.SkipReason(f"backfill {earlier.backfill_id} was made by this tick")
     going = BulkActionsFilter(tags={KIND_TAG: "nightly"}, statuses=list(_GOING))
     if earlier := _newest(instance, going):
         return dg.SkipReason(f"backfill {earlier.backfill_id} of an earlier night is going")
-    cap = OperationsSettings().frameforge_backfill_max_partitions
     work = find_work(instance, graph, backfillable_partitions(database))
     if not work:
         return dg.SkipReason("every partition is up to date")
@@ -233,17 +233,29 @@ def evaluate(
     )
 
 
-@dg.schedule(
-    name="nightly_backfill",
-    cron_schedule=OperationsSettings().frameforge_backfill_cron,
-    execution_timezone="UTC",
-    job=extract_video,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Once a night: one asset backfill of the partitions of completed jobs whose "
-    "assets are missing, failed or stale (a code version changed), at most "
-    "FRAMEFORGE_BACKFILL_MAX_PARTITIONS of them. It launches a backfill (Backfills page), "
-    "not a run, so its ticks read 'skipped' with what they did.",
-)
-def nightly_backfill(context: dg.ScheduleEvaluationContext, database: AppDatabase) -> dg.SkipReason:
-    tick = context.scheduled_execution_time.astimezone(dt.UTC).isoformat()
-    return evaluate(context.instance, context.repository_def.asset_graph, database, tick)
+def nightly_backfill(cron: str) -> dg.ScheduleDefinition:
+    """The schedule, at ``cron`` (``FRAMEFORGE_BACKFILL_CRON``): a schedule's cron is part of
+    its definition, so it comes from the settings the code location is built with; the cap
+    comes from the same settings, as the ``operations`` resource."""
+
+    @dg.schedule(
+        name="nightly_backfill",
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        job=extract_video,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Once a night: one asset backfill of the partitions of completed jobs "
+        "whose assets are missing, failed or stale (a code version changed), at most "
+        "FRAMEFORGE_BACKFILL_MAX_PARTITIONS of them. It launches a backfill (Backfills page), "
+        "not a run, so its ticks read 'skipped' with what they did.",
+    )
+    def schedule(
+        context: dg.ScheduleEvaluationContext,
+        database: AppDatabase,
+        operations: dg.ResourceParam[OperationsSettings],
+    ) -> dg.SkipReason:
+        tick = context.scheduled_execution_time.astimezone(dt.UTC).isoformat()
+        graph = context.repository_def.asset_graph
+        return evaluate(context.instance, graph, database, tick, operations.backfill_max_partitions)
+
+    return schedule

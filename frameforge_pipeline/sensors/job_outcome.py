@@ -16,7 +16,7 @@ from sqlalchemy import select
 from frameforge_core import lifecycle
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob, utcnow
-from frameforge_pipeline import job_runs
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import AppDatabase
 

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from frameforge_core import lifecycle
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob
-from frameforge_pipeline import job_runs, segmenting
+from frameforge_pipeline import segmenting
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import VIDEOS, videos

@@ -2,7 +2,7 @@
 
 ``results_retention`` (hourly): a video none of whose jobs is unfinished or has changed in
 ``FRAMEFORGE_RETENTION_DAYS`` (30; 0 keeps everything) loses its upload, frames, manifests
-and ZIPs and its Dagster partitions (``frameforge_pipeline.retention``); its rows and its
+and ZIPs and its Dagster partitions (``frameforge_pipeline.gateway.retention``); its rows and its
 frame index rows stay, and its completed jobs are stamped ``results_expired_at`` so that the
 API answers their downloads with 410 and a reason. The row is claimed first, on the same
 conditions (a job created meanwhile keeps its video), then the objects go.
@@ -24,7 +24,7 @@ from frameforge_core.database import rows_changed
 from frameforge_core.lifecycle import UNFINISHED, JobStatus
 from frameforge_core.models import DeletedVideo, Video, VideoJob, utcnow
 from frameforge_core.settings import OperationsSettings
-from frameforge_pipeline import retention
+from frameforge_pipeline.gateway import retention
 from frameforge_pipeline.resources import AppDatabase, FrameStore
 
 BATCH = 100
@@ -97,9 +97,12 @@ def purge_deleted(database: AppDatabase, storage: FrameStore, instance: dg.Dagst
     "than FRAMEFORGE_RETENTION_DAYS ago, and their partitions; the frame index rows stay.",
 )
 def results_retention(
-    context: dg.SensorEvaluationContext, database: AppDatabase, storage: FrameStore
+    context: dg.SensorEvaluationContext,
+    database: AppDatabase,
+    storage: FrameStore,
+    operations: dg.ResourceParam[OperationsSettings],
 ) -> dg.SkipReason:
-    days = OperationsSettings().frameforge_retention_days
+    days = operations.retention_days
     if not days:
         return dg.SkipReason("FRAMEFORGE_RETENTION_DAYS=0: results are kept for good")
     cutoff = utcnow() - dt.timedelta(days=days)

@@ -16,7 +16,7 @@ PASSWORD = "correct horse 7"
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(JWT_SECRET="s" * 40, FRAMEFORGE_MAX_UPLOAD_BYTES=1_000_000)
+    return Settings(JWT_SECRET="s" * 40, max_upload_bytes=1_000_000)
 
 
 @pytest.fixture

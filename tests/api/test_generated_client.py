@@ -20,7 +20,7 @@ import uvicorn
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from tests.api.routes.test_jobs import run_queue
 
 pytestmark = pytest.mark.slow
@@ -33,9 +33,7 @@ def api(instance, storage, database_url) -> Iterator[str]:
     """The app on uvicorn, on a free loopback port, in a thread; yields its URL."""
     listener = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    settings = Settings(
-        JWT_SECRET="g" * 40, FRAMEFORGE_PUBLIC_URL=url, FRAMEFORGE_MAX_UPLOAD_BYTES=1_000_000
-    )
+    settings = Settings(JWT_SECRET="g" * 40, public_url=url, max_upload_bytes=1_000_000)
     app = create_app(settings, instance=instance, storage=storage, database_url=database_url)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)

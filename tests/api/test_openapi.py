@@ -4,7 +4,7 @@ and errors declared as the application/problem+json they are served as."""
 import datetime as dt
 
 from frameforge_api.api.schemas import JobOut
-from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.engine.options import ExtractOptions
 
 OPERATIONS = {
     ("post", "/api/v1/auth/register"): "register",

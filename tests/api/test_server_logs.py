@@ -11,14 +11,15 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from frameforge.demo import _free_port, _wait_ready
+from frameforge.demo import _wait_ready
 from tests.environments import embedded
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_api_logs_json_lines_without_query_strings(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = embedded(tmp_path / "home", FRAMEFORGE_LOG_FORMAT="json")
     output = tmp_path / "api.log"
     with output.open("wb") as log:

@@ -3,7 +3,7 @@ embedded stack per test session. A missing chromium skips these tests locally an
 under FRAMEFORGE_REQUIRE_SERVICES=1 (CI), as the deployment tests do with their tools.
 
 Screenshots go to the session's temporary dir, or to ``$FRAMEFORGE_SCREENSHOTS``
-(``FRAMEFORGE_SCREENSHOTS=docs/screenshots``: the README's pictures, taken again)."""
+(``FRAMEFORGE_SCREENSHOTS=docs/screenshots``: the docs' pictures, taken again)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from tests.browser.conftest import JOB_TIMEOUT, PASSWORD, PHONE, TIMEZONE
 
 pytestmark = pytest.mark.slow

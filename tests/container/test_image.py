@@ -6,7 +6,7 @@ import shutil
 import uuid
 import zipfile
 
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from tests.container import podman
 
 

@@ -32,7 +32,7 @@ import redis
 import yaml
 
 from frameforge.demo import _free_port
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from tests.container import podman
 from tests.e2e.test_embedded_stack import get_job
 from tests.integration.conftest import require

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from frameforge_core import layout, renditions
 from frameforge_core.models import User, Video, VideoJob
-from frameforge_pipeline.engine import ExtractOptions
+from frameforge_pipeline.engine.options import ExtractOptions
 
 
 def _bounds(name: str) -> dict[str, float]:

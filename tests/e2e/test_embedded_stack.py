@@ -7,7 +7,7 @@ import httpx2
 import pytest
 
 from frameforge.demo import running_stack
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 
 pytestmark = pytest.mark.slow
 

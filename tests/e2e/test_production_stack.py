@@ -18,8 +18,9 @@ import redis
 from standardwebhooks.webhooks import Webhook
 
 from frameforge.demo import running_stack
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from tests.e2e.test_embedded_stack import wait_for
+from tests.helpers import wait_until
 from tests.integration.conftest import require
 
 pytestmark = pytest.mark.slow
@@ -115,7 +116,7 @@ def test_upload_to_email_in_the_production_configuration(
         archive = httpx2.get(done["downloadUrl"], follow_redirects=True)  # presigned S3 GET
         assert zip_problems(io.BytesIO(archive.content)) == []
 
-        email = _wait(lambda: smtp_server.messages, "the email")[0]
+        email = wait_until(lambda: smtp_server.messages, 60, "the email did not arrive", 0.2)[0]
         assert email["To"] == "prod@example.com"
         assert email["X-FrameForge-Trace-Id"] == trace  # HTTP request -> run -> email
         link = re.search(r"https?://\S+/downloads/\S+", email.get_content())
@@ -123,20 +124,10 @@ def test_upload_to_email_in_the_production_configuration(
         emailed = httpx2.get(link.group(0), follow_redirects=True)
         assert emailed.content == archive.content
 
-        headers, body = _wait(lambda: Receiver.calls, "the webhook")[0]
+        headers, body = wait_until(lambda: Receiver.calls, 60, "the webhook did not arrive", 0.2)[0]
         Webhook(secret).verify(body, {k.lower(): v for k, v in headers.items()})
         assert json.loads(body)["data"]["jobId"] == job_id
 
         metrics = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS}"}).text
         assert 'video_processing_total{status="completed"} 1.0' in metrics
         assert "video_frames_extracted_total 5.0" in metrics
-
-
-def _wait(found, what: str, timeout: float = 60):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not found():
-        assert time.monotonic() < deadline, f"{what} did not arrive"
-        time.sleep(0.2)
-    return found()

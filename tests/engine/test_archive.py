@@ -8,7 +8,9 @@ import zipfile
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import MANIFEST_NAME, FrameRecord, FrameZip, zip_problems
+from frameforge_pipeline.engine.archive import FrameZip, zip_problems
+from frameforge_pipeline.engine.manifest import MANIFEST_NAME
+from frameforge_pipeline.engine.records import FrameRecord
 
 payloads = st.lists(st.binary(min_size=0, max_size=2048), min_size=0, max_size=30)
 

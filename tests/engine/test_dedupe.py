@@ -2,8 +2,9 @@
 
 import pytest
 
-from frameforge_pipeline.engine import ExtractOptions, build_manifest, extract
-from frameforge_pipeline.engine.options import DEFAULT_DEDUPE_DISTANCE
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.manifest import build_manifest
+from frameforge_pipeline.engine.options import DEFAULT_DEDUPE_DISTANCE, ExtractOptions
 from tests.engine.clips import write_still_then_shots
 
 

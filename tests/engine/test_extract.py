@@ -7,7 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from frameforge_pipeline.engine import CorruptVideoError, ExtractOptions, NotAVideoError, extract
+from frameforge_pipeline.engine.errors import CorruptVideoError, NotAVideoError
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.reader import FrameReader
 from frameforge_pipeline.engine.sampling import IntervalSampler
 

@@ -3,8 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import ExtractOptions, extract
-from frameforge_pipeline.engine.extractor import frame_name
+from frameforge_pipeline.engine.extractor import extract, frame_name
+from frameforge_pipeline.engine.options import ExtractOptions
 
 
 def test_the_time_goes_after_the_index():

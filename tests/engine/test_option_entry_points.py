@@ -4,8 +4,7 @@ import pytest
 
 from frameforge.cli import _options, _parser
 from frameforge_pipeline.assets.extraction import ExtractionConfig
-from frameforge_pipeline.engine import ExtractOptions
-from frameforge_pipeline.engine.options import DEFAULT_DEDUPE_DISTANCE
+from frameforge_pipeline.engine.options import DEFAULT_DEDUPE_DISTANCE, ExtractOptions
 
 
 def cli_options(*flags: str) -> ExtractOptions:

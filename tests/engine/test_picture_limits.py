@@ -6,10 +6,11 @@ from fractions import Fraction
 
 import pytest
 
-from frameforge_pipeline.engine import ExtractOptions, VideoFacts, extract, probe
 from frameforge_pipeline.engine.errors import PictureTooLargeError
-from frameforge_pipeline.engine.extractor import Concurrency
+from frameforge_pipeline.engine.extractor import Concurrency, extract
 from frameforge_pipeline.engine.limits import PictureLimits
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.probe import VideoFacts, probe
 from frameforge_pipeline.engine.render import RenderPlan
 
 probe_module = importlib.import_module("frameforge_pipeline.engine.probe")  # not the function

@@ -5,15 +5,15 @@ import cv2
 import numpy as np
 import pytest
 
-from frameforge_pipeline.engine import (
+from frameforge_pipeline.engine.errors import (
     CorruptVideoError,
     EmptyFileError,
     NotAVideoError,
     NoVideoStreamError,
     VideoError,
-    probe,
 )
-from frameforge_pipeline.samples import write_audio_only
+from frameforge_pipeline.engine.probe import probe
+from tests.sample_clips import write_audio_only
 
 
 @pytest.mark.parametrize(

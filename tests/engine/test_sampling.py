@@ -27,7 +27,7 @@ def frame_times(gaps: list[Fraction]) -> list[Fraction]:
 
 
 def brute_force(times: list[Fraction], fps: Fraction, start: Fraction, end) -> list[int]:
-    """The rule as written in the README, target by target."""
+    """The rule as written in docs/cli.md, target by target."""
     chosen: list[int] = []
     k = 0
     while True:

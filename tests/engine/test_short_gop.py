@@ -17,12 +17,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import ExtractionResult, ExtractOptions, extract, selection
+from frameforge_pipeline.engine import selection
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.reader import FrameReader
+from frameforge_pipeline.engine.records import ExtractionResult
 from frameforge_pipeline.engine.stream_index import StreamIndex
-from frameforge_pipeline.samples import write_x264_clip
 from tests.conftest import Collector
 from tests.engine.test_extract import expected_indices
+from tests.sample_clips import write_x264_clip
 
 
 def run(

@@ -11,15 +11,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from frameforge.extract import extract_to_zip
-from frameforge_pipeline.engine import ExtractOptions, FrameRecord, extract, zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.records import FrameRecord
 from frameforge_pipeline.engine.storyboard import (
     StoryboardBuilder,
     TeeSink,
     end_ms,
     vtt_time,
-    with_sheet_urls,
 )
-from frameforge_pipeline.samples import read_index
+from frameforge_pipeline.engine.storyboard_names import with_sheet_urls
+from tests.sample_clips import read_index
 
 CUE = re.compile(
     r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})\n"

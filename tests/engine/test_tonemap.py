@@ -14,7 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frameforge_pipeline.engine import ExtractOptions, build_manifest, extract, probe
+from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.manifest import build_manifest
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.engine.probe import probe
 from frameforge_pipeline.engine.tonemap import ToneMapper
 from tests.engine.clips import write_hdr_patches
 

@@ -17,7 +17,7 @@ from frameforge_api.core.config import Settings
 from frameforge_core import messaging, outbox
 from frameforge_core.messaging import Publisher
 from frameforge_core.models import VideoJob
-from frameforge_pipeline import job_runs
+from frameforge_pipeline.gateway import job_runs
 from tests.api.routes.test_jobs import create_job
 from tests.integration.conftest import waiting
 
@@ -30,7 +30,7 @@ DAEMON = Path(sys.executable).with_name("dagster-daemon")
 @pytest.fixture
 def settings() -> Settings:
     """One user with JOBS unfinished jobs at once: past the default quota of 5."""
-    return Settings(JWT_SECRET="d" * 40, FRAMEFORGE_QUOTA_CONCURRENT_JOBS=JOBS)
+    return Settings(JWT_SECRET="d" * 40, quota_concurrent_jobs=JOBS)
 
 
 def start_daemon(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -5,14 +5,16 @@ at once. The daemon runs with the packaged dagster.yaml (shorter monitoring timi
 
 import os
 import time
+from collections.abc import Callable
 
 import dagster as dg
 import pytest
 import yaml
 
 from frameforge_core.settings import instance_template
-from frameforge_pipeline import job_runs
+from frameforge_pipeline.gateway import job_runs
 from tests.api.routes.test_jobs import create_job
+from tests.helpers import wait_until
 from tests.integration.test_daemon_crash import kill, start_daemon
 
 pytestmark = pytest.mark.slow
@@ -31,11 +33,8 @@ def _run(instance: dg.DagsterInstance, job_id: str, attempt: int = 0) -> dg.Dags
     return job_runs.attempt_run(instance, job_id, attempt)
 
 
-def _wait(condition, timeout: float, what: str, log) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}; daemon log:\n{log()[-3000:]}"
-        time.sleep(0.25)
+def _daemon_log(log) -> Callable[[], str]:
+    return lambda: f"daemon log:\n{log()[-3000:]}"
 
 
 def test_runs_killed_with_their_process_group_end_and_their_jobs_complete(
@@ -62,7 +61,7 @@ def test_runs_killed_with_their_process_group_end_and_their_jobs_complete(
 
     daemon = start_daemon(home, env)
     try:
-        _wait(both_going, 120, "the two runs never started", log)
+        wait_until(both_going, 120, "the two runs never started", 0.25, _daemon_log(log))
     finally:
         kill(daemon)  # daemon, code server and both run workers, as a pod kill does
     time.sleep(2)
@@ -76,14 +75,14 @@ def test_runs_killed_with_their_process_group_end_and_their_jobs_complete(
 
     daemon = start_daemon(home, env)
     try:
-        _wait(
+        wait_until(
             lambda: _run(instance, kept).status == dg.DagsterRunStatus.FAILURE,
-            120, "run monitoring never failed the dead run", log,
+            120, "run monitoring never failed the dead run", 0.25, _daemon_log(log),
         )  # fmt: skip
-        _wait(
+        wait_until(
             lambda: client.get(f"/api/v1/videos/jobs/{kept}", headers=alice).json()["status"]
             == "completed",
-            240, "the dead run's job never completed", log,
+            240, "the dead run's job never completed", 0.25, _daemon_log(log),
         )  # fmt: skip
     finally:
         kill(daemon)

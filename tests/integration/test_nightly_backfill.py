@@ -4,7 +4,6 @@ again with the current engine and its job's own options; the user is not told ag
 
 import json
 import os
-import time
 
 import dagster as dg
 import pytest
@@ -15,18 +14,12 @@ from frameforge_core.models import OutboxMessage, VideoJob
 from frameforge_pipeline.engine.extractor import ENGINE_VERSION
 from frameforge_pipeline.schedules import backfills
 from tests.api.routes.test_jobs import create_job, run_queue
+from tests.helpers import wait_until
 from tests.integration.test_daemon_crash import kill, start_daemon
-from tests.integration.test_dead_runs import _instance_config
+from tests.integration.test_dead_runs import _daemon_log, _instance_config
 from tests.pipeline.test_backfills import older_engine
 
 pytestmark = pytest.mark.slow
-
-
-def _wait(condition, timeout: float, what: str, log) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}; daemon log:\n{log()[-3000:]}"
-        time.sleep(1)
 
 
 def test_an_engine_change_is_re_extracted_by_one_nightly_backfill(
@@ -60,12 +53,13 @@ def test_an_engine_change_is_re_extracted_by_one_nightly_backfill(
 
     daemon = start_daemon(home, env)
     try:
-        _wait(lambda: nightly(), 300, "the schedule launched no backfill", log)
-        _wait(
+        wait_until(nightly, 300, "the schedule launched no backfill", 1, _daemon_log(log))
+        wait_until(
             lambda: nightly()[0].status == backfills.BulkActionStatus.COMPLETED_SUCCESS,
             480,
             "the backfill did not complete",
-            log,
+            1,
+            _daemon_log(log),
         )
     finally:
         kill(daemon)

@@ -10,7 +10,7 @@ from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
 from frameforge_core import layout
 from frameforge_pipeline.definitions import build_definitions
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import AppDatabase
 from tests.api.routes.test_jobs import run_queue

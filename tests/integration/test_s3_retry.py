@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from frameforge_core import layout
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 
 # One step of the run in its own process, bound to the environment's resources, as a run
 # pod is. FAIL_ZIP makes the store refuse the ZIP (a full disk, a bucket gone).

@@ -18,10 +18,10 @@ from frameforge_core import layout
 from frameforge_core.models import Video
 from frameforge_pipeline.definitions import build_definitions
 from frameforge_pipeline.resources import AppDatabase
-from frameforge_pipeline.samples import write_audio_only
 from frameforge_pipeline.sensors.upload_retention import sweep
 from tests.api.routes.test_jobs import run_queue
 from tests.integration import test_s3
+from tests.sample_clips import write_audio_only
 
 s3_api = test_s3.s3_api  # the fixture: an API on the S3 store and a signed-in user
 

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from frameforge_core import messaging, outbox
-from frameforge_core.job_source import job_source
+from frameforge_core.job_source_choice import job_source
 from frameforge_core.messaging import REASON_HEADER, ROUTING_KEY_HEADER, Publisher
 from frameforge_core.models import OutboxMessage
 from frameforge_worker import worker
 from frameforge_worker.settings import WorkerSettings
+from tests.helpers import wait_until
 from tests.integration.conftest import waiting
 from tests.integration.faults.tcp_proxy import TcpProxy
 from tests.worker import support
@@ -31,9 +32,9 @@ class Worker:
 
     def start(self, amqp_url: str, database_url: str) -> None:
         settings = WorkerSettings(
-            SMTP_HOST=self.smtp_server.host,
-            SMTP_PORT=self.smtp_server.port, FRAMEFORGE_RELAY_INTERVAL_SECONDS=0.1,
-            FRAMEFORGE_NOTIFY_BACKOFF_SECONDS=0,
+            smtp_host=self.smtp_server.host,
+            smtp_port=self.smtp_server.port, relay_interval_seconds=0.1,
+            notify_backoff_seconds=0,
         )  # fmt: skip
         self.thread = threading.Thread(
             target=worker.run,
@@ -76,7 +77,7 @@ def test_an_outbox_event_travels_through_rabbitmq_to_an_email_and_is_acked(
     add_event(sessions, job)
 
     notifier_worker.start(rabbitmq_url, database_url)
-    support.wait_until(lambda: smtp_server.messages)
+    wait_until(lambda: smtp_server.messages)
 
     [message] = smtp_server.messages
     assert message["X-FrameForge-Trace-Id"] == "trace-amqp"  # carried in the AMQP header
@@ -97,7 +98,7 @@ def test_a_malformed_message_is_dead_lettered_with_the_reason(
     publisher.close()
 
     notifier_worker.start(rabbitmq_url, database_url)
-    support.wait_until(lambda: waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 1)
+    wait_until(lambda: waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 1)
 
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
     _method, properties, body = connection.channel().basic_get(
@@ -120,7 +121,7 @@ def test_an_email_that_cannot_be_delivered_is_dead_lettered(
     smtp_server.refuse(100)
 
     notifier_worker.start(rabbitmq_url, database_url)
-    support.wait_until(lambda: waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 1)
+    wait_until(lambda: waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 1)
 
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
     _, properties, _ = connection.channel().basic_get(messaging.NOTIFICATIONS_DLQ, auto_ack=True)
@@ -136,12 +137,12 @@ def test_the_worker_reconnects_when_the_broker_drops_the_connection(
     try:
         notifier_worker.start(f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F", database_url)
         add_event(sessions, support.add_job(sessions, email="first@example.com"))
-        support.wait_until(lambda: len(smtp_server.messages) == 1)
+        wait_until(lambda: len(smtp_server.messages) == 1)
 
         proxy.cut()  # as a broker restart or a network failure would
         proxy.restore()
         add_event(sessions, support.add_job(sessions, email="second@example.com"))
-        support.wait_until(lambda: len(smtp_server.messages) == 2)
+        wait_until(lambda: len(smtp_server.messages) == 2)
     finally:
         proxy.close()
     assert [m["To"] for m in smtp_server.messages] == ["first@example.com", "second@example.com"]

@@ -3,6 +3,7 @@ options its runs extract with (the job's, never the defaults)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import dagster as dg
@@ -12,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from frameforge_core import layout
-from frameforge_pipeline import job_runs
+from frameforge_core.settings import OperationsSettings
 from frameforge_pipeline.definitions import build_definitions
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import VIDEOS
@@ -22,6 +24,7 @@ from frameforge_pipeline.schedules.backfills import Work
 from tests.pipeline.conftest import add_job, upload
 
 TICK = "2026-12-01T02:00:00+00:00"
+CAP = 500  # FRAMEFORGE_BACKFILL_MAX_PARTITIONS' default
 FRAMES = dg.AssetKey("frames")
 
 
@@ -72,7 +75,9 @@ def test_up_to_date_partitions_need_nothing(clip, defs, instance, storage, datab
     partitions = backfills.backfillable_partitions(database)
     assert partitions == ["vid-fresh"]
     assert backfills.find_work(instance, graph(defs), partitions) == []
-    assert "up to date" in backfills.evaluate(instance, graph(defs), database, TICK).skip_message
+    assert (
+        "up to date" in backfills.evaluate(instance, graph(defs), database, TICK, CAP).skip_message
+    )
 
 
 def test_an_engine_change_makes_frames_and_everything_after_stale(
@@ -114,7 +119,7 @@ def test_one_backfill_per_night_made_once(clip, defs, instance, storage, databas
         upload(storage, video_id, clip)
         materialize(older_engine(storage, database), instance, video_id, fps=2)
 
-    said = backfills.evaluate(instance, graph(defs), database, TICK).skip_message
+    said = backfills.evaluate(instance, graph(defs), database, TICK, CAP).skip_message
     [backfill] = instance.get_backfills()
     assert f"backfill {backfill.backfill_id} launched for 2 partitions" in said
     assert backfill.status == BulkActionStatus.REQUESTED
@@ -125,25 +130,43 @@ def test_one_backfill_per_night_made_once(clip, defs, instance, storage, databas
     # only the runs' logger: each run finds its partition's options itself
     assert backfill.run_config == RUN_LOGGERS
 
-    again = backfills.evaluate(instance, graph(defs), database, TICK).skip_message
+    again = backfills.evaluate(instance, graph(defs), database, TICK, CAP).skip_message
     assert "was made by this tick" in again
-    next_night = backfills.evaluate(instance, graph(defs), database, "2026-12-02T02:00:00+00:00")
+    next_night = backfills.evaluate(
+        instance, graph(defs), database, "2026-12-02T02:00:00+00:00", CAP
+    )
     assert "of an earlier night is going" in next_night.skip_message
     assert len(instance.get_backfills()) == 1
 
 
-def test_the_cap_leaves_the_rest_for_the_next_night(
-    clip, defs, instance, storage, database, monkeypatch
-):
-    monkeypatch.setenv("FRAMEFORGE_BACKFILL_MAX_PARTITIONS", "1")
+def test_the_cap_leaves_the_rest_for_the_next_night(clip, defs, instance, storage, database):
     for video_id in ("vid-1", "vid-2"):
         add_job(database, video_id)
-    said = backfills.evaluate(instance, graph(defs), database, TICK).skip_message
+    said = backfills.evaluate(instance, graph(defs), database, TICK, cap=1).skip_message
     assert "for 1 partitions; 1 more past the cap of 1 wait for the next night" in said
     [backfill] = instance.get_backfills()
     assert backfill.asset_backfill_data.target_subset.get_partitions_subset(
         FRAMES
     ).get_partition_keys() == {"vid-1"}  # the oldest job first
+
+
+def test_the_schedule_takes_its_cron_and_cap_from_the_operations_settings(
+    clip, instance, storage, database
+):
+    operations = OperationsSettings(backfill_cron="30 3 * * 1-5", backfill_max_partitions=1)
+    defs = build_definitions({"storage": storage, "database": database, "operations": operations})
+    schedule = defs.resolve_schedule_def("nightly_backfill")
+    assert schedule.cron_schedule == "30 3 * * 1-5"
+    for video_id in ("vid-1", "vid-2"):
+        add_job(database, video_id)
+    context = dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=dt.datetime(2026, 12, 1, 3, 30, tzinfo=dt.UTC),
+        repository_def=defs.get_repository_def(),
+        resources={"database": database, "operations": operations},
+    )
+    said = schedule.evaluate_tick(context).skip_message
+    assert "for 1 partitions; 1 more past the cap of 1 wait for the next night" in said
 
 
 def test_a_run_without_config_extracts_with_the_jobs_options(
@@ -210,10 +233,8 @@ def test_what_an_operator_sees_of_the_definitions():
 def test_a_cron_that_is_not_one_is_refused_at_start(monkeypatch):
     from pydantic import ValidationError
 
-    from frameforge_core.settings import OperationsSettings
-
     monkeypatch.setenv("FRAMEFORGE_BACKFILL_CRON", "every night")
     with pytest.raises(ValidationError, match="FRAMEFORGE_BACKFILL_CRON is not a cron"):
         OperationsSettings()
     monkeypatch.setenv("FRAMEFORGE_BACKFILL_CRON", "30 3 * * 1-5")
-    assert OperationsSettings().frameforge_backfill_cron == "30 3 * * 1-5"
+    assert OperationsSettings().backfill_cron == "30 3 * * 1-5"

@@ -8,9 +8,9 @@ import duckdb
 import pytest
 
 from frameforge_core import layout
-from frameforge_pipeline import job_runs
-from frameforge_pipeline.assets import frame_index_files
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline import frame_index_store
+from frameforge_pipeline.engine.archive import zip_problems
+from frameforge_pipeline.gateway import job_runs
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
@@ -67,7 +67,7 @@ def test_frame_index_is_queryable_with_duckdb(make_clip, run_video, storage):
     assert run_video("vid-a", make_clip("cfr.mp4", seconds=5).path).success
     assert run_video("vid-b", make_clip("short.mp4", seconds=0.4).path, fps=2).success
     connection = duckdb.connect()
-    frame_index_files.register_frames(connection, storage)  # the view `frames`
+    frame_index_store.register_frames(connection, storage)  # the view `frames`
     rows = connection.sql(
         """
         SELECT video_id, count(*), max(timestamp_ms), min(width)
@@ -86,7 +86,7 @@ def test_rerun_with_other_options_replaces_frames_and_rows(make_clip, run_video,
         f"frames/vid-2/frame_{i:06d}.png" for i in range(5)
     ]
     connection = duckdb.connect()
-    frame_index_files.register_frames(connection, storage)
+    frame_index_store.register_frames(connection, storage)
     count = connection.sql("SELECT count(*) FROM frames WHERE video_id = 'vid-2'").fetchall()
     assert count == [(5,)]
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from frameforge_core import layout
-from frameforge_pipeline.assets import frame_index_files as index
+from frameforge_pipeline import frame_index_store as index
 from frameforge_pipeline.assets.frame_index_daily import frame_index_daily
 from frameforge_pipeline.engine.extractor import ENGINE_VERSION
 from tests.pipeline.conftest import add_job

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from frameforge_core import layout
-from frameforge_pipeline.assets import frame_index_files as index
+from frameforge_pipeline import frame_index_store as index
 from frameforge_pipeline.resources import LocalFrameStore
 
 PARTITIONS = ["a", "b", "c.0123456789ab"]

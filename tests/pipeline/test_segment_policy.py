@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from frameforge_core.models import VideoJob
-from frameforge_pipeline import job_runs, segmenting
+from frameforge_pipeline import segmenting
 from frameforge_pipeline.engine.errors import rejection
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.resources import AppDatabase
 from frameforge_pipeline.segmenting import SegmentPolicy
 from frameforge_pipeline.sensors.job_queue import run_request

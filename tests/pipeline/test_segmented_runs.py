@@ -24,7 +24,7 @@ import pytest
 
 from frameforge_core import layout
 from frameforge_core.database import create_db_engine, migrate
-from frameforge_pipeline import job_runs
+from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.resources import LocalFrameStore
 from tests.pipeline.conftest import upload
 

@@ -5,7 +5,7 @@ import json
 import dagster as dg
 
 from frameforge_core import layout
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 
 
 def test_a_storyboard_is_made_stored_next_to_the_zip_and_zipped(make_clip, run_video, storage):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,16 +18,8 @@ SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
 EVENTS = {"completed": messaging.JOB_COMPLETED, "failed": messaging.JOB_FAILED}
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 20) -> None:
-    """Poll ``condition`` until it holds; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def api_settings(**overrides: Any) -> LinkSettings:
-    return LinkSettings(JWT_SECRET="w" * 40, FRAMEFORGE_PUBLIC_URL=PUBLIC_URL, **overrides)
+    return LinkSettings(JWT_SECRET="w" * 40, public_url=PUBLIC_URL, **overrides)
 
 
 def migrated_sessions(database_url: str) -> sessionmaker[Session]:

@@ -17,6 +17,7 @@ from frameforge_core.messaging import JobMessage
 from frameforge_core.models import NotificationLog, OutboxMessage
 from frameforge_worker import worker
 from frameforge_worker.settings import WorkerSettings
+from tests.helpers import wait_until
 from tests.worker import support
 
 
@@ -37,15 +38,15 @@ def test_an_outbox_event_of_a_completed_job_ends_as_an_eml_file(home, sessions, 
         outbox.add(session, messaging.EVENTS_EXCHANGE, support.outcome(job), "trace-1")
         session.commit()
     stop = threading.Event()
-    settings = WorkerSettings(FRAMEFORGE_RELAY_INTERVAL_SECONDS=0.05)
+    settings = WorkerSettings(relay_interval_seconds=0.05)
     loop = threading.Thread(
         target=worker.run,
         args=(stop, settings, support.api_settings(), database_url, DatabaseJobSource()),
     )
     loop.start()
     try:
-        support.wait_until(lambda: list((home / "mail").glob("*.eml")), timeout=15)
-        support.wait_until(lambda: _unpublished(sessions) == 0, timeout=15)
+        wait_until(lambda: list((home / "mail").glob("*.eml")), timeout=15)
+        wait_until(lambda: _unpublished(sessions) == 0, timeout=15)
     finally:
         stop.set()
         loop.join(10)

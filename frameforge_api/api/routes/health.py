@@ -3,7 +3,7 @@ from sqlalchemy import text
 
 from frameforge_api.api.deps import InstanceDep, SessionDep
 from frameforge_core.errors import Unavailable
-from frameforge_pipeline.daemon_health import daemon_problems
+from frameforge_pipeline.gateway.daemon_health import daemon_problems
 
 router = APIRouter(tags=["health"])
 

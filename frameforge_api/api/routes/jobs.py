@@ -26,8 +26,8 @@ from frameforge_core import signing
 from frameforge_core.errors import NotFound
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob
-from frameforge_pipeline.engine import ExtractOptions
-from frameforge_pipeline.job_runs import RunOutcome
+from frameforge_pipeline.engine.options import ExtractOptions
+from frameforge_pipeline.gateway.job_runs import RunOutcome
 
 router = APIRouter(prefix="/videos/jobs", tags=["jobs"])
 

@@ -28,7 +28,7 @@ def _authorized(
     is configured."""
     token = settings.metrics_token
     if token is None:
-        if settings.frameforge_env == "production":
+        if settings.env == "production":
             raise NotFound("no such resource")
         return
     given = credentials.credentials if credentials else ""

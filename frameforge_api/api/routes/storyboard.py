@@ -17,7 +17,7 @@ from frameforge_api.services import jobs
 from frameforge_core import layout, signing
 from frameforge_core.errors import NotFound
 from frameforge_core.models import VideoJob
-from frameforge_pipeline.engine.storyboard import VTT_NAME, is_sheet_name, with_sheet_urls
+from frameforge_pipeline.engine.storyboard_names import VTT_NAME, is_sheet_name, with_sheet_urls
 
 router = APIRouter(tags=["storyboards"])
 VTT_MEDIA_TYPE = "text/vtt"

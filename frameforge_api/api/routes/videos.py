@@ -100,7 +100,9 @@ def download(
     if job is None:
         raise NotFound("no such job")
     if job.results_expired_at is not None:
-        raise expiry.expired("the frames of this job", job.results_expired_at)
+        raise expiry.expired(
+            "the frames of this job", job.results_expired_at, settings.retention_days
+        )
     return stored_file(
         storage,
         layout.zip_key(job.partition_key),

@@ -67,7 +67,7 @@ def test_bodies_within_the_limit_are_served(client, registrations):
 
 
 def test_the_limit_is_a_setting(instance, storage, database_url):
-    settings = Settings(JWT_SECRET="s" * 40, FRAMEFORGE_MAX_BODY_BYTES=100)
+    settings = Settings(JWT_SECRET="s" * 40, max_body_bytes=100)
     client = TestClient(create_app(settings, instance, storage, database_url))
     answer = client.post("/api/v1/auth/register", json={"email": "e" * 100 + "@example.com"})
     assert problem(answer) == (413, "the request body is larger than the 100 bytes allowed")

@@ -36,7 +36,7 @@ def test_guessing_spread_over_many_addresses_is_bounded_per_account(client, alic
 
 
 def test_a_sign_up_flood_from_one_address_is_stopped(instance, storage, database_url):
-    settings = Settings(JWT_SECRET="f" * 40, FRAMEFORGE_REGISTRATIONS_PER_HOUR=3)
+    settings = Settings(JWT_SECRET="f" * 40, registrations_per_hour=3)
     client = TestClient(create_app(settings, instance, storage, database_url))
     for n in range(3):
         sign_up_on(client, f"user{n}@example.com")
@@ -51,7 +51,7 @@ def test_a_sign_up_flood_from_one_address_is_stopped(instance, storage, database
 
 
 def test_every_auth_request_counts_against_its_address(instance, storage, database_url):
-    settings = Settings(JWT_SECRET="f" * 40, FRAMEFORGE_AUTH_REQUESTS_PER_MINUTE=5)
+    settings = Settings(JWT_SECRET="f" * 40, auth_requests_per_minute=5)
     client = TestClient(create_app(settings, instance, storage, database_url))
     refresh = {"refreshToken": "not a token"}
     for _ in range(5):

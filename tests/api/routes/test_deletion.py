@@ -9,6 +9,7 @@ import pytest
 
 from frameforge_core import layout
 from frameforge_core.models import DeletedVideo, User, Video, VideoJob, utcnow
+from frameforge_core.settings import OperationsSettings
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.sensors import video_retention
 from tests.api.conftest import PASSWORD, problem
@@ -159,12 +160,11 @@ def test_expired_results_are_410_with_a_reason(
     assert "the file and the frames of this video were deleted" in problem(other_options)[1]
 
 
-def test_retention_zero_keeps_everything(
-    client, completed, instance, storage, database, monkeypatch
-):
-    monkeypatch.setenv("FRAMEFORGE_RETENTION_DAYS", "0")
+def test_retention_zero_keeps_everything(client, completed, instance, storage, database):
+    operations = OperationsSettings(retention_days=0)
     context = dg.build_sensor_context(
-        instance=instance, resources={"database": database, "storage": storage}
+        instance=instance,
+        resources={"database": database, "storage": storage, "operations": operations},
     )
     said = video_retention.results_retention(context)
     assert "kept for good" in said.skip_message

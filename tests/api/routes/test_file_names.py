@@ -7,7 +7,7 @@ import zipfile
 
 from werkzeug.http import parse_options_header
 
-from frameforge_pipeline import job_runs
+from frameforge_pipeline.gateway import job_runs
 from tests.api.routes.test_jobs import create_job, run_queue
 
 HOSTILE = 'Ünïcödé "clip"; filename=evil.exe ../動画.mp4'

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from frameforge_api.main import create_app
 from frameforge_api.services import jobs
 from frameforge_core.models import OutboxMessage, VideoJob
-from frameforge_pipeline.engine import zip_problems
+from frameforge_pipeline.engine.archive import zip_problems
 from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import JobQueue

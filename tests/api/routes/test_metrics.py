@@ -88,7 +88,7 @@ def _app(instance, storage, database_url, **settings):
 
 
 def test_with_a_token_metrics_need_it_as_bearer(instance, storage, database_url):
-    client = _app(instance, storage, database_url, FRAMEFORGE_METRICS_TOKEN="scrape-me-42")
+    client = _app(instance, storage, database_url, metrics_token="scrape-me-42")
     for headers in ({}, {"Authorization": "Bearer scrape-me-4"}, {"Authorization": "scrape-me-42"}):
         answer = client.get("/metrics", headers=headers)
         assert problem(answer) == (401, "the metrics token is missing or wrong")
@@ -101,7 +101,7 @@ def test_with_a_token_metrics_need_it_as_bearer(instance, storage, database_url)
 
 def test_without_a_token_metrics_are_open_in_development_only(instance, storage, database_url):
     assert _app(instance, storage, database_url).get("/metrics").status_code == 200
-    production = _app(instance, storage, database_url, FRAMEFORGE_ENV="production")
+    production = _app(instance, storage, database_url, env="production")
     answer = production.get("/metrics")
     assert problem(answer)[0] == 404
     assert "http_requests_total" not in answer.text

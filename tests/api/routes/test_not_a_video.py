@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from frameforge_core.models import OutboxMessage, Video, VideoJob
-from frameforge_pipeline.engine import VideoError, probe
-from frameforge_pipeline.engine.errors import rejection
-from frameforge_pipeline.samples import write_audio_only
+from frameforge_pipeline.engine.errors import VideoError, rejection
+from frameforge_pipeline.engine.probe import probe
 from tests.api.conftest import problem
 from tests.api.routes.test_jobs import create_job, run_queue
+from tests.sample_clips import write_audio_only
 
 NOT_VIDEOS = {
     "notes.txt": b"Meeting notes\n- frames\n- more frames\n" * 20,

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from frameforge_api.core.rate_limit import MemoryRateLimiter
 from frameforge_api.main import create_app
 from frameforge_api.services import jobs
-from frameforge_pipeline import job_runs
+from frameforge_pipeline.gateway import job_runs
 from tests.api.conftest import sign_up_on
 from tests.api.routes.test_jobs import create_job, run_queue
 

@@ -36,7 +36,7 @@ def _upload(client: TestClient, user: dict[str, str], data: bytes) -> str:
 
 
 def test_unfinished_jobs_per_user(limited, undecodable_video):
-    client, user = limited(FRAMEFORGE_QUOTA_CONCURRENT_JOBS=2)
+    client, user = limited(quota_concurrent_jobs=2)
     video = undecodable_video
     first, _ = (create_job(client, user, _upload(client, user, video)).json() for _ in range(2))
     answer = create_job(client, user, _upload(client, user, video))
@@ -50,7 +50,7 @@ def test_unfinished_jobs_per_user(limited, undecodable_video):
 
 
 def test_video_duration(limited, make_clip):
-    client, user = limited(FRAMEFORGE_QUOTA_VIDEO_SECONDS=3)
+    client, user = limited(quota_video_seconds=3)
     video = _upload(client, user, make_clip("cfr.mp4", seconds=5).path.read_bytes())
     assert problem(create_job(client, user, video)) == (
         422,
@@ -59,7 +59,7 @@ def test_video_duration(limited, make_clip):
 
 
 def test_frames_per_job_known_before_any_run(limited, make_clip):
-    client, user = limited(FRAMEFORGE_QUOTA_FRAMES_PER_JOB=8)
+    client, user = limited(quota_frames_per_job=8)
     video = _upload(client, user, make_clip("cfr.mp4", seconds=5).path.read_bytes())
     assert problem(create_job(client, user, video, options={"fps": 2})) == (
         422,
@@ -70,7 +70,7 @@ def test_frames_per_job_known_before_any_run(limited, make_clip):
 
 
 def test_stored_bytes(limited):
-    client, user = limited(FRAMEFORGE_QUOTA_STORED_BYTES=1000)
+    client, user = limited(quota_stored_bytes=1000)
     _upload(client, user, b"x" * 600)
     answer = client.post(
         "/api/v1/videos/upload-url",
@@ -84,7 +84,7 @@ def test_stored_bytes(limited):
 
 
 def test_a_file_whose_header_declares_no_duration_is_left_to_the_pipeline(limited, make_clip):
-    client, user = limited(FRAMEFORGE_QUOTA_VIDEO_SECONDS=1)
+    client, user = limited(quota_video_seconds=1)
     raw = make_clip("raw.h264", seconds=2).path.read_bytes()  # an H.264 stream: no container
     assert create_job(client, user, _upload(client, user, raw)).status_code == 202
 

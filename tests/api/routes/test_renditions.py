@@ -161,7 +161,7 @@ def test_the_same_rendition_with_another_callback_is_409(client, alice, upload, 
 
 def test_a_reused_job_counts_no_quota(instance, storage, database_url, undecodable_video):
     """Quotas count jobs: the job that is already there costs nothing more."""
-    settings = Settings(JWT_SECRET="q" * 40, FRAMEFORGE_QUOTA_CONCURRENT_JOBS=1)
+    settings = Settings(JWT_SECRET="q" * 40, quota_concurrent_jobs=1)
     client = TestClient(create_app(settings, instance, storage, database_url))
     user = sign_up_on(client, "quota@example.com")
     slot = client.post(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dagster as dg
 
 from frameforge_core import layout
-from frameforge_pipeline.assets.frame_index_files import drop_partitions
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.resources import FrameStore
 
@@ -35,6 +34,8 @@ def expire_objects(storage: FrameStore, video_id: str, partition_keys: list[str]
 
 def delete_objects(storage: FrameStore, video_id: str, partition_keys: list[str]) -> None:
     """Delete everything a video left in the store, its frame index rows included."""
+    from frameforge_pipeline.frame_index_store import drop_partitions  # pyarrow, DuckDB: here
+
     drop_partitions(storage, partition_keys)
     expire_objects(storage, video_id, partition_keys)
 

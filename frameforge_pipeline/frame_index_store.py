@@ -115,7 +115,7 @@ class ArrowStore:
 
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> ArrowStore:
-        """The data dir's store, or the results bucket with ``S3_RESULTS_BUCKET`` (the
+        """The data dir's store, or the results bucket with ``FRAMEFORGE_S3_RESULTS_BUCKET`` (the
         credentials from the usual AWS_* variables), as ``resources.storage_for`` chooses."""
         bucket = settings.s3_results_bucket
         if bucket is None:
