@@ -108,8 +108,7 @@ def plan_frames(
     try:
         with storage.local_path(source_key(storage, partition)) as path:
             segments = plan_segments(path, options, seconds_per_segment=policy.segment_seconds)
-        if len(segments) == 1:
-            why = segments[0].whole_because or "it has no keyframe to split it at"
+        if len(segments) == 1 and (why := _whole_because(segments[0], source_video, policy)):
             segmenting.check_one_piece(source_video.duration, why)
     except VideoError as error:
         raise rejected(context, error) from None
@@ -127,6 +126,17 @@ def plan_frames(
         yield dg.DynamicOutput(
             SegmentTask(segment, options, expected), mapping_key=f"{segment.index:05d}"
         )
+
+
+def _whole_because(
+    segment: Segment, facts: VideoFacts, policy: segmenting.SegmentPolicy
+) -> str | None:
+    """Why a video planned as one segment could not be split (None: it is short)."""
+    if segment.whole_because is not None:
+        return segment.whole_because
+    if facts.duration is not None and facts.duration > policy.segment_seconds:
+        return "it has no keyframe to split it at"
+    return None
 
 
 def _options(

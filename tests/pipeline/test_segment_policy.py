@@ -134,17 +134,21 @@ def test_a_long_video_that_cannot_be_split_is_refused_with_the_reason() -> None:
 def test_a_run_refuses_a_video_too_long_for_one_piece_that_cannot_be_split(
     make_clip, run_video, instance, monkeypatch
 ):
-    """Scene mode is not split (yet): past the one-piece cap (here 2 s), its run is
-    rejected with the reason, tagged as a rejection, before any frame is made."""
+    """A clip with one keyframe cannot be split at 1 s segments: past the one-piece cap
+    (here 2 s), its run is rejected with the reason, tagged as a rejection, before any frame
+    is made."""
+    monkeypatch.setenv("FRAMEFORGE_SEGMENT_SECONDS", "1")
     monkeypatch.setattr(segmenting, "ONE_PIECE_MAX_SECONDS", 2)
-    result = run_video("vid-scenes", make_clip("cfr.mp4", seconds=5).path, mode="scene")
+    clip = make_clip("one-gop.mp4", seconds=5, gop=1000)
+    result = run_video("vid-one-gop", clip.path)
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert failure.step_key == "frames.plan_frames"
     assert job_runs.failure_reason(failure) == (
-        "video rejected: the video is 0.0 h long and cannot be split into segments (scene "
-        "mode decides each cut from the frames before it (not split yet)); a video extracted "
-        "in one piece may be at most 0 h"
+        "video rejected: the video is 0.0 h long and cannot be split into segments (it has no "
+        "keyframe to split it at); a video extracted in one piece may be at most 0 h"
     )
     run = instance.get_run_by_id(result.run_id)
     assert run.tags[job_runs.REJECTED_TAG] == "CannotSplitError"
+    monkeypatch.setattr(segmenting, "ONE_PIECE_MAX_SECONDS", 3 * 3600)
+    assert run_video("vid-one-gop-ok", clip.path).success  # within the cap: one piece
