@@ -1,38 +1,49 @@
 """Segmented extraction against one piece on a long 1080p clip, measured in one run.
 
-    python bench/segments.py [--minutes 20] [--startup 3.0] [--pods 2,4,8,16]
+    python bench/segments.py [--minutes 20] [--startup 3.0] [--pods 2,4,8,16] [--runs 2]
 
 The clip: ``--minutes`` of 1920x1080 at 25 fps, a panning texture with a moving block (a
 cheap synthetic pattern), H.264 from x264 ultrafast with a keyframe every 10 s (x264's
 default), cached under bench/out/. Every run extracts it at the default options (1 frame a
-second, JPEG) into a ZIP (engine.archive.FrameZip):
+second, JPEG) into a ZIP (engine.archive.FrameZip), each extraction in a fresh process
+forked from a server that imported the engine (as Dagster's multiprocess executor runs a
+step, without its start-up):
 
-- one piece: ``extract`` in this process;
-- split into N segments (N of ``--pods``), each ``extract_segment`` in turn in one worker
-  process (ProcessPoolExecutor, 1 worker), then ``join_segments`` into the ZIP: the CPU time
-  of plan + segments + join against one piece is the overhead of splitting, and each
-  segment's wall time feeds the pod simulation;
-- the finest split again with 2 worker processes: the wall time on this 2-core machine;
+- one piece: ``extract``;
+- split into N segments (N of ``--pods``): the plan here, each ``extract_segment`` in a
+  process of its own, one at a time, then ``join_segments`` here into the ZIP. The CPU time
+  of plan + segments + join against one piece is the overhead of splitting; the peak RSS
+  of a segment's process against one piece's is its memory; each segment's wall time
+  feeds the pod simulation;
+- the finest split again with 2 processes at a time: the wall time on this 2-core machine;
 - N pods, simulated: one pod's time is a step's start-up plus one piece; N pods' is three
   steps in a row, each with its start-up: the plan, the slowest of the N segments (each
   measured alone), the join. ``--startup`` is the start-up of a Dagster step (3 s unless
   measured: say so).
 
-Frames and times of every split's ZIP are checked equal to one piece's. CPU time is the
-process's and its workers' (``time.process_time`` in each); wall times on a machine shared
-with other work are noisy: ratios are from the same run.
+Every configuration runs ``--runs`` times, in a new random order each round; the figures
+are each configuration's least disturbed (minimum) ones, since the machine is shared.
+Every split's ZIP holds the one-piece frames, byte for byte (checked). CPU time is each
+process's own (``time.process_time``: all its threads).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
+import multiprocessing
+import random
 import resource
 import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import av
 import numpy as np
@@ -44,14 +55,10 @@ from frameforge_pipeline.engine.archive import FrameZip
 from frameforge_pipeline.engine.extractor import extract
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.probe import probe
-from frameforge_pipeline.engine.segments import (
-    Segment,
-    SegmentResult,
-    extract_segment,
-    join_segments,
-    plan_segments,
-)
+from frameforge_pipeline.engine.segments import extract_segment, join_segments, plan_segments
 
+T = TypeVar("T")
+CONTEXT = multiprocessing.get_context("forkserver")
 OUT = Path(__file__).resolve().parent / "out"
 FPS = 25
 WIDTH, HEIGHT = 1920, 1080
@@ -95,52 +102,107 @@ def clip(minutes: float) -> Path:
     return path
 
 
-def timed_segment(
-    source: Path, options: ExtractOptions, segment: Segment, workdir: Path
-) -> tuple[SegmentResult, float, float, int]:
-    """In a worker: the segment's result, CPU and wall seconds, peak RSS so far (KiB)."""
+def timed(run: Callable[..., T], *args: Any) -> tuple[T, float, float, int]:
+    """In a worker: ``run(*args)``, its CPU and wall seconds, the process's peak RSS (KiB)."""
     cpu, wall = time.process_time(), time.perf_counter()
-    result = extract_segment(source, options, segment, workdir)
+    value = run(*args)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return result, time.process_time() - cpu, time.perf_counter() - wall, peak
+    return value, time.process_time() - cpu, time.perf_counter() - wall, peak
 
 
-class Split:
-    """One segmented run: its plan, per-segment CPU and wall times, join, totals."""
-
-    def __init__(self, source: Path, options: ExtractOptions, pods: int, workers: int):
-        self.pods, self.workers = pods, workers
-        duration = float(probe(source).duration or 0)
-        with tempfile.TemporaryDirectory() as folder:
-            work, zip_path = Path(folder) / "work", Path(folder) / "frames.zip"
-            with ProcessPoolExecutor(workers) as pool:
-                list(pool.map(probe, [source] * workers))  # workers started, modules imported
-                cpu, wall = time.process_time(), time.perf_counter()
-                segments = plan_segments(
-                    source, options, seconds_per_segment=duration / pods, max_segments=pods
-                )
-                self.plan_wall = time.perf_counter() - wall
-                jobs = [pool.submit(timed_segment, source, options, s, work) for s in segments]
-                runs = [job.result() for job in jobs]
-            join_wall = time.perf_counter()
-            with zip_path.open("wb") as stream, FrameZip(stream) as archive:
-                join_segments(
-                    probe(source), options, [r[0] for r in runs], archive,
-                    lambda name: (work / name).read_bytes(),
-                )  # fmt: skip
-            self.join_wall = time.perf_counter() - join_wall
-            self.wall = time.perf_counter() - wall
-            self.segment_cpu = [r[1] for r in runs]
-            self.segment_wall = [r[2] for r in runs]
-            self.peak_kib = max(r[3] for r in runs)
-            self.cpu = time.process_time() - cpu + sum(self.segment_cpu)
-            self.frames = zip_frames(zip_path)
-        self.count = len(segments)
+def one_piece_zip(source: Path, options: ExtractOptions, zip_path: Path) -> None:
+    with zip_path.open("wb") as stream, FrameZip(stream) as archive:
+        extract(source, options, archive)
 
 
-def zip_frames(path: Path) -> list[tuple[str, bytes]]:
+def fresh_processes(workers: int) -> ProcessPoolExecutor:
+    """Workers forked from a server that imported the engine, one task each: as Dagster's
+    multiprocess executor runs a step (forkserver), without its start-up."""
+    return ProcessPoolExecutor(workers, mp_context=CONTEXT, max_tasks_per_child=1)
+
+
+@dataclass
+class Run:
+    """One measured run: CPU and wall seconds, per-segment figures, peak RSS (MiB)."""
+
+    cpu: float
+    wall: float
+    peak_mib: float
+    segment_wall: list[float] = field(default_factory=list)
+    segment_cpu: list[float] = field(default_factory=list)
+    plan_wall: float = 0.0
+    join_wall: float = 0.0
+    join_cpu: float = 0.0
+    count: int = 1
+    frames: tuple[int, str] = (0, "")
+
+
+def run_one_piece(source: Path, options: ExtractOptions) -> Run:
+    with tempfile.TemporaryDirectory() as folder, fresh_processes(1) as pool:
+        zip_path = Path(folder) / "frames.zip"
+        _, cpu, wall, peak = pool.submit(timed, one_piece_zip, source, options, zip_path).result()
+        return Run(cpu, wall, peak / 1024, frames=zip_frames(zip_path))
+
+
+def run_split(source: Path, options: ExtractOptions, pods: int, workers: int) -> Run:
+    """Plan and join here, each segment in a fresh worker process."""
+    duration = float(probe(source).duration or 0)
+    with tempfile.TemporaryDirectory() as folder, fresh_processes(workers) as pool:
+        work, zip_path = Path(folder) / "work", Path(folder) / "frames.zip"
+        began, cpu = time.perf_counter(), time.process_time()
+        segments = plan_segments(
+            source, options, seconds_per_segment=duration / pods, max_segments=pods
+        )
+        plan_wall, plan_cpu = time.perf_counter() - began, time.process_time() - cpu
+        jobs = [pool.submit(timed, extract_segment, source, options, s, work) for s in segments]
+        runs = [job.result() for job in jobs]
+        joined, cpu = time.perf_counter(), time.process_time()
+        with zip_path.open("wb") as stream, FrameZip(stream) as archive:
+            join_segments(
+                probe(source), options, [r[0] for r in runs], archive,
+                lambda name: (work / name).read_bytes(),
+            )  # fmt: skip
+        join_wall, join_cpu = time.perf_counter() - joined, time.process_time() - cpu
+        segment_cpu = [r[1] for r in runs]
+        return Run(
+            cpu=plan_cpu + sum(segment_cpu) + join_cpu,
+            wall=time.perf_counter() - began,
+            peak_mib=max(r[3] for r in runs) / 1024,
+            segment_wall=[r[2] for r in runs],
+            segment_cpu=segment_cpu,
+            plan_wall=plan_wall,
+            join_wall=join_wall,
+            join_cpu=join_cpu,
+            count=len(segments),
+            frames=zip_frames(zip_path),
+        )
+
+
+def best(runs: list[Run]) -> Run:
+    """The least disturbed of the runs of one configuration: per figure, its minimum."""
+    first = runs[0]
+    return Run(
+        cpu=min(r.cpu for r in runs),
+        wall=min(r.wall for r in runs),
+        peak_mib=max(r.peak_mib for r in runs),
+        segment_wall=[min(w) for w in zip(*(r.segment_wall for r in runs), strict=True)],
+        segment_cpu=[min(c) for c in zip(*(r.segment_cpu for r in runs), strict=True)],
+        plan_wall=min(r.plan_wall for r in runs),
+        join_wall=min(r.join_wall for r in runs),
+        join_cpu=min(r.join_cpu for r in runs),
+        count=first.count,
+    )
+
+
+def zip_frames(path: Path) -> tuple[int, str]:
+    """How many frames the ZIP holds, and a digest of their names and bytes."""
+    digest, count = hashlib.sha256(), 0
     with zipfile.ZipFile(path) as archive:
-        return [(n, archive.read(n)) for n in archive.namelist() if n != "manifest.json"]
+        for name in archive.namelist():
+            if name != "manifest.json":
+                digest.update(name.encode() + archive.read(name))
+                count += 1
+    return count, digest.hexdigest()
 
 
 def main() -> None:
@@ -148,54 +210,69 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20)
     parser.add_argument("--startup", type=float, default=3.0, help="a step's start-up (s)")
     parser.add_argument("--pods", default="2,4,8,16")
+    parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
     source = clip(args.minutes)
     options = ExtractOptions()
     pod_counts = [int(n) for n in args.pods.split(",")]
-
-    with tempfile.TemporaryDirectory() as folder:
-        zip_path = Path(folder) / "frames.zip"
-        cpu, wall = time.process_time(), time.perf_counter()
-        with zip_path.open("wb") as stream, FrameZip(stream) as archive:
-            extract(source, options, archive)
-        one_cpu, one_wall = time.process_time() - cpu, time.perf_counter() - wall
-        one_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        one_frames = zip_frames(zip_path)
-    print(f"one piece: {len(one_frames)} frames, CPU {one_cpu:.1f} s, wall {one_wall:.1f} s")
-
-    splits = []
+    finest = max(pod_counts)
+    CONTEXT.set_forkserver_preload(
+        ["frameforge_pipeline.engine.segments", "frameforge_pipeline.engine.archive"]
+    )
+    configs: dict[str, Callable[[], Run]] = {"one piece": lambda: run_one_piece(source, options)}
     for pods in pod_counts:
-        split = Split(source, options, pods, workers=1)
-        assert split.frames == one_frames, f"{pods} segments: not the one-piece frames"
-        splits.append(split)
+        configs[f"{pods} x1"] = functools.partial(run_split, source, options, pods, 1)
+    configs[f"{finest} x2"] = functools.partial(run_split, source, options, finest, 2)
+    measured: dict[str, list[Run]] = {name: [] for name in configs}
+    for round_ in range(args.runs):
+        order = random.Random(round_).sample(sorted(configs), len(configs))
+        for name in order:
+            run = configs[name]()
+            measured[name].append(run)
+            print(
+                f"round {round_ + 1}: {name}: CPU {run.cpu:.1f} s, wall {run.wall:.1f} s",
+                flush=True,
+            )
+    report(measured, pod_counts, args.startup)
+
+
+def report(measured: dict[str, list[Run]], pod_counts: list[int], startup: float) -> None:
+    """The least disturbed figures of each configuration, and the ratios."""
+    one = best(measured["one piece"])
+    frames = measured["one piece"][0].frames
+    for name, runs in measured.items():
+        assert all(r.frames == frames for r in runs), f"{name}: not the one-piece frames"
+    print(
+        f"\none piece: {frames[0]} frames, CPU {one.cpu:.1f} s, wall {one.wall:.1f} s, "
+        f"peak RSS {one.peak_mib:.0f} MiB"
+    )
+    splits = {pods: best(measured[f"{pods} x1"]) for pods in pod_counts}
+    for split in splits.values():
         print(
             f"{split.count} segments, 1 process: CPU {split.cpu:.1f} s "
-            f"({split.cpu / one_cpu - 1:+.1%} over one piece), wall {split.wall:.1f} s "
-            f"(x{split.wall / one_wall:.2f}); segments {min(split.segment_wall):.1f}-"
-            f"{max(split.segment_wall):.1f} s wall; plan {split.plan_wall:.2f} s, join "
-            f"{split.join_wall:.2f} s; worker peak RSS {split.peak_kib / 1024:.0f} MiB",
-            flush=True,
+            f"({split.cpu / one.cpu - 1:+.1%} over one piece; join {split.join_cpu:.2f} s), "
+            f"wall {split.wall:.1f} s (x{split.wall / one.wall:.2f}); segments "
+            f"{min(split.segment_wall):.1f}-{max(split.segment_wall):.1f} s wall; plan "
+            f"{split.plan_wall:.2f} s, join {split.join_wall:.2f} s; peak RSS of a segment's "
+            f"process {split.peak_mib:.0f} MiB"
         )
     finest = max(pod_counts)
-    two = Split(source, options, finest, workers=2)
-    assert two.frames == one_frames
-    one_process = next(s for s in splits if s.pods == finest)
+    two, single = best(measured[f"{finest} x2"]), splits[finest]
     print(
-        f"{two.count} segments, 2 processes: wall {two.wall:.1f} s: x{two.wall / one_wall:.2f} "
-        f"of one piece, x{two.wall / one_process.wall:.2f} of 1 process "
-        f"({one_process.wall:.1f} s); CPU {two.cpu:.1f} s"
+        f"{two.count} segments, 2 processes: wall {two.wall:.1f} s: x{two.wall / one.wall:.2f} "
+        f"of one piece, x{two.wall / single.wall:.2f} of 1 process ({single.wall:.1f} s); "
+        f"CPU {two.cpu:.1f} s"
     )
-    print(f"peak RSS: one piece (this process) {one_peak / 1024:.0f} MiB")
-    print(f"\nN pods, simulated (a step's start-up {args.startup:g} s):")
-    one_pod = args.startup + one_wall
-    print(f"  1 pod: {one_pod:.1f} s")
-    for split in splits:
+    print(f"\nN pods, simulated (a step's start-up {startup:g} s):")
+    one_pod = startup + one.wall
+    print(f"  1 pod: {one_pod:.1f} s = start-up + one piece")
+    for pods, split in splits.items():
         slowest = max(split.segment_wall)
-        pods = 3 * args.startup + split.plan_wall + slowest + split.join_wall
+        total = 3 * startup + split.plan_wall + slowest + split.join_wall
         print(
-            f"  {split.pods} pods: {pods:.1f} s = 3 start-ups + plan {split.plan_wall:.1f} + "
+            f"  {pods} pods: {total:.1f} s = 3 start-ups + plan {split.plan_wall:.1f} + "
             f"slowest segment {slowest:.1f} + join {split.join_wall:.1f}: "
-            f"x{pods / one_pod:.2f} of one pod (speed-up {one_pod / pods:.1f})"
+            f"x{total / one_pod:.2f} of one pod (speed-up {one_pod / total:.1f})"
         )
 
 

@@ -67,6 +67,7 @@ class SegmentResult:
     """What ``extract_segment`` made: its frames in order, and what reading cost."""
 
     index: int
+    count: int  # segments in the plan
     frames: tuple[SegmentFrame, ...]
     expected_frames: int
     decoded_frames: int
@@ -116,30 +117,30 @@ def extract_segment(
     source: Path,
     options: ExtractOptions,
     segment: Segment,
-    workdir: Path,
+    workdir: Path | None,
     on_progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
     limits: PictureLimits | None = None,
+    save: Callable[[str, bytes], None] | None = None,
 ) -> SegmentResult:
     """Choose and encode ``segment``'s frames into ``workdir/segment_NNNNN/`` (made, and
-    emptied first: a retried segment starts clean). ``on_progress`` counts this segment's
-    frames as the one-piece run counts all of them: done / expected (at least done).
-    Memory holds a few frames in flight, as in the one-piece run. Raises what ``extract``
-    raises."""
+    emptied first: a retried segment starts clean), or hand each to ``save(name, data)``
+    (names ``segment_NNNNN/000012.jpg``: a store's keys; its caller empties that prefix
+    before a retry). ``on_progress`` counts this segment's frames as the one-piece run
+    counts all of them: done / expected (at least done); in scene mode, the candidates
+    (the join keeps the shot starts among them). Memory holds a few frames in flight, as in
+    the one-piece run, and a few numbers a frame. Raises what ``extract`` raises."""
     began = time.perf_counter()
     limits = limits or PictureLimits.from_environment()
     facts = probe(source, limits)
     extension = RenderPlan.for_video(facts, options).extension
-    folder = workdir / segment_folder(segment.index)
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.iterdir():
-        stale.unlink()
+    store = save or _folder_writer(workdir, segment.index)
     frames: list[SegmentFrame] = []
 
     def deliver(when: Fraction, keyframe: bool, encoded: Encoded) -> None:
         data, stats = encoded
         name = f"{segment_folder(segment.index)}/{len(frames):06d}{extension}"
-        (workdir / name).write_bytes(data)
+        store(name, data)
         frames.append(
             SegmentFrame(str(when), keyframe, name, stats.phash, stats.brightness, stats.sharpness)
         )
@@ -150,6 +151,7 @@ def extract_segment(
     work = extract_frames(source, facts, options, segment, deliver, workers, limits, log)
     return SegmentResult(
         index=segment.index,
+        count=segment.count,
         frames=tuple(frames),
         expected_frames=segment.expected_frames,
         decoded_frames=work.decoded,
@@ -160,6 +162,21 @@ def extract_segment(
         rate=str(work.rate),
         scores=log,
     )
+
+
+def _folder_writer(workdir: Path | None, index: int) -> Callable[[str, bytes], None]:
+    """Writes a segment's frames under ``workdir``, its folder emptied first."""
+    if workdir is None:
+        raise ValueError("extract_segment needs a workdir or a save function")
+    folder = workdir / segment_folder(index)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.iterdir():
+        stale.unlink()
+
+    def write(name: str, data: bytes) -> None:
+        (workdir / name).write_bytes(data)
+
+    return write
 
 
 def join_segments(
@@ -174,10 +191,11 @@ def join_segments(
     numbered, named, dedupe applied across boundaries. ``read(file)`` returns a
     SegmentFrame's bytes (``lambda name: (workdir / name).read_bytes()`` for a local work
     folder). ``facts`` is the video's probe (the ``source_video`` asset). The result's
-    ``seconds`` is the segments' time summed plus the join's."""
+    ``seconds`` is the segments' time summed plus the join's. Raises ValueError unless
+    ``results`` holds every segment of one plan once."""
     began = time.perf_counter()
-    ordered = sorted(results, key=lambda result: result.index)
-    expected = sum(result.expected_frames for result in ordered)
+    ordered = _complete(results)
+    expected = _total(ordered, "expected_frames")
     output = FrameOutput(sink, RenderPlan.for_video(facts, options), options, expected, on_progress)
     chosen = _shot_starts(options, ordered)
     for when, frame in _in_order(ordered):
@@ -190,13 +208,26 @@ def join_segments(
         options=options,
         frames=output.records,
         expected_frames=expected,
-        decoded_frames=sum(result.decoded_frames for result in ordered),
-        corrupt_frames=sum(result.corrupt_frames for result in ordered),
-        seeks=sum(result.seeks for result in ordered),
+        decoded_frames=_total(ordered, "decoded_frames"),
+        corrupt_frames=_total(ordered, "corrupt_frames"),
+        seeks=_total(ordered, "seeks"),
         truncated=any(result.truncated for result in ordered),
-        seconds=sum(result.seconds for result in ordered) + time.perf_counter() - began,
+        seconds=_total(ordered, "seconds") + time.perf_counter() - began,
         dropped_duplicates=output.dropped,
     )
+
+
+def _complete(results: Sequence[SegmentResult]) -> list[SegmentResult]:
+    """``results`` in order; ValueError unless they are every segment of a plan once."""
+    ordered = sorted(results, key=lambda result: result.index)
+    indices = [result.index for result in ordered]
+    if not ordered or indices != list(range(ordered[0].count)):
+        raise ValueError(f"not every segment of the plan once: segments {indices}")
+    return ordered
+
+
+def _total(results: Sequence[SegmentResult], count: str) -> Any:
+    return sum(getattr(result, count) for result in results)
 
 
 def _in_order(results: Sequence[SegmentResult]) -> Iterator[tuple[Fraction, SegmentFrame]]:

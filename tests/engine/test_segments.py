@@ -5,10 +5,12 @@ frame rates), and the frames are those of the plain decode (every frame, no seek
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import pickle
 import tempfile
+from array import array
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from frameforge_pipeline.engine.manifest import build_manifest
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.probe import probe
 from frameforge_pipeline.engine.records import ExtractionResult, FrameRecord
-from frameforge_pipeline.engine.segment_plan import whole
+from frameforge_pipeline.engine.segment_plan import plan, whole
 from frameforge_pipeline.engine.segments import (
     Segment,
     SegmentResult,
@@ -285,3 +287,39 @@ def test_a_short_video_is_one_segment_without_a_reason(clip):
     assert len(segments) == 1
     assert segments[0].whole_because is None
     assert segments[0].before is None
+
+
+def test_the_join_refuses_a_missing_or_repeated_segment(clip, tmp_path):
+    options = ExtractOptions(fps=2)
+    segments = plan_segments(clip, options, seconds_per_segment=1.0, max_segments=3)
+    results = [extract_segment(clip, options, s, tmp_path) for s in segments]
+    facts = probe(clip)
+    for wrong in (results[:2], [*results, results[1]], []):
+        with pytest.raises(ValueError, match="every segment"):
+            join_segments(facts, options, wrong, BytesSink(), lambda n: b"")
+
+
+def test_a_segment_hands_its_frames_to_a_store(clip, tmp_path):
+    """Without a local folder: each frame to ``save``, named as in the folder."""
+    options = ExtractOptions(fps=2)
+    segment = plan_segments(clip, options, seconds_per_segment=1.0)[1]
+    stored: dict[str, bytes] = {}
+    result = extract_segment(clip, options, segment, None, save=stored.__setitem__)
+    on_disk = extract_segment(clip, options, segment, tmp_path)
+    assert list(stored) == [f.file for f in result.frames] == [f.file for f in on_disk.frames]
+    assert all(stored[f.file] == (tmp_path / f.file).read_bytes() for f in on_disk.frames)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"discontinuous": True}, "jumps back"),
+        ({"distinct_pts": False}, "no time of their own"),
+        ({"keyframes": array("q")}, "no keyframe"),
+    ],
+)
+def test_a_video_that_cannot_be_split_is_planned_whole_with_its_reason(clip, change, reason):
+    index = dataclasses.replace(StreamIndex.scan(clip), **change)
+    segments = plan(probe(clip), index, ExtractOptions(), seconds_per_segment=1.0)
+    assert len(segments) == 1
+    assert reason in (segments[0].whole_because or "")
