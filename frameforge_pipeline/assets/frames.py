@@ -19,8 +19,6 @@ segments of a longer one leave theirs under segments/<partition key>/, from wher
 (frameforge_pipeline.engine.segments.join_segments) writes them under their final names.
 """
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -194,7 +192,9 @@ def extract_segment(
                 result = extract(path, task.options, _StoreSink(storage, prefix), report)
                 done = len(result.frames) + result.dropped_duplicates
             else:
-                result = _extract_into_store(path, task, storage, prefix, report)
+                storage.delete_prefix(prefix)  # what a crashed attempt of it left
+                staged = layout.segments_prefix(partition)
+                result = _extract_into_store(path, task, storage, staged, report)
                 done = len(result.frames)
             progress.report(done, done)
     except BaseException as error:
@@ -212,22 +212,18 @@ def _extract_into_store(
     path: Path,
     task: SegmentTask,
     storage: FrameStore,
-    prefix: str,
+    staged: str,
     report: Callable[[Progress], None],
 ) -> SegmentResult:
-    """The segment's frames, made in a local work folder, then copied to ``prefix``
-    (segments/<partition key>/segment_NNNNN/, where ``join_segments`` reads them)."""
-    with tempfile.TemporaryDirectory(prefix="segment-") as folder:
-        workdir = Path(folder)
-        result = extract_segment_frames(path, task.options, task.segment, workdir, report)
-        parent = prefix.removesuffix(f"{segment_folder(task.segment.index)}/")
-        for frame in result.frames:
-            with (
-                (workdir / frame.file).open("rb") as data,
-                storage.open_write(parent + frame.file) as target,
-            ):
-                shutil.copyfileobj(data, target)
-    return result
+    """The segment's frames, each written to the store as it is made, under ``staged``
+    (segments/<partition key>/), where ``join_segments`` reads them: a pod needs no disk
+    for them."""
+
+    def save(name: str, data: bytes) -> None:
+        with storage.open_write(staged + name) as target:
+            target.write(data)
+
+    return extract_segment_frames(path, task.options, task.segment, None, report, save=save)
 
 
 @dg.op(tags={"kind": "join"})
