@@ -35,9 +35,11 @@ demo: $(STAMP)
 
 test: lint types unit
 
+# lint-imports: the package boundaries and no import cycles (pyproject.toml [tool.importlinter])
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 types: $(STAMP)
 	$(BIN)/mypy
@@ -55,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/extract.py
 
 clean:
-	rm -rf $(VENV) .tools .frameforge .frameforge-demo .mypy_cache .ruff_cache .pytest_cache .hypothesis bench/out
+	rm -rf $(VENV) .tools .frameforge .frameforge-demo .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache bench/out

@@ -2,7 +2,8 @@
 against Dagster's own ``CachingStaleStatusResolver`` asked about ``frames`` of every
 partition (one asset, where find_work covers all of them), on the same instance, for N
 partitions of the real asset graph, half of them stale (made by an older engine). Setting
-up N partitions takes minutes (every materialization is reported one by one).
+up N partitions takes minutes (every materialization is reported one by one). That both
+find the same partitions is a test (tests/pipeline/test_dagster_internals.py).
 
     .venv/bin/python bench/backfill_scan.py [N]     # default 1000
 """
@@ -11,50 +12,16 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
-from dagster._core.definitions.data_version import (
-    CODE_VERSION_TAG,
-    DATA_VERSION_TAG,
-    CachingStaleStatusResolver,
-    StaleStatus,
-    compute_logical_data_version,
-)
-from dagster._core.loader import LoadingContextForTest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from frameforge_pipeline.definitions import defs
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.schedules import backfills
-
-
-def materialize_all(instance: dg.DagsterInstance, partitions: list[str]) -> None:
-    """Every asset of every partition, as a run records it; frames of odd partitions with a
-    code version that is not the code's (made by an older engine)."""
-    graph = defs.resolve_asset_graph()
-    keys = backfills._partitioned_assets(graph)
-    for i, partition in enumerate(partitions):
-        versions: dict[dg.AssetKey, dg.DataVersion] = {}
-        made: dict[dg.AssetKey, int] = {}
-        for key in keys:
-            code = graph.get(key).code_version or "1"
-            if key == dg.AssetKey("frames") and i % 2:
-                code = "older"
-            inputs = {
-                parent: backfills._one_partition(versions[parent].value)
-                for parent in graph.get(key).parent_keys
-                if parent in versions
-            }
-            versions[key] = compute_logical_data_version(code, inputs)
-            tags = {CODE_VERSION_TAG: code, DATA_VERSION_TAG: versions[key].value}
-            for parent, version in inputs.items():
-                tags[f"dagster/input_data_version/{parent.to_user_string()}"] = version.value
-                tags[f"dagster/input_event_pointer/{parent.to_user_string()}"] = str(made[parent])
-            instance.report_runless_asset_event(
-                dg.AssetMaterialization(asset_key=key, partition=partition, tags=tags)
-            )
-            made[key] = instance.get_latest_storage_id_by_partition(
-                key, dg.DagsterEventType.ASSET_MATERIALIZATION, {partition}
-            )[partition]
+from tests.pipeline.backfill_support import FRAMES, dagster_stale, materialize_all
 
 
 def main(count: int) -> None:
@@ -62,19 +29,14 @@ def main(count: int) -> None:
     graph = defs.resolve_asset_graph()
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(VIDEOS, partitions)
-        materialize_all(instance, partitions)
+        materialize_all(instance, graph, partitions)
 
         started = time.perf_counter()
         work = backfills.find_work(instance, graph, partitions)
         ours = time.perf_counter() - started
 
         started = time.perf_counter()
-        resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
-        stale = [
-            p
-            for p in partitions
-            if resolver.get_status(dg.AssetKey("frames"), p) != StaleStatus.FRESH
-        ]
+        stale = dagster_stale(instance, graph, FRAMES, partitions)
         theirs = time.perf_counter() - started
 
     print(f"{count} partitions (SQLite instance), {len(work)} need work by find_work, "

@@ -5,7 +5,7 @@
 Generates with PyAV a clip of distinct shots (a panning texture and a moving square in
 each, a cut every 1-3 s: the truth is known) as H.264, and the same pictures as 10-bit
 HEVC tagged HDR10 (PQ). Then, median wall time of ``--runs`` interleaved runs of
-``frameforge_pipeline.engine.extract`` (into a ZIP, as ``frameforge extract`` does), in a
+``frameforge_pipeline.engine.extractor.extract`` (into a ZIP, as ``frameforge extract`` does), in a
 new random order each round, and their CPU time (all threads of the process):
 
 - the interval mode at 1 fps, the reference of every ratio;

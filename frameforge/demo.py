@@ -24,10 +24,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from frameforge_api.core.downloads import zip_name
+from frameforge_api.services import verification
 from frameforge_core.settings import HomeSettings
 from frameforge_pipeline.engine.archive import zip_problems
 from frameforge_pipeline.samples import write_clip
@@ -145,6 +148,11 @@ def run_demo() -> int:
 def _drive(api: Api, tmp: Path, home: Path) -> int:
     email, password = f"demo-{secrets.token_hex(4)}@example.com", f"{secrets.token_hex(12)}-x"
     api.call("POST", "/api/v1/auth/register", {"email": email, "password": password})
+    link = verification_link(home / "mail", email)
+    if link is None:
+        print(f"no verification email for {email} within {EMAIL_TIMEOUT} s", file=sys.stderr)
+        return 1
+    urllib.request.urlopen(link, timeout=60).close()  # verified: the job's email may go
     api.token = api.call("POST", "/api/v1/auth/login", {"email": email, "password": password})[
         "accessToken"
     ]
@@ -184,15 +192,26 @@ def _drive(api: Api, tmp: Path, home: Path) -> int:
     return 0 if not problems and mail else 1
 
 
-def _email_about(folder: Path, job_id: str) -> Path | None:
-    """The .eml the worker wrote for the job (the embedded default's email)."""
+def _email_about(folder: Path, needle: str) -> Path | None:
+    """The .eml the worker (a job's) or the API (a verification link) wrote that mentions
+    ``needle`` (the embedded default's email)."""
     deadline = time.monotonic() + EMAIL_TIMEOUT
     while time.monotonic() < deadline:
         for path in sorted(folder.glob("*.eml")):
-            if job_id in path.read_text(errors="replace"):
+            if needle in path.read_text(errors="replace"):
                 return path
         time.sleep(0.2)
     return None
+
+
+def verification_link(folder: Path, address: str) -> str | None:
+    """The link of the verification mail the API wrote to ``address``."""
+    mail = _email_about(folder, f"To: {address}")
+    if mail is None:
+        return None
+    parsed = message_from_bytes(mail.read_bytes(), policy=policy.default)
+    body = parsed.get_body() if isinstance(parsed, EmailMessage) else None
+    return verification.link_in(body.get_content()) if body is not None else None
 
 
 def _poll(api: Api, job_id: str) -> dict[str, Any]:

@@ -4,6 +4,13 @@ The store is the one the services use (the data dir's, or S3 with ``FRAMEFORGE_S
 its Parquet files are read through pyarrow's filesystems, so no DuckDB extension is
 needed, and nothing of the orchestrator is loaded: the analysts' command starts without
 Dagster. A table on a terminal; CSV, JSON lines or Parquet otherwise.
+
+The analyst's SQL sees the frame index and nothing else: once ``frames`` is built, the
+connection is locked down (``SANDBOX``) so that no statement reads or writes another file
+(``read_text('/proc/self/environ')``, ``COPY ... TO``, ``ATTACH``), reaches the network,
+installs or loads an extension, or changes those settings back. DuckDB itself reads only
+the index's folder of a local store (``allowed_directories``); S3 objects are read by
+pyarrow, which DuckDB does not see.
 """
 
 from __future__ import annotations
@@ -18,15 +25,33 @@ from typing import IO, Any
 import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from frameforge_core import layout
 from frameforge_core.settings import StoreSettings
 from frameforge_pipeline.frame_index_store import ArrowStore, register_frames
 
+# set when the connection is made: no extension is fetched or loaded behind the SQL's back
+NO_EXTENSIONS: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+REFUSED = "frameforge query reads the frame index (the view frames) and nothing else"
+
 
 class QueryError(Exception):
     """The SQL cannot run: its one-line reason (the caller exits 2)."""
+
+
+def lock_down(connection: duckdb.DuckDBPyConnection, storage: ArrowStore) -> None:
+    """No file but the frame index's, no network, no extension, for good."""
+    if isinstance(storage.filesystem, pafs.LocalFileSystem):
+        index = storage.path(layout.FRAME_INDEX_PREFIX)
+        connection.execute("SET allowed_directories = $1", [[index]])
+    connection.execute("SET enable_external_access = false")
+    connection.execute("SET allow_community_extensions = false")
+    connection.execute("SET lock_configuration = true")
 
 
 def connect(storage: ArrowStore) -> duckdb.DuckDBPyConnection:
@@ -39,8 +64,9 @@ def connect(storage: ArrowStore) -> duckdb.DuckDBPyConnection:
             f"no frame index at {storage.where}/{layout.FRAME_INDEX_PREFIX} (set "
             "FRAMEFORGE_HOME to the data dir of `frameforge up`, or FRAMEFORGE_S3_RESULTS_BUCKET)"
         )
-    connection = duckdb.connect()
+    connection = duckdb.connect(config=NO_EXTENSIONS)
     register_frames(connection, storage)
+    lock_down(connection, storage)
     return connection
 
 
@@ -52,6 +78,8 @@ def run(sql: str, storage: ArrowStore | None = None) -> pa.Table | None:
     try:
         relation = connection.sql(sql)
         return None if relation is None else relation.to_arrow_table()
+    except duckdb.PermissionException as error:
+        raise QueryError(f"{_first_line(error)} ({REFUSED})") from None
     except duckdb.Error as error:
         raise QueryError(_first_line(error)) from None
 

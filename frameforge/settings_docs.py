@@ -41,6 +41,7 @@ MODELS: Sequence[type[BaseSettings]] = (
     core.SegmentSettings,
     core.RetentionSettings,
     core.OperationsSettings,
+    core.SupervisorSettings,
 )
 
 

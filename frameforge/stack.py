@@ -3,7 +3,8 @@
 The API (uvicorn), the Dagster webserver, the Dagster daemon and the worker (outbox relay
 and notifier) share one data dir, and the servers the environment names (see the README).
 Its ports are checked and the database is migrated once before anything starts. Ctrl-C (or
-SIGTERM) stops every process; if one of them dies, the others are stopped too. Everything a
+SIGTERM) stops every process; if one of them dies, the others are stopped too. A daemon that
+lives but has stopped reporting (its heartbeats, daemon_watch.py) is restarted. Everything a
 process needs ships in the package (the instance's dagster.yaml, the workspace), so it runs
 from any directory; a start-up failure is one line naming what is wrong.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import signal
 import socket
@@ -33,9 +35,15 @@ import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
 from frameforge.console import fail
+from frameforge.daemon_watch import DaemonWatch
 from frameforge.job_feed import JobFeed
 from frameforge_core.database import create_db_engine, migrate, session_factory
-from frameforge_core.settings import DatabaseSettings, HomeSettings, ensure_dagster_home
+from frameforge_core.settings import (
+    DatabaseSettings,
+    HomeSettings,
+    SupervisorSettings,
+    ensure_dagster_home,
+)
 
 # Below the 10 s that docker and podman (and Kubernetes' 30 s) give a container to stop after
 # SIGTERM, before they kill it: the children stop cleanly, and so does `frameforge up`.
@@ -141,15 +149,25 @@ def run_stack(
     _say(f"Dagster UI    http://{host}:{dagster_port}")
     outputs: dict[str, IO[bytes] | None] = {}
     processes = {}
-    for name, command in commands(api_port, dagster_port, host).items():
-        outputs[name] = None if verbose else _log_file(logs / f"{name}.log")
-        processes[name] = subprocess.Popen(
-            command,
+    command_of = commands(api_port, dagster_port, host)
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            command_of[name],
             cwd=home,
             start_new_session=True,
             stdout=outputs[name],
             stderr=subprocess.STDOUT if outputs[name] else None,
         )
+
+    for name in command_of:
+        outputs[name] = None if verbose else _log_file(logs / f"{name}.log")
+        processes[name] = start(name)
+    # the watch's reads fail now and then during an outage: its log is no console line (only
+    # a restart is, below)
+    logging.getLogger().addHandler(logging.NullHandler())
+    tolerance = SupervisorSettings().daemon_heartbeat_tolerance_seconds
+    watch = DaemonWatch(dg.DagsterInstance.get(), tolerance)
     feed = JobFeed(session_factory(create_db_engine(DatabaseSettings().url)))
     waiting = [f"http://{host}:{api_port}/health", f"http://{host}:{dagster_port}/server_info"]
     looked_at = 0.0
@@ -168,6 +186,11 @@ def run_stack(
                 where = "" if verbose else f" (its log: {logs / name}.log)"
                 _say(f"{name} exited with {process.returncode}{where}; stopping the stack")
                 exit_code, stopping = process.returncode or 1, True
+        if not stopping and watch.wedged:  # alive but silent: stuck on a call (see daemon_watch)
+            _say(f"daemon has not reported for {watch.silent_for():.0f} s; restarting it")
+            _stop_all({"daemon": processes["daemon"]})
+            processes["daemon"] = start("daemon")
+            watch.restarted()
         if waiting and _answers(waiting[0]):
             waiting.pop(0)
             if not waiting:
@@ -180,6 +203,7 @@ def run_stack(
     for line in feed.changes():  # what happened since the last look
         _say(line)
     _say("stopping")
+    watch.stop()
     _stop_all(processes)
     for output in outputs.values():
         if output is not None:

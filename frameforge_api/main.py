@@ -18,6 +18,7 @@ from frameforge_api.api.main import api_router
 from frameforge_api.api.routes import docs, health, metrics, web
 from frameforge_api.core.cache import Cache, MemoryCache, RedisCache
 from frameforge_api.core.config import Settings
+from frameforge_api.core.daemon_metrics import DaemonHealthCollector
 from frameforge_api.core.errors import PROBLEM_JSON, install_error_handlers
 from frameforge_api.core.guards import (
     BodyLimitMiddleware,
@@ -27,11 +28,15 @@ from frameforge_api.core.guards import (
 from frameforge_api.core.metrics import database_registry
 from frameforge_api.core.rate_limit import LIMIT, WINDOW, AuthLimits, RateLimiter, limiter
 from frameforge_api.core.telemetry import TelemetryMiddleware
-from frameforge_core import database, heap, logs
+from frameforge_core import connection_bounds, database, heap, logs
+from frameforge_core.bounded_instance import bounded
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import DatabaseSettings, StoreSettings, ensure_dagster_home
 from frameforge_pipeline.engine.options import validation_message
 from frameforge_pipeline.resources import FrameStore, storage_for
+from frameforge_worker import email
+from frameforge_worker.email import MailTransport
+from frameforge_worker.settings import WorkerSettings
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -105,6 +110,7 @@ def create_app(
     database_url: str | None = None,
     rate_limiter: RateLimiter | None = None,
     cache: Cache | None = None,
+    mail: MailTransport | None = None,
 ) -> FastAPI:
     """The API. Tests pass their own instance, store and database; by default they come
     from the environment, and the database is migrated (once, under a lock) here.
@@ -125,9 +131,12 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.instance = instance
+    app.state.instance = bounded(instance, settings.dagster_timeout_seconds)
     app.state.storage = storage or storage_for(StoreSettings())
     app.state.sessions = session_factory(engine)
+    mail_settings = WorkerSettings()  # the worker's transport: SMTP_*, or the data dir's
+    app.state.mail = mail or email.transport(mail_settings)
+    app.state.mail_sender = mail_settings.smtp_from
     shared = _redis(settings.redis_url)
     app.state.rate_limiter = rate_limiter or limiter(shared, LIMIT, WINDOW)
     app.state.auth_limits = AuthLimits.build(
@@ -137,6 +146,7 @@ def create_app(
     )
     app.state.cache = cache or (RedisCache(shared) if shared else MemoryCache())
     app.state.metrics_registry = database_registry(app.state.sessions)
+    app.state.metrics_registry.register(DaemonHealthCollector(app.state.instance))
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -178,7 +188,7 @@ def _redis(url: str | None) -> redis.Redis | None:
     both degrade rather than wait when it is down."""
     if not url:
         return None
-    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return redis.Redis.from_url(url, **connection_bounds.redis_options())
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from frameforge_core import connection_bounds
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "frameforge_alembic_version"
 _LEGACY_VERSION_TABLE = "alembic_version"  # the app's, before it shared databases with Dagster
@@ -42,13 +44,14 @@ POOL_SIZE, MAX_OVERFLOW = 5, 10  # connections per engine: at most POOL_SIZE + M
 def create_db_engine(url: str) -> Engine:
     """An engine on ``url`` (``DatabaseSettings().url``); a SQLite file's folder is created."""
     if make_url(url).get_backend_name() != "sqlite":
-        # a server that drops packets answers 503 in seconds, not at the OS's TCP timeout
+        # a server that drops packets or stops answering is an error in seconds, not a wait
+        # at the OS's TCP timeout or for ever (connection_bounds)
         return create_engine(
             url,
             pool_pre_ping=True,
             pool_size=POOL_SIZE,
             max_overflow=MAX_OVERFLOW,
-            connect_args={"connect_timeout": 5},
+            connect_args=connection_bounds.postgres_parameters(url),
         )
     if path := make_url(url).database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +89,8 @@ def rows_changed(session: Session, statement: Update | Delete) -> int:
 def _migration_lock(engine: Engine) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
+            # waiting for another process's migration is no stalled statement
+            connection.execute(text("SET statement_timeout = 0"))
             connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
             try:
                 yield
@@ -111,6 +116,8 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; safe to call from processes starting at once."""
     with _migration_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":  # a migration may rewrite a large table
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection

@@ -15,7 +15,9 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
+from frameforge_core import connection_bounds
 from frameforge_core.models import OutboxMessage
 
 if TYPE_CHECKING:  # pika is imported where it is used: runs and the API never need it
@@ -172,13 +174,33 @@ class JobMessage:
         return message
 
 
+def connection_parameters(url: str) -> pika.URLParameters:
+    """``url``'s parameters, with the bounds of ``connection_bounds`` where the URL sets none
+    of its own (``?heartbeat=60`` and the like keep theirs)."""
+    import pika
+
+    parameters = pika.URLParameters(url)
+    given = parse_qs(urlsplit(url).query)
+    bounds = {
+        "socket_timeout": connection_bounds.RABBITMQ_SOCKET_TIMEOUT_SECONDS,
+        "stack_timeout": connection_bounds.RABBITMQ_STACK_TIMEOUT_SECONDS,
+        "heartbeat": connection_bounds.RABBITMQ_HEARTBEAT_SECONDS,
+        "blocked_connection_timeout": connection_bounds.RABBITMQ_BLOCKED_TIMEOUT_SECONDS,
+        "tcp_options": connection_bounds.tcp_keepalive_options(),
+    }
+    for name, value in bounds.items():
+        if name not in given:
+            setattr(parameters, name, value)
+    return parameters
+
+
 def connect(
     url: str, topology: Topology = DEFAULT_TOPOLOGY
 ) -> tuple[pika.BlockingConnection, BlockingChannel]:
     """A connection and a confirming channel on the declared topology."""
     import pika
 
-    connection = pika.BlockingConnection(pika.URLParameters(url))
+    connection = pika.BlockingConnection(connection_parameters(url))
     try:
         channel = connection.channel()
         channel.confirm_delivery()

@@ -57,6 +57,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # when the owner followed the signed link mailed at registration; no other mail before
+    email_verified_at: Mapped[dt.datetime | None]
 
 
 class RefreshToken(Base):
@@ -200,3 +202,5 @@ class DeletedVideo(Base):
     partition_keys: Mapped[list[str]] = mapped_column(JSON)
     deleted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     purged_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    # the sweep of its upload folder once no upload URL of it can still be arriving
+    uploads_swept_at: Mapped[dt.datetime | None]

@@ -235,7 +235,7 @@ class Consumer:
 
     def _serve(self) -> None:
         self._connected = False
-        connection = pika.BlockingConnection(pika.URLParameters(self._url))
+        connection = pika.BlockingConnection(messaging.connection_parameters(self._url))
         try:
             channel = connection.channel()
             self._topology.declare(channel)

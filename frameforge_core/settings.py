@@ -27,6 +27,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from frameforge_core.connection_bounds import bounded_postgres_url
+
 MIN_SECRET_LENGTH = 32
 
 
@@ -282,10 +284,16 @@ def ensure_dagster_home(settings: DagsterSettings | None = None) -> Path:
     Otherwise the instance lives in ``$FRAMEFORGE_HOME/dagster`` with the packaged
     ``dagster.yaml``: SQLite storage under that dir, or PostgreSQL when ``$DAGSTER_PG_URL``
     is set. Both variables are exported so that processes started from here (webserver,
-    daemon, runs) agree. Raises OSError when the data dir cannot be created.
+    daemon, runs) agree, and ``$DAGSTER_PG_URL`` gains the connection bounds it does not set
+    (``connection_bounds``). Raises OSError when the data dir cannot be created.
     """
     settings = settings or DagsterSettings()
     os.environ["FRAMEFORGE_HOME"] = str(settings.home)
+    if settings.dagster_pg_url is not None and settings.dagster_pg_url.get_secret_value():
+        # Dagster's storage takes a URL only: the connection bounds go in its query
+        os.environ["DAGSTER_PG_URL"] = bounded_postgres_url(
+            settings.dagster_pg_url.get_secret_value()
+        )
     if settings.dagster_home is not None:
         return settings.dagster_home
     home = settings.home / "dagster"
@@ -361,12 +369,34 @@ class OperationsSettings(RetentionSettings):
     backfill_max_partitions: int = Field(
         500, gt=0, description="the most partitions one nightly backfill takes"
     )
+    retry_overdue_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="a run Dagster marked for retry (`dagster/will_retry=true`) with no retry "
+        "this long after it ended is failed by the reconciliation sensor, and its user told",
+    )
 
     @field_validator("backfill_cron")
     @classmethod
     def _valid_cron(cls, cron: str) -> str:
-        from dagster._utils.schedules import is_valid_cron_string
+        """Dagster's own rule, through its public API: a schedule with this cron is defined."""
+        import dagster as dg
 
-        if not is_valid_cron_string(cron):
-            raise ValueError(f"FRAMEFORGE_BACKFILL_CRON is not a cron expression: {cron!r}")
+        try:
+            dg.ScheduleDefinition(name="probe", cron_schedule=cron, job_name="probe")
+        except dg.DagsterInvalidDefinitionError:
+            raise ValueError(
+                f"FRAMEFORGE_BACKFILL_CRON is not a cron expression: {cron!r}"
+            ) from None
         return cron
+
+
+class SupervisorSettings(FromEnvironment):
+    """What `frameforge up` does about a Dagster daemon that stops reporting."""
+
+    daemon_heartbeat_tolerance_seconds: float = Field(
+        120.0,
+        gt=30,
+        description="`frameforge up` restarts a Dagster daemon one of whose daemon types has not "
+        "reported (a heartbeat, about every 30 s) for this long",
+    )

@@ -15,27 +15,28 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
+
+from frameforge_pipeline.dagster_internals import HealthResult, run_worker_health
 
 _PID_KEY = "pid"
 
 
-class LocalRunLauncher(DefaultRunLauncher):
+class LocalRunLauncher(dg.DefaultRunLauncher):
     @property
     def supports_check_run_worker_health(self) -> bool:
         return True
 
-    def check_run_worker_health(self, run: dg.DagsterRun) -> CheckRunHealthResult:
+    def check_run_worker_health(self, run: dg.DagsterRun) -> HealthResult:
         pid = _worker_pid(self._instance, run.run_id)
         if pid is None:
-            return CheckRunHealthResult(WorkerStatus.UNKNOWN, "no run worker recorded yet")
+            return run_worker_health("unknown", "no run worker recorded yet")
         try:
             os.kill(pid, 0)  # signal 0: only asks whether the process exists
         except ProcessLookupError:
-            return CheckRunHealthResult(WorkerStatus.FAILED, f"run worker {pid} is gone")
+            return run_worker_health("failed", f"run worker {pid} is gone")
         except PermissionError:  # exists, under another user
             pass
-        return CheckRunHealthResult(WorkerStatus.RUNNING)
+        return run_worker_health("running")
 
 
 def _worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:

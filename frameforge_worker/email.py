@@ -34,8 +34,14 @@ SMTP_TIMEOUT_SECONDS = 10.0
 SMTP_MAX_LINE = 998  # RFC 5322, without the CRLF
 
 
+COMPLETED_SUBJECT = "Your frames are ready"
+FAILED_SUBJECT = "We could not extract frames from your video"
+
+
 def compose(notice: JobNotice, sender: str, links: Links) -> EmailMessage:
     """The email for ``notice``: frame count and download link, or the reason and how to retry.
+    It goes only to a verified address (the notifier's check), the owner's, who named the
+    file; the name appears in the plain text only, quoted on one line, never in a header.
 
     Its Message-ID is the same for every delivery of one event, so a mail client shows a
     duplicate (after a lost SMTP reply) as one message.
@@ -47,12 +53,11 @@ def compose(notice: JobNotice, sender: str, links: Links) -> EmailMessage:
     message["Message-ID"] = f"<{notice.event_id.replace(':', '.')}@{_domain(sender)}>"
     if notice.trace_id:
         message[TRACE_HEADER] = notice.trace_id
-    name = _one_line(notice.filename)
-    if notice.completed:
-        message["Subject"] = f"Your frames from {name} are ready"
+    if notice.completed:  # the subject says nothing the user typed (the file name)
+        message["Subject"] = COMPLETED_SUBJECT
         text = _completed_text(notice, links.email_download(notice.job_id))
     else:
-        message["Subject"] = f"We could not extract frames from {name}"
+        message["Subject"] = FAILED_SUBJECT
         text = _failed_text(notice, links.job_page(notice.job_id), links.retry(notice.job_id))
     message.set_content(text, cte=_transfer_encoding(text))
     return message
@@ -70,7 +75,7 @@ def _completed_text(notice: JobNotice, download: SignedUrl) -> str:
     frames = "1 frame" if count == 1 else f"{count} frames"
     return (
         f"Hello,\n\n"
-        f"the frames of {_one_line(notice.filename)} are ready: {frames} in one ZIP, "
+        f'the frames of your video "{_one_line(notice.filename)}" are ready: {frames} in one ZIP, '
         f"with manifest.json.\n\n"
         f"Download them (the link works until {download.expires_at:%Y-%m-%d %H:%M} UTC):\n"
         f"{download.url}\n\n"
@@ -81,7 +86,7 @@ def _completed_text(notice: JobNotice, download: SignedUrl) -> str:
 def _failed_text(notice: JobNotice, page_url: str, retry_url: str) -> str:
     return (
         f"Hello,\n\n"
-        f"we could not extract frames from {_one_line(notice.filename)}:\n\n"
+        f'we could not extract frames from your video "{_one_line(notice.filename)}":\n\n'
         f"    {_one_line(notice.error or 'no reason was given')}\n\n"
         f"If the video can be processed after all (for instance once a service is back), "
         f"retry the job on FrameForge's page (Retry, once signed in):\n\n"

@@ -37,6 +37,8 @@ class JobNotice:
     trace_id: str | None
     callback_url: str | None
     callback_secret: str | None
+    # the recipient followed the link mailed at registration: only then is it emailed
+    recipient_verified: bool = False
 
     @property
     def completed(self) -> bool:
@@ -61,14 +63,14 @@ def load(session: Session, message: JobMessage, trace_id: str | None) -> JobNoti
     """
     _check(message)
     row = session.execute(
-        select(VideoJob, User.email, Video.filename)
+        select(VideoJob, User.email, User.email_verified_at, Video.filename)
         .join(User, User.id == VideoJob.user_id)
         .join(Video, Video.id == VideoJob.video_id)
         .where(VideoJob.id == message.job_id)
     ).one_or_none()
     if row is None:
         raise UnknownJob(f"no job {message.job_id}")
-    job, email, filename = row
+    job, email, verified_at, filename = row
     if message.attempt < job.attempt:
         return None
     frame_count = message.details.get("frameCount")
@@ -84,6 +86,7 @@ def load(session: Session, message: JobMessage, trace_id: str | None) -> JobNoti
         trace_id=trace_id or job.trace_id,
         callback_url=job.callback_url,
         callback_secret=job.callback_secret,
+        recipient_verified=verified_at is not None,
     )
 
 

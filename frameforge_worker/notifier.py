@@ -87,9 +87,11 @@ class Notifier:
             log.info("job %s has been retried since attempt %s: not notifying", message.job_id,
                      message.attempt)  # fmt: skip
             return []
-        channels: dict[str, Callable[[], str]] = {
-            EMAIL: lambda: self.mail.send(email.compose(about, self.sender, self.links))
-        }
+        channels: dict[str, Callable[[], str]] = {}
+        if about.recipient_verified:
+            channels[EMAIL] = lambda: self.mail.send(email.compose(about, self.sender, self.links))
+        else:  # dropped, not kept: see frameforge_api.services.verification
+            log.info("email for %s dropped: the address is not verified", about.event_id)
         if about.callback_url:
             channels[WEBHOOK] = lambda: self.webhooks.send(about)
         return [name for name, send in channels.items() if not self._deliver(about, name, send)]

@@ -83,7 +83,7 @@ def test_the_wheel_starts_the_stack_on_a_data_dir_that_does_not_exist_yet(
         monkeypatch.setenv(name, value)
     with running_stack(tmp_path / "stack.log", [str(installed / "frameforge")], elsewhere) as up:
         ready = json.loads(urllib.request.urlopen(f"{up.api}/ready", timeout=10).read())
-        assert ready == {"status": "ok", "database": "ok", "dagster": "ok", "daemon": "ok"}
+        assert ready == {"status": "ok", "database": "ok", "dagster": "ok"}
         urllib.request.urlopen(f"{up.dagster}/server_info", timeout=10).close()
         page = urllib.request.urlopen(f"{up.api}/", timeout=10).read().decode()
         assert "<title>FrameForge</title>" in page

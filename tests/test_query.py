@@ -126,6 +126,68 @@ def test_the_same_view_over_s3(s3_store, monkeypatch):
     assert result.to_pylist() == [{"video_id": "v1", "frames": 1}, {"video_id": "v2", "frames": 2}]
 
 
+SANDBOXED = "(frameforge query reads the frame index (the view frames) and nothing else)"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_text('/proc/self/environ')",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_blob('{home}/store/frames/old/frame_000000.jpg')",
+        "SELECT * FROM read_text('{home}/store/frame_index/../../secret.txt')",
+        "SELECT * FROM glob('/etc/*')",
+        "COPY (SELECT 1) TO '{home}/out.csv'",
+        "ATTACH '{home}/other.duckdb'",
+        "INSTALL httpfs",
+        "SELECT * FROM 'https://example.com/frames.parquet'",
+    ],
+    ids=["environ", "passwd", "frames", "dotdot", "glob", "copy", "attach", "install", "http"],
+)
+def test_the_sql_sees_the_frame_index_and_nothing_else(home, capsys, sql):
+    (home / "secret.txt").write_text("AWS_SECRET_ACCESS_KEY=s3cr3t")
+    (home / "store" / "frames" / "old").mkdir(parents=True)
+    (home / "store" / "frames" / "old" / "frame_000000.jpg").write_bytes(b"jpeg")
+    assert main(["query", sql.format(home=home)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("frameforge: bad query: Permission Error: ")
+    assert err.rstrip().endswith(SANDBOXED)
+    assert "s3cr3t" not in err
+    assert not (home / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SET enable_external_access = true",
+        "SET allowed_directories = ['/']",
+        "SET autoload_known_extensions = true",
+        "LOAD httpfs",
+    ],
+)
+def test_the_lock_cannot_be_undone(home, capsys, sql):
+    assert main(["query", sql]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("frameforge: bad query: ")
+    assert "locked" in err or "disabled" in err
+    assert main(["query", "SELECT * FROM read_text('/proc/self/environ')"]) == 2
+
+
+def test_the_sql_on_s3_reads_no_file_either(s3_store, monkeypatch, capsys):
+    index.add_extraction(s3_store, "v1", rows("v1", 4), WHEN)
+    monkeypatch.setenv("S3_RESULTS_BUCKET", s3_store.results_bucket)
+    monkeypatch.setenv("S3_ENDPOINT_URL", s3_store.endpoint_url)
+    assert run("SELECT count(*) AS n FROM frames").to_pylist() == [{"n": 4}]
+    bucket = f"s3://{s3_store.results_bucket}"
+    for sql in (
+        "SELECT * FROM read_text('/proc/self/environ')",
+        f"SELECT * FROM read_parquet('{bucket}/frame_index/**/*.parquet')",
+    ):
+        assert main(["query", sql]) == 2
+        assert capsys.readouterr().err.rstrip().endswith(SANDBOXED)
+
+
 def test_where_there_is_no_frame_index_it_says_so_and_where_it_looked(
     tmp_path, monkeypatch, capsys
 ):

@@ -139,13 +139,17 @@ data "aws_iam_policy_document" "frameforge_pods_assume" {
 data "aws_iam_policy_document" "frameforge_pods" {
   statement {
     sid       = "Buckets"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    actions   = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"]
     resources = [for bucket in aws_s3_bucket.main : bucket.arn]
   }
 
   statement {
-    sid       = "Objects"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    sid = "Objects"
+    # DeleteObjectVersion: deleting a video deletes every version of it (versioned buckets)
+    actions = [
+      "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion",
+      "s3:AbortMultipartUpload",
+    ]
     resources = [for bucket in aws_s3_bucket.main : "${bucket.arn}/*"]
   }
 

@@ -1,8 +1,13 @@
 # Buckets for uploads (the seed's frameforge-videos-<env>) and results: versioned, encrypted
-# (SSE-S3), never public, TLS only; objects and old versions go to Glacier after 30 days, and
-# unfinished multipart uploads are aborted after 7. Uploads never confirmed by a job (under
-# uploads/; a confirmed one is moved to sources/, out of the upload URL's reach) expire
-# after 2 days, old versions included; the upload_retention sensor sweeps them sooner.
+# (SSE-S3), never public, TLS only; objects go to Glacier after 30 days, and unfinished
+# multipart uploads are aborted after 7. Deleted means deleted: the API and retention
+# delete every version of what they remove (frameforge_pipeline/resources/s3_storage.py);
+# what an overwrite or a plain delete leaves behind (a noncurrent version, a delete marker)
+# expires on every prefix `noncurrent_version_days` (1) after it stopped being current, and
+# S3 runs lifecycle actions asynchronously, usually within a day after that: about 2 days
+# at most in all. Uploads never confirmed by a job (under uploads/; a confirmed one is moved
+# to sources/, out of the upload URL's reach) expire after 2 days; the upload_retention
+# sensor sweeps them sooner.
 
 locals {
   buckets = {
@@ -80,10 +85,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "main" {
       days          = var.glacier_transition_days
       storage_class = "GLACIER"
     }
+  }
 
-    noncurrent_version_transition {
-      noncurrent_days = var.glacier_transition_days
-      storage_class   = "GLACIER"
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+
+    # every prefix: an overwritten or deleted object's old versions, then its delete marker
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_days
+    }
+
+    expiration {
+      expired_object_delete_marker = true
     }
   }
 
@@ -98,10 +114,6 @@ resource "aws_s3_bucket_lifecycle_configuration" "main" {
 
     expiration {
       days = 2
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 1
     }
   }
 

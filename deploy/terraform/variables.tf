@@ -89,9 +89,20 @@ variable "web_origins" {
 }
 
 variable "glacier_transition_days" {
-  description = "Days after which objects (current and noncurrent versions) move to S3 Glacier."
+  description = "Days after which current objects move to S3 Glacier."
   type        = number
   default     = 30
+}
+
+variable "noncurrent_version_days" {
+  description = "Days after which an object's noncurrent versions (left by an overwrite or a delete) expire, on every prefix of both buckets; deleted data must not outlive this."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.noncurrent_version_days >= 1 && var.noncurrent_version_days <= 7
+    error_message = "noncurrent_version_days must be 1 to 7: deleted videos must not stay readable by version id."
+  }
 }
 
 variable "incomplete_multipart_upload_days" {

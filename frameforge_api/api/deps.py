@@ -26,6 +26,7 @@ from frameforge_api.core.security import InvalidToken, decode_token
 from frameforge_core.errors import NotAuthenticated, RateLimited
 from frameforge_core.models import User
 from frameforge_pipeline.resources import FrameStore
+from frameforge_worker.email import MailTransport
 
 
 async def app_settings(request: Request) -> Settings:
@@ -60,7 +61,20 @@ async def get_cache(request: Request) -> Cache:
     return cache
 
 
+@dataclass(frozen=True)
+class Mail:
+    """How the API mails a user (the verification link): the transport and the sender."""
+
+    transport: MailTransport
+    sender: str
+
+
+async def get_mail(request: Request) -> Mail:
+    return Mail(request.app.state.mail, request.app.state.mail_sender)
+
+
 SettingsDep = Annotated[Settings, Depends(app_settings)]
+MailDep = Annotated[Mail, Depends(get_mail)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 StorageDep = Annotated[FrameStore, Depends(get_storage)]
@@ -145,9 +159,10 @@ def get_current_user(caller: CallerDep, session: SessionDep) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def enforce(limiter: RateLimiter, key: str, scope: str) -> None:
-    """Count a request of ``key``. Raises RateLimited (429, Retry-After) past the limit."""
-    decision = limiter.hit(key)
+def enforce(limiter: RateLimiter, key: str, scope: str, record: bool = True) -> None:
+    """Count a request of ``key`` (or, with ``record`` False, only check that the window
+    has room). Raises RateLimited (429, Retry-After) past the limit."""
+    decision = limiter.hit(key) if record else limiter.check(key)
     if not decision.allowed:
         metrics.RATE_LIMIT_EXCEEDED.inc()
         raise RateLimited(

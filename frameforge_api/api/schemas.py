@@ -143,6 +143,10 @@ class TokenInfo(Body):
     valid: Literal[True] = True
     user_id: str
     email: str
+    email_verified: bool = Field(
+        description="whether the owner followed the link mailed at registration: until "
+        "then no email is sent to the address (webhooks still are)"
+    )
     expires_at: Instant
 
 

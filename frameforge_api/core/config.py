@@ -71,3 +71,9 @@ class Settings(LinkSettings, RetentionSettings):
     registrations_per_hour: int = Field(
         20, gt=0, description="accounts one client address may make an hour"
     )
+    dagster_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="the longest a request waits for the Dagster instance, per call; past it "
+        "the answer is 503 with `Retry-After` (a stalled Dagster database)",
+    )

@@ -41,6 +41,11 @@ class RateLimiter(Protocol):
         """Record a request of ``key`` if the window has room; say whether it may proceed."""
         ...
 
+    def check(self, key: str, now: float | None = None) -> Decision:
+        """Whether the window of ``key`` has room, recording nothing (a limit on failures
+        checks first and hits only when the attempt failed)."""
+        ...
+
 
 class MemoryRateLimiter:
     """One process's count (the embedded default)."""
@@ -51,6 +56,12 @@ class MemoryRateLimiter:
         self._lock = threading.Lock()
 
     def hit(self, key: str, now: float | None = None) -> Decision:
+        return self._decide(key, now, record=True)
+
+    def check(self, key: str, now: float | None = None) -> Decision:
+        return self._decide(key, now, record=False)
+
+    def _decide(self, key: str, now: float | None, record: bool) -> Decision:
         now = time.time() if now is None else now
         with self._lock:
             hits = self._hits.setdefault(key, deque())
@@ -58,19 +69,23 @@ class MemoryRateLimiter:
                 hits.popleft()
             if len(hits) >= self.limit:
                 return Decision(False, max(1, math.ceil(hits[0] + self.window - now)))
-            hits.append(now)
+            if record:
+                hits.append(now)
             return Decision(True)
 
 
-# KEYS[1] the user's sorted set; ARGV: now, window, limit, member. Returns {allowed, oldest}.
+# KEYS[1] the user's sorted set; ARGV: now, window, limit, member, record (1 or 0).
+# Returns {allowed, oldest}.
 _SLIDING_WINDOW = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
   return {0, oldest}
 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[1], math.ceil(ARGV[2] * 1000))
+if ARGV[5] == '1' then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(ARGV[2] * 1000))
+end
 return {1, '0'}
 """
 
@@ -83,11 +98,17 @@ class RedisRateLimiter:
         self._script = client.register_script(_SLIDING_WINDOW)
 
     def hit(self, key: str, now: float | None = None) -> Decision:
+        return self._decide(key, now, record=True)
+
+    def check(self, key: str, now: float | None = None) -> Decision:
+        return self._decide(key, now, record=False)
+
+    def _decide(self, key: str, now: float | None, record: bool) -> Decision:
         now = time.time() if now is None else now
         try:
             allowed, oldest = self._script(
                 keys=[f"frameforge:rate:{key}"],
-                args=[now, self.window, self.limit, f"{now}:{uuid.uuid4().hex}"],
+                args=[now, self.window, self.limit, f"{now}:{uuid.uuid4().hex}", int(record)],
             )
         except redis.RedisError as error:
             log.warning("rate limit not enforced: Redis unreachable (%s)", error)
@@ -115,14 +136,23 @@ class AuthLimits:
       per-user limit.
     - ``logins``: login attempts on one account from one address, so guessing one password
       from one place is slow, while the account's owner elsewhere is not locked out.
-    - ``account_logins``: attempts on one account from anywhere, a slower bound on guessing
-      spread over many addresses; past it even the owner waits, at most ``window`` seconds.
+    - ``account_failures``: failed logins on one account from anywhere, a bound on guessing
+      spread over many addresses. Only failures count, and only clients without a device
+      cookie of the account are refused past it (``frameforge_api.core.devices``): the owner
+      signs in from a device they signed in from before, whatever its address, however
+      many guesses others made (OWASP's device cookies, against lock-outs).
+    - ``device_failures``: failed logins with one device cookie; past it the cookie no
+      longer exempts its holder (a stolen cookie buys a few guesses, not a way round).
+    - ``verification_mails``: verification links asked for again by one account, so the
+      API mails nobody more than a few times an hour.
     """
 
     requests: RateLimiter
     registrations: RateLimiter
     logins: RateLimiter
-    account_logins: RateLimiter
+    account_failures: RateLimiter
+    device_failures: RateLimiter
+    verification_mails: RateLimiter
 
     @classmethod
     def build(
@@ -131,11 +161,15 @@ class AuthLimits:
         requests_per_minute: int = 60,
         registrations_per_hour: int = 20,
         logins_per_10_minutes: int = 10,
-        account_logins_per_hour: int = 100,
+        account_failures_per_hour: int = 100,
+        device_failures_per_hour: int = 10,
+        verification_mails_per_hour: int = 5,
     ) -> AuthLimits:
         return cls(
             requests=limiter(shared, requests_per_minute, 60.0),
             registrations=limiter(shared, registrations_per_hour, 3600.0),
             logins=limiter(shared, logins_per_10_minutes, 600.0),
-            account_logins=limiter(shared, account_logins_per_hour, 3600.0),
+            account_failures=limiter(shared, account_failures_per_hour, 3600.0),
+            device_failures=limiter(shared, device_failures_per_hour, 3600.0),
+            verification_mails=limiter(shared, verification_mails_per_hour, 3600.0),
         )

@@ -72,6 +72,25 @@ def issue_tokens(
     )
 
 
+def sign_out(session: Session, token: str, settings: Settings, now: dt.datetime) -> None:
+    """Revoke the login ``token`` belongs to: it and every refresh token of its family (the
+    ones it was traded for) stop working. Signing out twice is fine. Raises
+    NotAuthenticated for a token this API did not sign (or a refresh token that expired)."""
+    try:
+        claims = decode_token(token, "refresh", settings.signing_key)
+    except InvalidToken:
+        raise NotAuthenticated("invalid or expired refresh token") from None
+    stored = session.get(RefreshToken, claims.get("jti", ""))
+    if stored is None:  # its account was deleted: nothing left to revoke
+        return
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.commit()
+
+
 def rotate(session: Session, token: str, settings: Settings, now: dt.datetime) -> TokenPair:
     """Trade a refresh token for a new pair. A token used twice revokes its whole family.
 

@@ -133,7 +133,7 @@ async function onAuth(event) {
 
 async function signedIn() {
   const me = await call("/auth/validate", { method: "POST" });
-  notice("");
+  notice(me.emailVerified ? (justConfirmed ? CONFIRMED : "") : UNVERIFIED);
   $("who").textContent = me.email;
   $("account").hidden = false;
   $("auth").hidden = true;
@@ -143,6 +143,22 @@ async function signedIn() {
   const asked = new URLSearchParams(location.hash.slice(1)).get("job"); // #job=<id>: a link
   const live = jobs.find((job) => !ENDED.has(job.status));
   if (asked || live) watch(asked || live.jobId);
+}
+
+// Sign out on the server too (the refresh token is revoked), then forget the tokens here.
+async function onSignOut() {
+  const refreshToken = auth.refresh;
+  signOut();
+  if (!refreshToken) return;
+  try {
+    await fetch(`${API}/auth/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refreshToken }),
+    });
+  } catch {
+    // the network: the token is forgotten here and expires on its own
+  }
 }
 
 function signOut(message = "") {
@@ -543,10 +559,20 @@ async function offerOptions() {
   $("storyboard-option").hidden = !options.storyboard;
 }
 
+// The link mailed at registration lands on #email-verified (GET /auth/verify-email).
+const UNVERIFIED =
+  "Confirm your email address with the link we mailed you: until then FrameForge sends it no email about your jobs.";
+const CONFIRMED = "Your email address is confirmed: FrameForge will email you when your jobs finish.";
+const justConfirmed = location.hash === "#email-verified";
+
 async function start() {
+  if (justConfirmed) {
+    notice(CONFIRMED);
+    history.replaceState(null, "", location.pathname);
+  }
   $("auth-form").addEventListener("submit", onAuth);
   $("upload-form").addEventListener("submit", onUpload);
-  $("sign-out").addEventListener("click", () => signOut());
+  $("sign-out").addEventListener("click", onSignOut);
   $("cancel").addEventListener("click", () => act("cancel"));
   $("retry").addEventListener("click", () => act("retry"));
   $("delete").addEventListener("click", deleteVideo);

@@ -17,7 +17,8 @@ def sheet_name(number: int) -> str:
 
 
 def is_sheet_name(name: str) -> bool:
-    return re.fullmatch(r"sheet_\d{3,}\.jpg", name) is not None
+    """``sheet_000.jpg``…, ASCII digits only (``\\d`` would take Arabic-Indic digits too)."""
+    return re.fullmatch(r"sheet_[0-9]{3,}\.jpg", name) is not None
 
 
 def with_sheet_urls(vtt: str, url_of: Callable[[str], str]) -> str:

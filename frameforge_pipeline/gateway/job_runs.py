@@ -46,6 +46,12 @@ PROGRESS_TAG = "frameforge/progress"  # frames done / expected while frames runs
 PROGRESS_INTERVAL_SECONDS = 2.0
 _PROGRESS = re.compile(r"^(\d+)/(\d+|\?)$")
 WILL_RETRY_TAG = "dagster/will_retry"  # on a failed run that the daemon is about to retry
+PARENT_RUN_TAG = "dagster/parent_run_id"  # on a retry (Dagster's or ours), the run it retries
+# on a failed run whose retry never came (job_outcome_reconciliation): failed for good
+RETRY_OVERDUE_TAG = "frameforge/retry_overdue"
+RETRY_OVERDUE_ERROR = (
+    "processing was interrupted by an outage and its automatic retry never started; retry the job"
+)
 
 _STATUS = {
     dg.DagsterRunStatus.QUEUED: JobStatus.QUEUED,
@@ -170,6 +176,28 @@ def run_status(run: dg.DagsterRun) -> JobStatus:
 
 def will_retry(run: dg.DagsterRun) -> bool:
     return run.tags.get(WILL_RETRY_TAG) == "true"
+
+
+def retry_overdue(instance: dg.DagsterInstance, run: dg.DagsterRun, after: float) -> bool:
+    """A failed run marked for Dagster's retry that has no retry ``after`` seconds past its
+    end: the daemon lost it (an outage while it dequeued or retried), and no retry will come."""
+    if not (run.status == dg.DagsterRunStatus.FAILURE and will_retry(run)):
+        return False
+    record = instance.get_run_record_by_id(run.run_id)
+    ended = record.end_time if record and record.end_time else None
+    if ended is None and record is not None:
+        ended = record.update_timestamp.timestamp()
+    if ended is None or time.time() - ended < after:
+        return False
+    retries = dg.RunsFilter(tags={PARENT_RUN_TAG: run.run_id})
+    return not instance.get_run_records(filters=retries, limit=1)
+
+
+def give_up_retry(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dg.DagsterRun:
+    """Call off Dagster's retry of ``run`` for good: it is the job's outcome, a failure whose
+    error says so (``RETRY_OVERDUE_ERROR``). The run as it is now."""
+    instance.add_run_tags(run.run_id, {WILL_RETRY_TAG: "false", RETRY_OVERDUE_TAG: "true"})
+    return instance.get_run_by_id(run.run_id) or run
 
 
 def settled(
@@ -375,6 +403,8 @@ def _latest_metadata(
 
 def user_error(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     """What to tell the user: a rejection's reason, never an internal error's details."""
+    if run.tags.get(RETRY_OVERDUE_TAG) == "true":
+        return RETRY_OVERDUE_ERROR
     failures = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     for entry in failures:
         event = entry.dagster_event

@@ -4,6 +4,12 @@ Uploads live in the uploads bucket (keys under ``uploads/``, and their confirmed
 under ``sources/``), everything else in the results bucket. Writes go through a spooled
 temporary file (memory up to 16 MiB, disk beyond) and boto3's managed transfer, which
 switches to multipart for large objects.
+
+The buckets are versioned (deploy/terraform/s3.tf): a plain DELETE only hides an object
+behind a delete marker, and every earlier version stays readable by its version id. So
+what this store deletes, it deletes version by version, delete markers included; what an
+overwrite leaves behind expires by the buckets' lifecycle rule. On a bucket without
+versioning the listing has the one version "null", and the same calls delete it.
 """
 
 import contextlib
@@ -18,7 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from frameforge_core import layout
+from frameforge_core import connection_bounds, layout
 from frameforge_pipeline.resources.storage import FrameStore, check_key
 
 _SPOOL_BYTES = 16 * 1024 * 1024
@@ -26,7 +32,7 @@ _SPOOL_BYTES = 16 * 1024 * 1024
 
 @functools.cache
 def _client(endpoint_url: str | None, region: str) -> Any:
-    config = Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version="s3v4")
+    config = Config(signature_version="s3v4", **connection_bounds.s3_options())
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
 
@@ -86,11 +92,34 @@ class S3FrameStore(FrameStore):
             raise _missing(error, key) from None
 
     def delete_prefix(self, prefix: str) -> None:
-        bucket, _ = self._locate(prefix)
-        keys = self.list_keys(prefix)
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": key} for key in keys[start : start + 1000]]
-            self._s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        """Every version of every object under ``prefix``, and their delete markers."""
+        bucket, name = self._locate(prefix)
+        self._delete_versions(bucket, self._versions(bucket, name))
+
+    def _versions(self, bucket: str, prefix: str) -> list[dict[str, str]]:
+        """Key and VersionId of every version and delete marker under ``prefix``."""
+        pages = self._s3.get_paginator("list_object_versions").paginate(
+            Bucket=bucket, Prefix=prefix
+        )
+        return [
+            {"Key": item["Key"], "VersionId": item["VersionId"]}
+            for page in pages
+            for kind in ("Versions", "DeleteMarkers")
+            for item in page.get(kind, [])
+        ]
+
+    def _delete_versions(self, bucket: str, versions: list[dict[str, str]]) -> None:
+        for start in range(0, len(versions), 1000):
+            batch = versions[start : start + 1000]
+            answer = self._s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+            if errors := answer.get("Errors"):  # Quiet: only the failures are listed
+                first = errors[0]
+                raise OSError(
+                    f"S3 kept {len(errors)} of {len(batch)} versions in {bucket}, such as "
+                    f"{first.get('Key')} ({first.get('Code')}: {first.get('Message')})"
+                )
 
     def uri(self, key: str) -> str:
         bucket, name = self._locate(key)
@@ -98,7 +127,7 @@ class S3FrameStore(FrameStore):
 
     def move(self, source: str, target: str) -> None:
         """A server-side copy (one CopyObject: atomic, up to S3's 5 GB for a single PUT, so
-        any upload) then the delete of ``source``."""
+        any upload) then the delete of every version of ``source``."""
         from_bucket, from_key = self._locate(source)
         bucket, name = self._locate(target)
         try:
@@ -107,7 +136,8 @@ class S3FrameStore(FrameStore):
             )
         except ClientError as error:
             raise _missing(error, source) from None
-        self._s3.delete_object(Bucket=from_bucket, Key=from_key)
+        versions = self._versions(from_bucket, from_key)
+        self._delete_versions(from_bucket, [v for v in versions if v["Key"] == from_key])
 
     def presigned_url(self, method: str, key: str, seconds: int, **params: str | int) -> str:
         bucket, name = self._locate(key)

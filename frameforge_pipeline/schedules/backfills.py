@@ -31,39 +31,27 @@ and hold at most one run slot (``dagster.yaml``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import dagster as dg
-from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
-from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
-from dagster._core.definitions.data_version import (
-    DATA_VERSION_TAG,
-    DataVersion,
-    compute_logical_data_version,
-)
-from dagster._core.definitions.events import AssetKeyPartitionKey
-from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus, PartitionBackfill
-from dagster._core.storage.partition_status_cache import AssetPartitionStatus
-from dagster._core.utils import make_new_backfill_id
 from sqlalchemy import func, select
 
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob
 from frameforge_core.settings import OperationsSettings
+from frameforge_pipeline import dagster_internals as internals
+from frameforge_pipeline.dagster_internals import AssetGraph as Graph
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.resources import AppDatabase
 
-Graph = BaseAssetGraph[Any]
 TICK_TAG = "frameforge/backfill_tick"  # the schedule tick that made a backfill
 KIND_TAG = "frameforge/backfill"
 PRIORITY_TAG = "dagster/priority"
 BACKFILL_PRIORITY = "-1"  # users' jobs (priority 0) leave the queue first
-_GOING = (BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING, BulkActionStatus.FAILING)
+Status = dg.AssetPartitionStatus
 
 
 @dataclass(frozen=True)
@@ -103,17 +91,14 @@ def find_work(instance: dg.DagsterInstance, graph: Graph, partitions: Sequence[s
     """Per partition of ``partitions`` (in their order), the assets that need making again;
     partitions that need nothing, or have a run going, are left out."""
     assets = _partitioned_assets(graph)
-    status: dict[dg.AssetKey, Mapping[str, AssetPartitionStatus | None]] = {}
+    status: dict[dg.AssetKey, Mapping[str, Status | None]] = {}
     versions: dict[dg.AssetKey, Mapping[str, str | None]] = {}
     for key in assets:
         status[key] = instance.get_status_by_partition(key, list(partitions), videos) or {}
-        tags = instance.event_log_storage.get_latest_tags_by_partition(
-            key, dg.DagsterEventType.ASSET_MATERIALIZATION, [DATA_VERSION_TAG], list(partitions)
-        )
-        versions[key] = {p: found.get(DATA_VERSION_TAG) for p, found in tags.items()}
+        versions[key] = internals.recorded_data_versions(instance, key, partitions)
     work = []
     for partition in partitions:
-        if any(status[key].get(partition) == AssetPartitionStatus.IN_PROGRESS for key in assets):
+        if any(status[key].get(partition) == Status.IN_PROGRESS for key in assets):
             continue
         reasons: dict[dg.AssetKey, str] = {}
         for key in assets:
@@ -121,7 +106,7 @@ def find_work(instance: dg.DagsterInstance, graph: Graph, partitions: Sequence[s
                 reasons[key] = reason
         if reasons:
             todo = _with_downstream(graph, reasons.keys(), set(assets))
-            failed = any(status[k].get(partition) == AssetPartitionStatus.FAILED for k in reasons)
+            failed = any(status[k].get(partition) == Status.FAILED for k in reasons)
             why = tuple(f"{key.to_user_string()}: {text}" for key, text in reasons.items())
             work.append(Work(partition, frozenset(todo), why, failed))
     return work
@@ -131,13 +116,13 @@ def _why(
     graph: Graph,
     key: dg.AssetKey,
     partition: str,
-    status: Mapping[str, AssetPartitionStatus | None],
+    status: Mapping[str, Status | None],
     versions: Mapping[dg.AssetKey, Mapping[str, str | None]],
 ) -> str | None:
     """Why ``key`` of ``partition`` needs making again, if it does. Stale is Dagster's own
     rule: its data version (a hash of its code version and its inputs' data versions, as
     Dagster records it) is not the one the current code would give those inputs."""
-    if status.get(partition) == AssetPartitionStatus.FAILED:
+    if status.get(partition) == Status.FAILED:
         return "its latest attempt failed"
     if partition not in versions[key]:
         return "missing"
@@ -147,19 +132,12 @@ def _why(
     }
     if recorded is None or code_version is None or None in inputs.values():
         return None  # nothing to compare (a parent missing is its own reason)
-    expected = compute_logical_data_version(
-        code_version,
-        {parent: _one_partition(v) for parent, v in inputs.items() if v is not None},
+    expected = internals.expected_data_version(
+        code_version, {parent: v for parent, v in inputs.items() if v is not None}
     )
-    if expected.value != recorded:
+    if expected != recorded:
         return "stale: its code version or an input changed since it was made"
     return None
-
-
-def _one_partition(data_version: str) -> DataVersion:
-    """The data version Dagster gives a partitioned input of one partition: the sha256 of
-    that partition's own (``DataVersionCache._get_partitions_data_version_from_keys``)."""
-    return DataVersion(hashlib.sha256(data_version.encode()).hexdigest())
 
 
 def _with_downstream(
@@ -180,35 +158,18 @@ def tonight(work: Sequence[Work], cap: int) -> list[Work]:
     return sorted(work, key=lambda item: item.failed)[:cap]
 
 
-def subset(graph: Graph, work: Sequence[Work]) -> AssetGraphSubset:
-    return AssetGraphSubset.from_asset_partition_set(
-        {AssetKeyPartitionKey(key, item.partition_key) for item in work for key in item.assets},
-        graph,
-    )
-
-
 def launch(instance: dg.DagsterInstance, graph: Graph, work: Sequence[Work], tick: str) -> str:
     """Submit one asset backfill of ``work``; returns its id."""
-    backfill_id = make_new_backfill_id()
-    instance.add_backfill(
-        PartitionBackfill.from_asset_graph_subset(
-            backfill_id=backfill_id,
-            backfill_timestamp=dt.datetime.now(dt.UTC).timestamp(),
-            tags={TICK_TAG: tick, KIND_TAG: "nightly", PRIORITY_TAG: BACKFILL_PRIORITY},
-            dynamic_partitions_store=instance,
-            asset_graph_subset=subset(graph, work),
-            title=f"nightly backfill {tick[:10]}: {len(work)} partitions",
-            description=f"{len(work)} partitions whose assets are missing, failed or stale "
-            "(a code version changed); made by the nightly_backfill schedule",
-            run_config=RUN_LOGGERS,
-        )
+    return internals.submit_asset_backfill(
+        instance,
+        graph,
+        [(key, item.partition_key) for item in work for key in item.assets],
+        tags={TICK_TAG: tick, KIND_TAG: "nightly", PRIORITY_TAG: BACKFILL_PRIORITY},
+        title=f"nightly backfill {tick[:10]}: {len(work)} partitions",
+        description=f"{len(work)} partitions whose assets are missing, failed or stale "
+        "(a code version changed); made by the nightly_backfill schedule",
+        run_config=RUN_LOGGERS,
     )
-    return backfill_id
-
-
-def _newest(instance: dg.DagsterInstance, filters: BulkActionsFilter) -> PartitionBackfill | None:
-    found = instance.get_backfills(filters=filters, limit=1)
-    return found[0] if found else None
 
 
 def evaluate(
@@ -216,11 +177,10 @@ def evaluate(
 ) -> dg.SkipReason:
     """One night's decision, as the schedule's tick shows it: at most ``cap`` partitions
     (``FRAMEFORGE_BACKFILL_MAX_PARTITIONS``)."""
-    if earlier := _newest(instance, BulkActionsFilter(tags={TICK_TAG: tick})):
-        return dg.SkipReason(f"backfill {earlier.backfill_id} was made by this tick")
-    going = BulkActionsFilter(tags={KIND_TAG: "nightly"}, statuses=list(_GOING))
-    if earlier := _newest(instance, going):
-        return dg.SkipReason(f"backfill {earlier.backfill_id} of an earlier night is going")
+    if earlier := internals.newest_backfill(instance, {TICK_TAG: tick}):
+        return dg.SkipReason(f"backfill {earlier} was made by this tick")
+    if earlier := internals.newest_backfill(instance, {KIND_TAG: "nightly"}, going=True):
+        return dg.SkipReason(f"backfill {earlier} of an earlier night is going")
     work = find_work(instance, graph, backfillable_partitions(database))
     if not work:
         return dg.SkipReason("every partition is up to date")

@@ -1,6 +1,10 @@
 """Runs of extract_video that end -> the job row and the event that tells the user.
 
-``job_outcome_reconciliation`` catches what a failed reaction missed.
+``job_outcome_reconciliation`` catches what a failed reaction missed, and a run that
+Dagster marked for retry (``dagster/will_retry=true``) but never retried (the daemon lost it in
+an outage) once ``FRAMEFORGE_RETRY_OVERDUE_SECONDS`` (5 min) have passed: that run is the job's
+outcome, a failure its user is told of (email included) and may retry, and it no longer counts
+as a running job.
 
 The row (status, frame count, error, run id, processing time) and the outbox message
 ``video.job.completed`` / ``video.job.failed`` are committed together; the outbox relay
@@ -16,6 +20,7 @@ from sqlalchemy import select
 from frameforge_core import lifecycle
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob, utcnow
+from frameforge_core.settings import OperationsSettings
 from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import AppDatabase
@@ -63,7 +68,9 @@ job_cancelled = _on(dg.DagsterRunStatus.CANCELED, "job_cancelled")
     "moves past a failed reaction): submitted jobs whose run has ended.",
 )
 def job_outcome_reconciliation(
-    context: dg.SensorEvaluationContext, database: AppDatabase
+    context: dg.SensorEvaluationContext,
+    database: AppDatabase,
+    operations: dg.ResourceParam[OperationsSettings],
 ) -> dg.SkipReason:
     with database.session() as session:
         submitted = session.scalars(
@@ -75,10 +82,16 @@ def job_outcome_reconciliation(
             .order_by(VideoJob.seq)
             .limit(BATCH)
         ).all()
-    recorded = 0
+    overdue_after = operations.retry_overdue_seconds
+    recorded = given_up = 0
     for job in submitted:
         run = job_runs.current_run(context.instance, job)
+        if run is not None and job_runs.retry_overdue(context.instance, run, overdue_after):
+            context.log.warning(f"run {run.run_id} of job {job.id}: its retry never came")
+            run = job_runs.give_up_retry(context.instance, run)
+            given_up += 1
         if run is not None and run.is_finished and job_runs.settled(context.instance, run, 0):
             record_outcome(context.instance, run, database)
             recorded += 1
-    return dg.SkipReason(f"{recorded} missed outcomes recorded of {len(submitted)} checked")
+    said = f"{recorded} missed outcomes recorded of {len(submitted)} checked"
+    return dg.SkipReason(f"{said} ({given_up} whose retry never came)" if given_up else said)

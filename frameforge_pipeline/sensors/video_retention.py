@@ -10,6 +10,13 @@ conditions (a job created meanwhile keeps its video), then the objects go.
 ``deleted_video_purge`` (every minute): the API deletes a video's rows at once and leaves a
 ``deleted_videos`` row; what it could not remove then (a run still going, the store down)
 is removed here, once no run of the video is going. Purged rows are kept 30 days.
+
+An upload URL handed out before the deletion still takes a PUT until it expires (S3 checks
+a presigned URL's signature and expiry, not whether the video still exists), and the object
+it writes would stay. So a video purged while such a URL could still be arriving
+(``LATE_UPLOADS``: the URL's lifetime and the same margin as the unconfirmed-slot sweep)
+has its upload folder swept once more after that (``uploads_swept_at``); the uploads
+bucket's lifecycle rule is the backstop.
 """
 
 from __future__ import annotations
@@ -19,13 +26,14 @@ import datetime as dt
 import dagster as dg
 from sqlalchemy import delete, exists, or_, select, update
 
-from frameforge_core import renditions
+from frameforge_core import layout, renditions
 from frameforge_core.database import rows_changed
 from frameforge_core.lifecycle import UNFINISHED, JobStatus
 from frameforge_core.models import DeletedVideo, Video, VideoJob, utcnow
 from frameforge_core.settings import OperationsSettings
 from frameforge_pipeline.gateway import retention
 from frameforge_pipeline.resources import AppDatabase, FrameStore
+from frameforge_pipeline.sensors.upload_retention import KEEP as LATE_UPLOADS
 
 BATCH = 100
 KEEP_PURGED = dt.timedelta(days=30)
@@ -70,9 +78,16 @@ def expire(
     return expired
 
 
-def purge_deleted(database: AppDatabase, storage: FrameStore, instance: dg.DagsterInstance) -> int:
-    """Finish the deletions the API left; returns how many videos were purged."""
+def purge_deleted(
+    database: AppDatabase,
+    storage: FrameStore,
+    instance: dg.DagsterInstance,
+    now: dt.datetime | None = None,
+) -> int:
+    """Finish the deletions the API left, and sweep late uploads; returns how many videos
+    were purged."""
     purged = 0
+    sweep_late_uploads(database, storage, now or utcnow())
     with database.session() as session:
         waiting = session.scalars(
             select(DeletedVideo)
@@ -88,6 +103,26 @@ def purge_deleted(database: AppDatabase, storage: FrameStore, instance: dg.Dagst
         session.execute(delete(DeletedVideo).where(DeletedVideo.purged_at < utcnow() - KEEP_PURGED))
         session.commit()
     return purged
+
+
+def sweep_late_uploads(database: AppDatabase, storage: FrameStore, now: dt.datetime) -> int:
+    """Delete what an upload URL put for a deleted video after its purge: once, when no URL
+    of it can still be arriving; returns how many videos were swept."""
+    with database.session() as session:
+        due = session.scalars(
+            select(DeletedVideo)
+            .where(
+                DeletedVideo.purged_at.is_not(None),
+                DeletedVideo.uploads_swept_at.is_(None),
+                DeletedVideo.deleted_at <= now - LATE_UPLOADS,
+            )
+            .limit(BATCH)
+        ).all()
+        for row in due:
+            storage.delete_prefix(layout.upload_prefix(row.video_id))
+            row.uploads_swept_at = now
+            session.commit()
+    return len(due)
 
 
 @dg.sensor(

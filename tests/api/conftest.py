@@ -1,14 +1,17 @@
 """An API on a temporary SQLite database, Dagster instance and local store."""
 
+import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable
+from email.message import EmailMessage
 
 import pytest
 from fastapi.testclient import TestClient
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
+from frameforge_api.services import verification
 from frameforge_pipeline.resources import AppDatabase
 
 PASSWORD = "correct horse 7"
@@ -25,18 +28,47 @@ def database(database_url: str, client: TestClient) -> AppDatabase:
     return AppDatabase(url=database_url)
 
 
+class Mailbox:
+    """A mail transport that keeps what the API sends (a unit fake: the SMTP path is
+    tests/integration/test_email_verification.py's)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> str:
+        self.messages.append(message)
+        return f"kept as message {len(self.messages)}"
+
+
 @pytest.fixture
-def client(settings, instance, storage, database_url) -> TestClient:
+def mailbox() -> Mailbox:
+    return Mailbox()
+
+
+@pytest.fixture
+def client(settings, instance, storage, database_url, mailbox) -> TestClient:
     """The API, called from an address of this test's own: limits per address counted in a
     shared Redis (tests/integration) never add up across tests."""
-    app = create_app(settings, instance=instance, storage=storage, database_url=database_url)
+    app = create_app(settings, instance=instance, storage=storage, database_url=database_url,
+                     mail=mailbox)  # fmt: skip
     return TestClient(app, client=(f"test-{uuid.uuid4().hex[:12]}", 50000))
 
 
+def verify(client: TestClient, user_id: str, email: str) -> None:
+    """Follow the link the registration mailed to ``email`` (made again here, as the API
+    makes it: whichever transport the app has, a test need not read its mail)."""
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    link = verification.link(settings, user_id, email, dt.datetime.now(dt.UTC))
+    answer = client.get(link.removeprefix(settings.public_url.rstrip("/")), follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+
+
 def sign_up_on(client: TestClient, email: str) -> dict[str, str]:
-    """Register and log in ``email``; returns its Authorization header."""
+    """Register ``email``, verify its address and log in; returns its Authorization header."""
     body = {"email": email, "password": PASSWORD}
-    assert client.post("/api/v1/auth/register", json=body).status_code == 201
+    registered = client.post("/api/v1/auth/register", json=body)
+    assert registered.status_code == 201
+    verify(client, registered.json()["id"], email.lower())
     tokens = client.post("/api/v1/auth/login", json=body).json()
     return {"Authorization": f"Bearer {tokens['accessToken']}"}
 

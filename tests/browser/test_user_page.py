@@ -5,13 +5,16 @@ a 390 px phone."""
 
 import datetime as dt
 import io
+import os
 import re
 import zipfile
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from frameforge.demo import verification_link
 from frameforge_pipeline.engine.archive import zip_problems
 from tests.browser.conftest import JOB_TIMEOUT, PASSWORD, PHONE, TIMEZONE
 
@@ -112,16 +115,32 @@ def test_a_reload_keeps_the_user_signed_in_and_signing_out_forgets_the_tokens(pa
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#who")).to_have_text("grace@example.com")
+    expect(page.locator("#notice")).to_contain_text("Confirm your email address with the link")
     assert page.evaluate("Object.keys(sessionStorage)") == ["frameforge.refreshToken"]
     assert page.evaluate("Object.keys(localStorage)") == []
 
+    link = verification_link(Path(os.environ["FRAMEFORGE_HOME"]) / "mail", "grace@example.com")
+    assert link is not None
+    page.goto(link)  # the mailed link: confirmed, then on to the page, still signed in
+    expect(page.locator("#notice")).to_have_text(
+        "Your email address is confirmed: FrameForge will email you when your jobs finish."
+    )
+    expect(page.locator("#who")).to_have_text("grace@example.com")
+    assert "#" not in page.url
+
     page.reload()  # the access token was in memory only: the refresh token gets a new one
     expect(page.locator("#who")).to_have_text("grace@example.com")
+    expect(page.locator("#notice")).to_be_hidden()
     expect(page.locator("#jobs-empty")).to_be_visible()
 
-    page.get_by_role("button", name="Sign out").click()
+    token = page.evaluate("sessionStorage.getItem('frameforge.refreshToken')")
+    with page.expect_response("**/api/v1/auth/logout") as logout:
+        page.get_by_role("button", name="Sign out").click()
+    assert logout.value.status == 204  # revoked on the server, not only forgotten here
     expect(page.locator("#auth")).to_be_visible()
     assert page.evaluate("Object.keys(sessionStorage)") == []
+    refresh = page.request.post(stack.api + "/api/v1/auth/refresh", data={"refreshToken": token})
+    assert refresh.status == 401
     page.reload()
     expect(page.locator("#auth")).to_be_visible()
     expect(page.locator("#upload")).to_be_hidden()

@@ -32,6 +32,7 @@ import redis
 import yaml
 
 from frameforge.demo import _free_port
+from frameforge_api.services import verification
 from frameforge_pipeline.engine.archive import zip_problems
 from tests.container import podman
 from tests.e2e.test_embedded_stack import get_job
@@ -254,6 +255,13 @@ def test_a_video_through_the_containers(stack, smtp_server, make_clip):
     with httpx2.Client(base_url=api, timeout=30) as client:
         account = {"email": "containers@example.com", "password": "fifteen frames 15"}
         assert client.post("/api/v1/auth/register", json=account).status_code == 201
+        deadline = time.monotonic() + 60
+        while not smtp_server.messages:
+            assert time.monotonic() < deadline, "no verification email"
+            time.sleep(0.2)
+        link = verification.link_in(smtp_server.messages.pop(0).get_content())
+        assert link
+        assert client.get(link).status_code == 303  # verified: the job's email may go
         token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
         client.headers["Authorization"] = f"Bearer {token}"
         data = make_clip("cfr.mp4", seconds=5).path.read_bytes()

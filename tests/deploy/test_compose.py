@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import make_url
 
+from frameforge_core.connection_bounds import POSTGRES_PARAMETERS
 from tests.deploy.tools import REPO, missing
 
 COMPOSE_FILE = REPO / "compose.yaml"
@@ -191,7 +193,9 @@ def test_the_environment_has_the_kubernetes_names_and_points_at_the_stack():
     assert environment["DATABASE_URL"].startswith("postgresql+psycopg://")
     assert environment["DATABASE_URL"].endswith("@postgres:5432/frameforge")
     assert environment["DAGSTER_PG_URL"].startswith("postgresql+psycopg2://")
-    assert environment["DAGSTER_PG_URL"].endswith("@postgres:5432/dagster")
+    dagster = make_url(environment["DAGSTER_PG_URL"])
+    assert (dagster.host, dagster.port, dagster.database) == ("postgres", 5432, "dagster")
+    assert dict(dagster.query) == POSTGRES_PARAMETERS  # Dagster's processes read it as is
     assert re.fullmatch(r"amqp://[^:]+:[^@]+@rabbitmq:5672/%2F", environment["RABBITMQ_URL"])
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
     assert environment["S3_ENDPOINT_URL"] == "http://minio:9000"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from frameforge_core.connection_bounds import POSTGRES_PARAMETERS
 from tests.deploy import tools
 from tests.deploy.tools import NAMESPACE, Objects
 
@@ -87,7 +88,7 @@ def test_the_instance_uses_an_external_postgresql_through_psycopg2(
         assert database["scheme"] == "postgresql+psycopg2"
         assert database["password"] == {"env": "DAGSTER_PG_PASSWORD"}
         assert database["hostname"] == "frameforge-db.example.internal"
-        assert database["params"] == {"sslmode": "require"}
+        assert database["params"] == {"sslmode": "require", **POSTGRES_PARAMETERS}
     assert dagster_instance_config["telemetry"] == {"enabled": False}
 
 
@@ -146,3 +147,17 @@ def test_the_webserver_logs_json_lines(dagster_objects: Objects) -> None:
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     env = {item["name"]: item.get("value") for item in container["env"]}
     assert env["DAGSTER_WEBSERVER_LOG_FORMAT"] == "json"
+
+
+def test_a_daemon_that_stops_reporting_is_restarted_by_its_liveness_probe(
+    dagster_objects: Objects,
+) -> None:
+    """The probe's command is run against a real instance in test_dagster_instance.py."""
+    pod = dagster_objects[("Deployment", "dagster-daemon")]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    for probe in ("livenessProbe", "startupProbe"):
+        assert container[probe]["exec"]["command"] == ["dagster-daemon", "liveness-check"]
+        assert container[probe]["timeoutSeconds"] >= 10  # the check loads Dagster, then reads
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert env["DAGSTER_DAEMON_HEARTBEAT_TOLERANCE"] == "90"  # + 30 s of interval: 120 s
+    assert "readinessProbe" not in container

@@ -5,6 +5,9 @@ Kubernetes Job of a run (the Kubernetes API replaced by a mock, as dagster-k8s's
 from __future__ import annotations
 
 import getpass
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from kubernetes.client import ApiClient
 from tests.deploy import tools
 from tests.deploy.tools import NAMESPACE, Objects
 from tests.integration.conftest import POSTGRES_ADMIN_URL, _new_database
+from tests.pipeline.daemon_support import beat
 
 USER_DEPLOYMENT = "dagster-dagster-user-deployments-frameforge"
 # Where our image has Python (python:3.11-slim): the code server reports it for its runs.
@@ -218,3 +222,28 @@ def test_the_run_job_names_our_real_job() -> None:
     from frameforge_pipeline.definitions import defs
 
     assert defs.resolve_job_def("extract_video").name == "extract_video"
+
+
+def test_the_daemon_liveness_probe_fails_once_its_heartbeats_stop(
+    postgres_instance: dg.DagsterInstance, dagster_objects: Objects
+) -> None:
+    """The rendered daemon's liveness probe, run as the kubelet runs it, against the instance:
+    it passes while every daemon type reports and fails once one has been silent too long."""
+    pod = dagster_objects[("Deployment", "dagster-daemon")]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    command = container["livenessProbe"]["exec"]["command"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    tolerance = env["DAGSTER_DAEMON_HEARTBEAT_TOLERANCE"]
+    scripts = Path(sys.executable).parent
+    probe_env = {
+        **os.environ,
+        "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}",
+        "DAGSTER_HOME": str(postgres_instance.root_directory),
+        "DAGSTER_DAEMON_HEARTBEAT_TOLERANCE": tolerance,
+    }
+    for seconds_ago, exit_code in ((5, 0), (30 + int(tolerance) + 30, 1)):
+        beat(postgres_instance, seconds_ago=seconds_ago)
+        probe = subprocess.run(
+            command, env=probe_env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert probe.returncode == exit_code, (seconds_ago, probe.stdout, probe.stderr)

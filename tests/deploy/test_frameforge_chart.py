@@ -50,6 +50,7 @@ def test_the_api(frameforge_objects: Objects) -> None:
     assert "replicas" not in deployment["spec"]  # the HPA decides
     assert container["args"] == [
         "uvicorn", "frameforge_api.main:app", "--host", "0.0.0.0", "--port", "8000",
+        "--proxy-headers", "--forwarded-allow-ips", "10.0.0.0/16",
     ]  # fmt: skip
     assert "command" not in container  # the image's entrypoint (tini) stays
     assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "http"}
@@ -102,6 +103,31 @@ def test_several_uvicorn_workers_share_a_metrics_dir(render_frameforge: Any) -> 
     mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
     volume = next(v for v in pod["volumes"] if v["name"] == mounts[env["PROMETHEUS_MULTIPROC_DIR"]])
     assert "emptyDir" in volume  # empty at every start, as prometheus_client needs
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (
+            "api.forwardedAllowIps=10.1.2.0/24\\,10.1.3.7",
+            ["--proxy-headers", "--forwarded-allow-ips", "10.1.2.0/24,10.1.3.7"],
+        ),
+        ("api.forwardedAllowIps=*", ["--proxy-headers", "--forwarded-allow-ips", "*"]),
+        ("api.forwardedAllowIps=", ["--no-proxy-headers"]),
+    ],
+    ids=["cidrs", "any", "none"],
+)
+def test_the_api_trusts_forwarded_headers_from_the_values_only(
+    render_frameforge: Any, setting: str, expected: list[str]
+) -> None:
+    """Behind an ingress the client's address comes from X-Forwarded-For, sent by the
+    addresses in api.forwardedAllowIps only; what uvicorn makes of the same value is
+    tests/api/core/test_client_address.py's."""
+    rendered = render_frameforge(setting)
+    assert tools.validate_strict(rendered) == []
+    pod = tools.by_kind(rendered)[("Deployment", "frameforge-api")]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["args"][6:] == expected
 
 
 def test_the_worker(frameforge_objects: Objects) -> None:
@@ -280,6 +306,7 @@ def test_helm_lint_finds_nothing(helm: str, helm_home: Any) -> None:
         ("api.wokers=2", "Additional property wokers is not allowed"),
         ("config.JWT_SECRET=in-the-configmap", "config: Must not validate the schema"),
         ("api.workers=0", "api.workers: Must be greater than or equal to 1"),
+        ("api.forwardedAllowIps=ingress-nginx", "api.forwardedAllowIps: Does not match pattern"),
     ],
 )
 def test_the_values_schema_refuses(render_frameforge: Any, setting: str, message: str) -> None:

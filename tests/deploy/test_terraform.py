@@ -198,6 +198,7 @@ def test_rds_is_reachable_only_from_the_eks_nodes():
 
 
 def test_both_buckets_are_versioned_encrypted_private_and_go_to_glacier_after_30_days():
+    """Current objects go to Glacier; old versions expire instead (deleted means deleted)."""
     (local,) = [block for block in blocks("locals") if "buckets" in block]
     assert set(local["buckets"]) == {"uploads", "results"}
     assert resource("aws_s3_bucket")["for_each"] == "${local.buckets}"
@@ -230,10 +231,7 @@ def test_both_buckets_are_versioned_encrypted_private_and_go_to_glacier_after_30
     assert all(rule["status"] == "Enabled" for rule in rules)
     transitions = [t for rule in rules for t in rule.get("transition", [])]
     assert [(value(t["days"]), t["storage_class"]) for t in transitions] == [(30, "GLACIER")]
-    old_versions = [t for rule in rules for t in rule.get("noncurrent_version_transition", [])]
-    assert [(value(t["noncurrent_days"]), t["storage_class"]) for t in old_versions] == [
-        (30, "GLACIER")
-    ]
+    assert not [t for rule in rules for t in rule.get("noncurrent_version_transition", [])]
     aborts = [a for rule in rules for a in rule.get("abort_incomplete_multipart_upload", [])]
     assert len(aborts) == 1
     assert 1 <= value(aborts[0]["days_after_initiation"]) <= 30
@@ -296,13 +294,36 @@ def test_every_file_parses():
 
 def test_unconfirmed_uploads_expire_and_confirmed_sources_do_not():
     rules = resource("aws_s3_bucket_lifecycle_configuration")["rule"]
-    [expiring] = [rule for rule in rules if rule.get("expiration")]
+    [expiring] = [rule for rule in rules if "days" in rule.get("expiration", [{}])[0]]
     assert expiring["status"] == "Enabled"
     assert one(expiring, "filter") == {"prefix": "uploads/"}  # not sources/, nor the results
     assert 1 <= value(one(expiring, "expiration")["days"]) <= 2
-    assert 1 <= value(one(expiring, "noncurrent_version_expiration")["noncurrent_days"]) <= 2
-    # every other rule keeps objects: nothing else deletes a confirmed source
-    assert all(not rule.get("noncurrent_version_expiration") for rule in rules if rule != expiring)
+    # every other rule keeps current objects: nothing else deletes a confirmed source
+    others = [rule for rule in rules if rule != expiring]
+    assert all("days" not in one(rule, "expiration") for rule in others if "expiration" in rule)
+
+
+def test_old_versions_and_delete_markers_expire_promptly_on_every_prefix():
+    """Versioning keeps what a delete removes as a noncurrent version: on every prefix of
+    both buckets it expires a day after (variable noncurrent_version_days, 1 to 7), and the
+    delete marker left alone then goes too. No rule moves old versions to Glacier instead
+    (S3 refuses a transition later than the expiration, and it would only keep them)."""
+    rules = resource("aws_s3_bucket_lifecycle_configuration")["rule"]
+    expiring = [rule for rule in rules if rule.get("noncurrent_version_expiration")]
+    assert len(expiring) == 1
+    [rule] = expiring
+    assert rule["status"] == "Enabled"
+    assert one(rule, "filter") == {}  # every prefix: uploads/, sources/, frames/, results/...
+    days = one(rule, "noncurrent_version_expiration")["noncurrent_days"]
+    assert days == "${var.noncurrent_version_days}"
+    assert value(days) == 1
+    assert one(rule, "expiration") == {"expired_object_delete_marker": True}
+    [variable] = [
+        b["noncurrent_version_days"] for b in blocks("variable") if "noncurrent_version_days" in b
+    ]
+    condition = one(variable, "validation")["condition"]
+    assert ">= 1" in condition
+    assert "<= 7" in condition
 
 
 def test_the_web_page_may_upload_to_the_uploads_bucket_from_its_own_origins_only():
@@ -312,3 +333,18 @@ def test_the_web_page_may_upload_to_the_uploads_bucket_from_its_own_origins_only
     assert value(rule["allowed_methods"]) == ["PUT"]
     assert rule["allowed_origins"] == "${var.web_origins}"  # no wildcard
     assert defaults()["web_origins"] == []  # none unless the operator names the page's origin
+
+
+def test_the_pods_may_delete_every_version_of_an_object():
+    """The S3 store deletes a video version by version (list_object_versions, then
+    DeleteObjects with VersionId): the pods' role must allow both, or deleting fails."""
+    documents = {
+        name: body
+        for block in blocks("data")
+        for kind, named in block.items()
+        if kind == "aws_iam_policy_document"
+        for name, body in named.items()
+    }
+    statements = {s["sid"]: s for s in documents["frameforge_pods"]["statement"]}
+    assert "s3:ListBucketVersions" in statements["Buckets"]["actions"]
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(statements["Objects"]["actions"])

@@ -18,6 +18,7 @@ import redis
 from standardwebhooks.webhooks import Webhook
 
 from frameforge.demo import running_stack
+from frameforge_api.services import verification
 from frameforge_pipeline.engine.archive import zip_problems
 from tests.e2e.test_embedded_stack import wait_for
 from tests.helpers import wait_until
@@ -95,6 +96,10 @@ def test_upload_to_email_in_the_production_configuration(
     ):
         account = {"email": "prod@example.com", "password": "fifteen frames 15"}
         assert client.post("/api/v1/auth/register", json=account).status_code == 201
+        mailed = wait_until(lambda: smtp_server.messages, 60, "no verification email", 0.2)[0]
+        link = verification.link_in(mailed.get_content())
+        assert link, mailed.get_content()
+        assert client.get(link).status_code == 303  # verified: the job's email may go
         token = client.post("/api/v1/auth/login", json=account).json()["accessToken"]
         client.headers["Authorization"] = f"Bearer {token}"
 
@@ -116,7 +121,7 @@ def test_upload_to_email_in_the_production_configuration(
         archive = httpx2.get(done["downloadUrl"], follow_redirects=True)  # presigned S3 GET
         assert zip_problems(io.BytesIO(archive.content)) == []
 
-        email = wait_until(lambda: smtp_server.messages, 60, "the email did not arrive", 0.2)[0]
+        email = wait_until(lambda: smtp_server.messages[1:], 60, "the email did not arrive", 0.2)[0]
         assert email["To"] == "prod@example.com"
         assert email["X-FrameForge-Trace-Id"] == trace  # HTTP request -> run -> email
         link = re.search(r"https?://\S+/downloads/\S+", email.get_content())

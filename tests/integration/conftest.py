@@ -13,7 +13,15 @@ import pytest
 
 # The API fixtures of tests/api; modules here point them at real servers by overriding
 # ``database_url``, ``instance`` or ``storage``.
-from tests.api.conftest import alice, bob, client, settings, sign_up, upload  # noqa: F401
+from tests.api.conftest import (  # noqa: F401
+    alice,
+    bob,
+    client,
+    mailbox,
+    settings,
+    sign_up,
+    upload,
+)
 
 POSTGRES_ADMIN_URL = os.environ.get("FRAMEFORGE_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
 

@@ -8,6 +8,7 @@ import os
 import dagster as dg
 import pytest
 import yaml
+from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
 
 from frameforge_core import layout
 from frameforge_core.models import OutboxMessage, VideoJob
@@ -48,14 +49,14 @@ def test_an_engine_change_is_re_extracted_by_one_nightly_backfill(
 
     def nightly() -> list:
         return instance.get_backfills(
-            filters=backfills.BulkActionsFilter(tags={backfills.KIND_TAG: "nightly"})
+            filters=BulkActionsFilter(tags={backfills.KIND_TAG: "nightly"})
         )
 
     daemon = start_daemon(home, env)
     try:
         wait_until(nightly, 300, "the schedule launched no backfill", 1, _daemon_log(log))
         wait_until(
-            lambda: nightly()[0].status == backfills.BulkActionStatus.COMPLETED_SUCCESS,
+            lambda: nightly()[0].status == BulkActionStatus.COMPLETED_SUCCESS,
             480,
             "the backfill did not complete",
             1,

@@ -41,6 +41,25 @@ def test_redis_window_decides_as_the_in_process_one(redis_client, gaps):
     check_window_rules(decisions, 4, 60)
 
 
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=30, allow_nan=False), st.booleans()),
+        max_size=60,
+    )
+)
+def test_a_check_records_nothing_in_redis_either(redis_client, steps):
+    """The limit on failed logins checks every attempt and hits only the failures."""
+    key = uuid.uuid4().hex
+    shared, local = RedisRateLimiter(redis_client, 3, 60), MemoryRateLimiter(3, 60)
+    now = 1_000_000.0
+    for gap, failed in steps:
+        now += gap
+        assert shared.check(key, now) == local.check(key, now)
+        if failed:
+            assert shared.hit(key, now) == local.hit(key, now)
+
+
 def test_two_api_processes_share_one_count(redis_client):
     key = uuid.uuid4().hex
     first = RedisRateLimiter(redis.Redis.from_url(REDIS_URL), limit=3)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from frameforge_core import messaging
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.messaging import JobMessage
-from frameforge_core.models import User, Video, VideoJob
+from frameforge_core.models import User, Video, VideoJob, utcnow
 from frameforge_core.settings import LinkSettings
 
 PUBLIC_URL = "http://frameforge.test"
@@ -35,12 +35,15 @@ def add_job(
     callback_url: str | None = None,
     attempt: int = 0,
     filename: str = "holiday.mp4",
+    verified: bool = True,
 ) -> VideoJob:
-    """A user, an uploaded video and a finished job of it."""
+    """A user (whose address is verified, unless not ``verified``), an uploaded video and a
+    finished job of it."""
     with sessions() as session:
         user = session.query(User).filter_by(email=email).one_or_none()
         if user is None:
-            user = User(email=email, password_hash="x")
+            user = User(email=email, password_hash="x",
+                        email_verified_at=utcnow() if verified else None)  # fmt: skip
             session.add(user)
             session.flush()
         video = Video(user_id=user.id, filename=filename, content_type="video/mp4",

@@ -6,8 +6,10 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from frameforge_core import signing
+from frameforge_core.models import NotificationLog
 from frameforge_worker import email as mail
 from frameforge_worker import notice
 from frameforge_worker.errors import DeliveryError
@@ -24,7 +26,8 @@ def test_completed_email_has_frame_count_week_long_download_link_and_trace(
 
     [message] = smtp_server.messages
     assert smtp_server.recipients == [["ada@example.com"]]
-    assert message["Subject"] == "Your frames from holiday.mp4 are ready"
+    assert message["Subject"] == "Your frames are ready"
+    assert 'the frames of your video "holiday.mp4" are ready' in message.get_content()
     assert message["From"] == DEFAULT_SENDER
     assert message[mail.TRACE_HEADER] == "trace-42"
     text = message.get_content()
@@ -47,7 +50,7 @@ def test_failed_email_gives_the_reason_and_how_to_retry(sessions, notifier, smtp
     notifier.handle(support.outcome(job), None)
 
     [message] = smtp_server.messages
-    assert message["Subject"] == "We could not extract frames from holiday.mp4"
+    assert message["Subject"] == "We could not extract frames from your video"
     assert message[mail.TRACE_HEADER] == "trace-of-the-request"  # the job's, when none came
     text = message.get_content()
     assert "the file is not a video (no video stream)" in text
@@ -123,9 +126,42 @@ def test_a_file_name_cannot_add_headers(sessions, notifier, smtp_server):
     assert notifier.handle(support.outcome(job), "t") == []
 
     [message] = smtp_server.messages
-    assert message["Subject"] == "Your frames from evil.mp4 Bcc: victim@example.com are ready"
+    assert message["Subject"] == "Your frames are ready"
     assert message["Bcc"] is None
     assert smtp_server.recipients == [["ada@example.com"]]
+    assert '"evil.mp4 Bcc: victim@example.com"' in message.get_content()  # one quoted line
+
+
+PHISHING = "URGENT: your payroll account is locked - confirm at https://evil.example/x"
+
+
+def test_a_file_name_never_makes_the_subject(sessions, notifier, smtp_server):
+    """The review's phishing: a file name as the subject. It is the text's only, quoted,
+    and the mail goes to the (verified) owner who named the file, nobody else."""
+    for status in ("completed", "failed"):
+        job = support.add_job(sessions, status, filename=PHISHING)
+        assert notifier.handle(support.outcome(job), "t") == []
+    subjects = [message["Subject"] for message in smtp_server.messages]
+    assert subjects == [mail.COMPLETED_SUBJECT, mail.FAILED_SUBJECT]
+    for message in smtp_server.messages:
+        assert "URGENT" not in message["Subject"]
+        assert f'"{PHISHING}"' in message.get_content()
+
+
+def test_no_email_goes_to_an_unverified_address_the_webhook_still_does(
+    sessions, notifier, smtp_server, monkeypatch
+):
+    sent: list[str] = []
+    monkeypatch.setattr(notifier.webhooks, "send", lambda about: sent.append(about.job_id) or "200")
+    job = support.add_job(
+        sessions, email="unverified@example.com", verified=False, callback_url="https://h.test/x"
+    )
+    assert notifier.handle(support.outcome(job), "t") == []
+    assert smtp_server.messages == []  # dropped, not kept for later
+    assert sent == [job.id]
+    with sessions() as session:
+        channels = session.scalars(select(NotificationLog.channel)).all()
+    assert channels == ["webhook"]
 
 
 @pytest.mark.parametrize(

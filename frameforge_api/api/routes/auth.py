@@ -1,12 +1,15 @@
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, BackgroundTasks, Cookie, Query, Response, status
+from fastapi.responses import RedirectResponse
 
 from frameforge_api.api.deps import (
     AuthLimitsDep,
     ClientAddress,
     CurrentUser,
     InstanceDep,
+    MailDep,
     SessionDep,
     SettingsDep,
     StorageDep,
@@ -22,8 +25,9 @@ from frameforge_api.api.schemas import (
     Tokens,
     UserOut,
 )
-from frameforge_api.core import metrics
-from frameforge_api.services import accounts, deletion
+from frameforge_api.core import devices, metrics
+from frameforge_api.services import accounts, deletion, verification
+from frameforge_core.errors import NotAuthenticated
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -38,32 +42,101 @@ def _tokens(pair: accounts.TokenPair) -> Tokens:
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
 def register(
-    body: Credentials, session: SessionDep, limits: AuthLimitsDep, address: ClientAddress
+    body: Credentials,
+    session: SessionDep,
+    settings: SettingsDep,
+    mail: MailDep,
+    limits: AuthLimitsDep,
+    address: ClientAddress,
+    tasks: BackgroundTasks,
 ) -> UserOut:
-    """Create an account. 409 when the email is taken; 429 past the accounts one address may
-    make."""
+    """Create an account, and mail its address a link to confirm it (valid 2 days): no
+    other email goes to the address until it is followed. 409 when the email is taken;
+    429 past the accounts one address may make."""
     enforce(limits.registrations, f"register:{address}", "per address")
     with metrics.counted(metrics.AUTH_REGISTRATIONS):
         user = accounts.register(session, body.email, body.password)
+    tasks.add_task(verification.send, mail.transport, mail.sender, settings, user.id, user.email)
     return UserOut(id=user.id, email=user.email, created_at=user.created_at)
+
+
+@router.get(
+    "/verify-email",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+    responses={303: {"description": "Verified: on to the page"}},
+)
+def verify_email(
+    token: Annotated[str, Query(max_length=4096)],
+    session: SessionDep,
+    settings: SettingsDep,
+    _: AuthLimitsDep,
+) -> RedirectResponse:
+    """The link mailed at registration: confirms the address (following it again changes
+    nothing) and sends the browser on to the page. 401 for a forged or expired link."""
+    verification.verify(session, token, settings, dt.datetime.now(dt.UTC))
+    page = f"{settings.public_url.rstrip('/')}/#email-verified"
+    return RedirectResponse(page, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/verification", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
+def resend_verification(
+    user: CurrentUser,
+    settings: SettingsDep,
+    mail: MailDep,
+    limits: AuthLimitsDep,
+    tasks: BackgroundTasks,
+) -> Response:
+    """Mail a new confirmation link to your address (202), unless it is confirmed already
+    (204). 429 past 5 an hour."""
+    if user.email_verified_at is not None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    enforce(limits.verification_mails, f"verify:{user.id}", "per account")
+    tasks.add_task(verification.send, mail.transport, mail.sender, settings, user.id, user.email)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post("/login", response_model=Tokens)
 def login(
     body: Login,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     limits: AuthLimitsDep,
     address: ClientAddress,
+    device_cookie: Annotated[str | None, Cookie(alias=devices.COOKIE)] = None,
 ) -> Tokens:
-    """Access token (1 h) and refresh token. 401, in the same time, for any wrong credential;
-    429 past the attempts on one account (from this address, or from anywhere)."""
+    """Access token (1 h) and refresh token, and a device cookie (``frameforge_device``,
+    HttpOnly) that exempts this client from the account's limit on failed logins next time.
+    401, in the same time, for any wrong credential; 429 past the attempts on one account
+    from this address, or past the account's failed logins (from anywhere) for a client
+    without a device cookie of the account: the owner is never locked out of a device they
+    signed in from before, whatever its address."""
     account = body.email.lower()
     enforce(limits.logins, f"login:{account}|{address}", "per account and address")
-    enforce(limits.account_logins, f"login:{account}", "per account")
-    with metrics.counted(metrics.AUTH_LOGINS):
-        user = accounts.authenticate(session, body.email, body.password)
-    return _tokens(accounts.issue_tokens(session, user.id, settings, dt.datetime.now(dt.UTC)))
+    device = devices.nonce_for(device_cookie, account, settings)
+    if device is not None and not limits.device_failures.check(f"device:{device}").allowed:
+        device = None  # failing too often with it: it exempts its holder no more
+    if device is None:
+        enforce(limits.account_failures, f"login-failures:{account}",
+                UNKNOWN_DEVICES, record=False)  # fmt: skip
+    try:
+        with metrics.counted(metrics.AUTH_LOGINS):
+            user = accounts.authenticate(session, body.email, body.password)
+    except NotAuthenticated:
+        limits.account_failures.hit(f"login-failures:{account}")
+        if device is not None:
+            limits.device_failures.hit(f"device:{device}")
+        raise
+    now = dt.datetime.now(dt.UTC)
+    devices.issue(response, account, settings, now)
+    return _tokens(accounts.issue_tokens(session, user.id, settings, now))
+
+
+UNKNOWN_DEVICES = (
+    "per account, counting failed logins, from devices that never signed in to it "
+    "(a device you signed in from before is not held to it)"
+)
 
 
 @router.post("/refresh", response_model=Tokens)
@@ -74,11 +147,27 @@ def refresh(
     return _tokens(accounts.rotate(session, body.refresh_token, settings, dt.datetime.now(dt.UTC)))
 
 
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def logout(
+    body: RefreshIn, session: SessionDep, settings: SettingsDep, _: AuthLimitsDep
+) -> Response:
+    """Sign out: the refresh token, and every one this login traded it for, is revoked
+    (a refresh with it is then 401). The access token stays valid until it expires (at
+    most 1 h): forget it. 401 for a token the API did not sign; signing out twice is 204."""
+    accounts.sign_out(session, body.refresh_token, settings, dt.datetime.now(dt.UTC))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post("/validate", response_model=TokenInfo)
 def validate(user: CurrentUser, claims: TokenClaims) -> TokenInfo:
     """Who the bearer token belongs to and when it expires. 401 when it is not valid."""
     expires_at = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
-    return TokenInfo(user_id=user.id, email=user.email, expires_at=expires_at)
+    return TokenInfo(
+        user_id=user.id,
+        email=user.email,
+        email_verified=user.email_verified_at is not None,
+        expires_at=expires_at,
+    )
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

@@ -22,7 +22,7 @@ from frameforge_api.api.schemas import Cursor, JobCreated, JobIn, JobOut, JobPag
 from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
 from frameforge_api.services import jobs
-from frameforge_core import signing
+from frameforge_core import lifecycle, signing
 from frameforge_core.errors import NotFound
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob
@@ -112,9 +112,14 @@ def create_job(
     if created.reused:
         view = _view(job, instance, settings, cache)
         return JSONResponse(view.model_dump(mode="json", by_alias=True))
-    return JobCreated(
-        job_id=job.id, status=jobs.state(instance, job).status, webhook_secret=job.callback_secret
-    )
+    # A new job has no run yet: it is queued, said without asking Dagster, so a stalled
+    # Dagster database never holds up (or refuses) a job the app database has accepted. A
+    # replayed Idempotency-Key's job whose run is known is read as GET shows it.
+    if job.run_id is None:
+        status_now = lifecycle.visible_status(job, None)
+    else:
+        status_now = jobs.state(instance, job, cache).status
+    return JobCreated(job_id=job.id, status=status_now, webhook_secret=job.callback_secret)
 
 
 @router.get("", response_model=JobPage)

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, Response
 
 from frameforge_api.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
 from frameforge_api.api.routes.videos import SIGNATURE, stored_file
-from frameforge_api.services import jobs
+from frameforge_api.services import expiry, jobs
 from frameforge_core import layout, signing
 from frameforge_core.errors import NotFound
 from frameforge_core.models import VideoJob
@@ -38,8 +38,12 @@ def get_storyboard(
 ) -> Response:
     """The WebVTT file of the job's storyboard: one cue per frame, ``<sheet URL>#xywh=x,y,w,h``
     with signed sheet URLs valid 15 min. 404 when the job made no storyboard (yet): ask for
-    one with the ``storyboard`` option."""
+    one with the ``storyboard`` option; 410 once retention deleted the job's results."""
     job = jobs.get(session, user, job_id)
+    if job.results_expired_at is not None:
+        raise expiry.expired(
+            "the storyboard and frames of this job", job.results_expired_at, settings.retention_days
+        )
     try:
         with storage.open_read(layout.storyboard_key(job.partition_key, VTT_NAME)) as stream:
             vtt = stream.read().decode()
@@ -72,12 +76,17 @@ def get_storyboard_sheet(
     signature: Annotated[str, Query(pattern=SIGNATURE)],
 ) -> Response:
     """One sprite sheet of a storyboard (JPEG), from the signed URL in its VTT: served from
-    the local store, or a redirect to a presigned URL of the S3 store."""
+    the local store, or a redirect to a presigned URL of the S3 store. 410 once retention
+    deleted the job's results, 404 for any name but a sheet's."""
     now = dt.datetime.now(dt.UTC)
     signing.check_signature(settings, storyboard_purpose(job_id), expires, signature, now)
     job = session.query(VideoJob).filter_by(id=job_id).one_or_none()
     if job is None or not is_sheet_name(name):
         raise NotFound("no such storyboard sheet")
+    if job.results_expired_at is not None:
+        raise expiry.expired(
+            "the storyboard and frames of this job", job.results_expired_at, settings.retention_days
+        )
     key = layout.storyboard_key(job.partition_key, name)
     return stored_file(
         storage, key, settings.url_ttl_seconds, "image/jpeg", missing="no such storyboard sheet"

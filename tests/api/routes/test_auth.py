@@ -154,6 +154,29 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client, alice):
     assert client.post("/api/v1/auth/refresh", json={"refreshToken": newer}).status_code == 401
 
 
+def test_signing_out_revokes_the_refresh_token_and_its_login_only(client, alice):
+    body = {"email": "alice@example.com", "password": PASSWORD}
+    here = client.post("/api/v1/auth/login", json=body).json()["refreshToken"]
+    elsewhere = client.post("/api/v1/auth/login", json=body).json()["refreshToken"]
+    traded = client.post("/api/v1/auth/refresh", json={"refreshToken": here}).json()
+
+    out = client.post("/api/v1/auth/logout", json={"refreshToken": traded["refreshToken"]})
+    assert out.status_code == 204
+    assert out.content == b""
+    again = client.post("/api/v1/auth/refresh", json={"refreshToken": traded["refreshToken"]})
+    assert problem(again) == (401, "invalid or expired refresh token")
+    # signing out twice is fine; the other device's login is untouched
+    assert client.post("/api/v1/auth/logout", json={"refreshToken": here}).status_code == 204
+    assert client.post("/api/v1/auth/refresh", json={"refreshToken": elsewhere}).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["not a token", "x" * 4096])
+def test_signing_out_with_a_token_the_api_did_not_sign_is_401(client, token):
+    answer = client.post("/api/v1/auth/logout", json={"refreshToken": token})
+    assert problem(answer) == (401, "invalid or expired refresh token")
+    assert problem(client.post("/api/v1/auth/logout", json={}))[0] == 422
+
+
 def test_an_access_token_is_not_a_refresh_token(client, alice):
     access = alice["Authorization"].removeprefix("Bearer ")
     answer = client.post("/api/v1/auth/refresh", json={"refreshToken": access})

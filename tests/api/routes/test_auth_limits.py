@@ -28,11 +28,72 @@ def test_guessing_one_accounts_password_from_one_address_is_stopped(client, alic
 
 def test_guessing_spread_over_many_addresses_is_bounded_per_account(client, alice):
     limits = client.app.state.auth_limits
-    for _ in range(limits.account_logins.limit):  # as many addresses as attempts
-        limits.account_logins.hit("login:alice@example.com")
-    _login(client, "alice@example.com", PASSWORD)
-    status, detail = problem(_login(client, "alice@example.com", PASSWORD))
-    assert (status, detail.split(";")[0]) == (429, "too many requests: 100 per 3600 s per account")
+    for _ in range(limits.account_failures.limit):  # as many addresses as failures
+        limits.account_failures.hit("login-failures:alice@example.com")
+    unknown = TestClient(client.app, client=("198.51.100.9", 40000))  # no device cookie
+    status, detail = problem(_login(unknown, "alice@example.com", PASSWORD))
+    assert status == 429
+    assert detail.startswith(f"too many requests: 100 per 3600 s {UNKNOWN}")
+    assert _login(client, "alice@example.com", PASSWORD).status_code == 200  # her device
+
+
+UNKNOWN = "per account, counting failed logins, from devices that never signed in to it"
+
+
+def _owner_device(client: TestClient, address: str) -> TestClient:
+    """The owner's device (the cookie jar of the client she signed up with), at a new
+    address."""
+    return TestClient(client.app, client=(address, 40000), cookies=client.cookies)
+
+
+def test_120_wrong_logins_from_12_addresses_do_not_lock_the_owner_out(client, alice):
+    """The review's attack: 10 guesses from each of 12 addresses. The account's limit on
+    failures stops the guessing from unknown devices at 100; the owner signs in from a
+    fresh address with the device she signed in from before, at once."""
+    answers = []
+    for n in range(12):
+        attacker = TestClient(client.app, client=(f"203.0.113.{n + 1}", 40000))
+        answers += [_login(attacker, "alice@example.com", WRONG["password"]) for _ in range(10)]
+    statuses = [answer.status_code for answer in answers]
+    assert statuses == [401] * 100 + [429] * 20
+    assert UNKNOWN in problem(answers[-1])[1]
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 3600
+
+    owner = _owner_device(client, "198.51.100.77")
+    signed_in = _login(owner, "alice@example.com", PASSWORD)
+    assert signed_in.status_code == 200
+    assert signed_in.json()["accessToken"]
+    # a new device of hers at a new address waits like the attackers (what the cookie is for)
+    new_device = TestClient(client.app, client=("198.51.100.78", 40000))
+    assert problem(_login(new_device, "alice@example.com", PASSWORD))[0] == 429
+
+
+def test_the_device_cookie_is_httponly_strict_per_account_and_not_a_way_round(client, alice):
+    answer = _login(client, "alice@example.com", PASSWORD)
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith("frameforge_device=")
+    for attribute in ("HttpOnly", "Path=/api/v1/auth", "SameSite=strict", "Max-Age=31536000"):
+        assert attribute.lower() in cookie.lower(), attribute
+    assert "secure" not in cookie.lower()  # http://127.0.0.1 in development; https: Secure
+
+    limits = client.app.state.auth_limits
+    for _ in range(limits.account_failures.limit):
+        limits.account_failures.hit("login-failures:alice@example.com")
+    # another account's cookie, or a forged one, exempts nobody
+    bob_device = TestClient(client.app, client=("198.51.100.80", 40000))
+    bob_device.post(
+        "/api/v1/auth/register", json={"email": "bob@example.com", "password": PASSWORD}
+    )
+    assert _login(bob_device, "bob@example.com", PASSWORD).status_code == 200
+    assert problem(_login(bob_device, "alice@example.com", PASSWORD))[0] == 429
+    forged = TestClient(client.app, client=("198.51.100.81", 40000))
+    forged.cookies.set("frameforge_device", "not.a.token", path="/api/v1/auth")
+    assert problem(_login(forged, "alice@example.com", PASSWORD))[0] == 429
+    # a stolen cookie buys a few guesses (10 an hour), then exempts no more
+    thief = _owner_device(client, "198.51.100.82")
+    for _ in range(limits.device_failures.limit):
+        assert _login(thief, "alice@example.com", WRONG["password"]).status_code == 401
+    assert problem(_login(thief, "alice@example.com", PASSWORD))[0] == 429
 
 
 def test_a_sign_up_flood_from_one_address_is_stopped(instance, storage, database_url):

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from frameforge_api.main import create_app
 from frameforge_api.services import jobs
 from frameforge_core.models import OutboxMessage, VideoJob
+from frameforge_core.settings import OperationsSettings
 from frameforge_pipeline.engine.archive import zip_problems
 from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.partitions import VIDEOS
@@ -129,16 +130,26 @@ def retrying_instance():
         yield instance
 
 
-def test_a_failed_run_that_dagster_retries_is_no_outcome_and_can_be_cancelled(
+@pytest.fixture
+def awaiting_retry(
     settings, retrying_instance, storage, database_url, defs, database, undecodable_video
 ):
-    instance = retrying_instance
-    client = TestClient(create_app(settings, instance, storage, database_url))
+    """A client, its user's headers and a job whose run failed and that Dagster marked for
+    retry (``dagster/will_retry=true``); no daemon runs, so no retry comes."""
+    client = TestClient(create_app(settings, retrying_instance, storage, database_url))
     alice = sign_up_on(client, "alice@example.com")
     slot = client.post("/api/v1/videos/upload-url", json={"filename": "a.mp4"}, headers=alice)
     client.put(slot.json()["uploadUrl"], content=undecodable_video)
     job_id = create_job(client, alice, slot.json()["videoId"]).json()["jobId"]
-    run_queue(instance, defs, database)  # fails; Dagster tags it dagster/will_retry=true
+    run_queue(retrying_instance, defs, database)  # fails; Dagster tags it will_retry=true
+    return client, alice, job_id
+
+
+def test_a_failed_run_that_dagster_retries_is_no_outcome_and_can_be_cancelled(
+    awaiting_retry, retrying_instance, database
+):
+    instance = retrying_instance
+    client, alice, job_id = awaiting_retry
     [run] = instance.get_runs()
     assert run.tags["dagster/will_retry"] == "true"
     with database.session() as session:
@@ -160,7 +171,8 @@ def test_an_outcome_whose_reaction_failed_is_recorded_by_reconciliation(
     run_queue(instance, defs, database)  # the run exists: the row is submitted
     monkeypatch.undo()
     monkeypatch.setattr(job_outcome, "RECONCILE_AFTER", dt.timedelta(0))
-    context = dg.build_sensor_context(instance=instance, resources={"database": database})
+    resources = {"database": database, "operations": OperationsSettings()}
+    context = dg.build_sensor_context(instance=instance, resources=resources)
     skipped = job_outcome.job_outcome_reconciliation(context)
     assert skipped.skip_message == "1 missed outcomes recorded of 1 checked"
     with database.session() as session:

@@ -1,12 +1,15 @@
 """GET /videos/jobs/{id}/storyboard.vtt and the signed sheets its cues point to."""
 
+import datetime as dt
 import re
 from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
 import pytest
+from sqlalchemy import update
 
+from frameforge_core.models import VideoJob
 from tests.api.conftest import problem
 from tests.api.routes.test_jobs import create_job, run_queue
 
@@ -56,6 +59,33 @@ def test_sheets_need_a_good_signature_and_a_sheet_name(client, alice, storyboard
     assert problem(client.get(f"{base}/sheet_007.jpg?{query}"))[0] == 404
     other = client.get(f"/api/v1/storyboards/another-job/sheet_000.jpg?{query}")
     assert problem(other)[0] == 403  # signed for one job only
+
+
+def test_a_sheet_name_with_non_ascii_digits_is_404_not_500(client, alice, storyboard_job):
+    vtt = client.get(f"/api/v1/videos/jobs/{storyboard_job}/storyboard.vtt", headers=alice).text
+    query = urlsplit(SHEET_URL.match(vtt.splitlines()[3])[1]).query
+    answer = client.get(
+        f"/api/v1/storyboards/{storyboard_job}/sheet_\u0660\u0660\u0660.jpg?{query}"
+    )
+    assert problem(answer) == (404, "no such storyboard sheet")
+
+
+def test_a_storyboard_after_retention_is_410_with_the_reason(
+    client, alice, storyboard_job, database
+):
+    vtt = client.get(f"/api/v1/videos/jobs/{storyboard_job}/storyboard.vtt", headers=alice).text
+    sheet = urlsplit(SHEET_URL.match(vtt.splitlines()[3])[1])
+    with database.session() as session:
+        session.execute(update(VideoJob).values(results_expired_at=dt.datetime.now(dt.UTC)))
+        session.commit()
+    for answer in (
+        client.get(f"/api/v1/videos/jobs/{storyboard_job}/storyboard.vtt", headers=alice),
+        client.get(f"{sheet.path}?{sheet.query}"),
+    ):
+        status, detail = problem(answer)
+        assert status == 410
+        assert detail.startswith("the storyboard and frames of this job were deleted on ")
+        assert "results are kept" in detail
 
 
 def test_another_users_storyboard_does_not_exist_for_them(client, bob, storyboard_job):
