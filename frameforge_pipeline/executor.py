@@ -14,20 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import dagster as dg
-from dagster._config import process_config
-from dagster._core.definitions.executor_definition import (
-    IN_PROC_CONFIG,
-    MULTI_PROC_CONFIG,
-    ExecutorRequirement,
-    multi_or_in_process_executor,
-    multiple_process_executor_requirements,
-)
-from dagster._core.executor.base import Executor
-from dagster._core.executor.init import InitExecutorContext
+
+from frameforge_pipeline.dagster_internals import executor_choices, processed_config
 
 
-def _requirements(config: Mapping[str, Any]) -> Sequence[ExecutorRequirement]:
-    return [] if "in_process" in config else multiple_process_executor_requirements()
+def _requirements(config: Mapping[str, Any]) -> Sequence[dg.ExecutorRequirement]:
+    return [] if "in_process" in config else dg.multiple_process_executor_requirements()
 
 
 @dg.executor(
@@ -35,8 +27,7 @@ def _requirements(config: Mapping[str, Any]) -> Sequence[ExecutorRequirement]:
     config_schema=dg.Field(
         dg.Selector(  # type: ignore[no-untyped-call]
             {
-                "in_process": IN_PROC_CONFIG,
-                "multiprocess": MULTI_PROC_CONFIG,
+                **executor_choices(),
                 "k8s": dg.Field(
                     dg.Permissive(),  # type: ignore[no-untyped-call]
                     description="dagster-k8s's k8s_job_executor: each step a Kubernetes Job",
@@ -47,17 +38,13 @@ def _requirements(config: Mapping[str, Any]) -> Sequence[ExecutorRequirement]:
     ),
     requirements=_requirements,
 )
-def step_executor(init_context: InitExecutorContext) -> Executor:
+def step_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
     if "k8s" not in init_context.executor_config:
-        return multi_or_in_process_executor.executor_creation_fn(init_context)  # type: ignore[misc]
+        return dg.multi_or_in_process_executor.executor_creation_fn(init_context)  # type: ignore[misc]
     from dagster_k8s import k8s_job_executor
 
     given = cast("Mapping[str, object]", init_context.executor_config["k8s"])
-    checked = process_config(k8s_job_executor.config_schema.config_type, given)
-    if not checked.success or checked.value is None:
-        raise dg.DagsterInvalidConfigError(  # type: ignore[no-untyped-call]
-            "invalid k8s executor config", checked.errors, given
-        )
+    checked = processed_config(k8s_job_executor, given)
     return k8s_job_executor.executor_creation_fn(  # type: ignore[misc]
-        init_context._replace(executor_def=k8s_job_executor, executor_config=checked.value)
+        init_context._replace(executor_def=k8s_job_executor, executor_config=checked)
     )

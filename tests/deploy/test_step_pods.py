@@ -14,7 +14,6 @@ from unittest import mock
 import dagster as dg
 import pytest
 import yaml
-from dagster._config import process_config
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.execution.api import create_execution_plan
 from dagster._core.execution.context.system import PlanData, PlanOrchestrationContext
@@ -27,6 +26,7 @@ from dagster._core.test_utils import create_run_for_test
 from dagster._grpc.types import ExecuteStepArgs
 from kubernetes.client import ApiClient
 
+from frameforge_pipeline.dagster_internals import processed_config
 from frameforge_pipeline.executor import step_executor
 from frameforge_pipeline.loggers import RUN_LOGGERS
 from frameforge_pipeline.segmenting import SegmentPolicy
@@ -93,12 +93,9 @@ def step_job(
             instance, job_name="extract_video", run_config=run_config, job_code_origin=origin,
             tags={"dagster/partition": "vid-long"},
         )  # fmt: skip
-        checked = process_config(
-            step_executor.config_schema.config_type, run_config["execution"]["config"]
-        )
-        assert checked.success, checked.errors
+        checked = processed_config(step_executor, run_config["execution"]["config"])
         executor = step_executor.executor_creation_fn(  # type: ignore[misc]
-            InitExecutorContext(job, step_executor, checked.value, instance)
+            InitExecutorContext(job, step_executor, checked, instance)
         )
         handler = executor._step_handler
         batch_api, core_api = mock.MagicMock(), mock.MagicMock()
