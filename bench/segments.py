@@ -18,8 +18,9 @@ step, without its start-up):
 - the finest split again with 2 processes at a time: the wall time on this 2-core machine;
 - N pods, simulated: one pod's time is a step's start-up plus one piece; N pods' is three
   steps in a row, each with its start-up: the plan, the slowest of the N segments (each
-  measured alone), the join. ``--startup`` is the start-up of a Dagster step (3 s unless
-  measured: say so).
+  measured alone: its wall time, and its CPU time at one piece's pace, wall / CPU, which
+  a loaded machine disturbs less), the join. ``--startup`` is the start-up of a Dagster
+  step (3 s unless measured: say so).
 
 Every configuration runs ``--runs`` times, in a new random order each round; the figures
 are each configuration's least disturbed (minimum) ones, since the machine is shared.
@@ -266,13 +267,19 @@ def report(measured: dict[str, list[Run]], pod_counts: list[int], startup: float
     print(f"\nN pods, simulated (a step's start-up {startup:g} s):")
     one_pod = startup + one.wall
     print(f"  1 pod: {one_pod:.1f} s = start-up + one piece")
+    # a segment's wall time on a pod like one piece's: its CPU time at one piece's pace
+    pace = one.wall / one.cpu
     for pods, split in splits.items():
         slowest = max(split.segment_wall)
         total = 3 * startup + split.plan_wall + slowest + split.join_wall
+        paced = 3 * startup + split.plan_wall + max(split.segment_cpu) * pace + split.join_wall
         print(
             f"  {pods} pods: {total:.1f} s = 3 start-ups + plan {split.plan_wall:.1f} + "
             f"slowest segment {slowest:.1f} + join {split.join_wall:.1f}: "
-            f"x{total / one_pod:.2f} of one pod (speed-up {one_pod / total:.1f})"
+            f"x{total / one_pod:.2f} of one pod (speed-up {one_pod / total:.1f}); "
+            f"the slowest by its CPU time at one piece's pace "
+            f"({max(split.segment_cpu):.1f} s x {pace:.2f}): {paced:.1f} s, "
+            f"x{paced / one_pod:.2f} (speed-up {one_pod / paced:.1f})"
         )
 
 
