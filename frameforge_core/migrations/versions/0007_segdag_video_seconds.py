@@ -1,7 +1,7 @@
 """Jobs remember their video's declared duration (the job sensor picks the executor by it)
 
-Revision ID: 0005_segdag
-Revises: 0004
+Revision ID: 0007_segdag
+Revises: 0006
 Create Date: 2026-12-06 10:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_segdag"
-down_revision: str | None = "0004"
+revision: str = "0007_segdag"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
