@@ -36,6 +36,7 @@ import hashlib
 import multiprocessing
 import random
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -56,7 +57,12 @@ from frameforge_pipeline.engine.archive import FrameZip
 from frameforge_pipeline.engine.extractor import extract
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.probe import probe
-from frameforge_pipeline.engine.segments import extract_segment, join_segments, plan_segments
+from frameforge_pipeline.engine.segments import (
+    Segment,
+    extract_segment,
+    join_segments,
+    plan_segments,
+)
 
 T = TypeVar("T")
 CONTEXT = multiprocessing.get_context("forkserver")
@@ -179,6 +185,25 @@ def run_split(source: Path, options: ExtractOptions, pods: int, workers: int) ->
         )
 
 
+def repeated(source: Path, options: ExtractOptions, segment: Segment, work: Path) -> list[float]:
+    """In a worker: CPU seconds of the same segment extracted three times in one process."""
+    times = []
+    for _ in range(3):
+        cpu = time.process_time()
+        extract_segment(source, options, segment, work)
+        times.append(time.process_time() - cpu)
+    return times
+
+
+def fixed_cost(source: Path, options: ExtractOptions, pods: int) -> float:
+    """What a segment's process pays once (its first segment against the next ones)."""
+    duration = float(probe(source).duration or 0)
+    segments = plan_segments(source, options, seconds_per_segment=duration / pods)
+    with tempfile.TemporaryDirectory() as folder, fresh_processes(1) as pool:
+        times = pool.submit(repeated, source, options, segments[1], Path(folder)).result()
+    return times[0] - min(times[1:])
+
+
 def best(runs: list[Run]) -> Run:
     """The least disturbed of the runs of one configuration: per figure, its minimum."""
     first = runs[0]
@@ -235,6 +260,12 @@ def main() -> None:
                 flush=True,
             )
     report(measured, pod_counts, args.startup)
+    cost = statistics.median(fixed_cost(source, options, finest) for _ in range(3))
+    print(
+        f"a segment's process pays once {cost:.2f} s of CPU (its first segment against the "
+        f"same one again; median of 3): x{finest} = {finest * cost:.1f} s, "
+        f"{finest * cost / best(measured['one piece']).cpu:.1%} of one piece"
+    )
 
 
 def report(measured: dict[str, list[Run]], pod_counts: list[int], startup: float) -> None:

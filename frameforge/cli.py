@@ -216,6 +216,11 @@ def _rejected(message: str) -> int:
 
 def _extract(args: argparse.Namespace) -> int:
     from frameforge.extract import extract_to_zip
+    from frameforge_core.settings import PictureLimitSettings
+    from frameforge_pipeline.engine.limits import Limits
+
+    picture = PictureLimitSettings()  # the operator's picture limits; no quota on one's own files
+    limits = Limits.build(picture.max_picture_side, picture.max_picture_pixels)
 
     try:
         options = _options(args)
@@ -225,7 +230,7 @@ def _extract(args: argparse.Namespace) -> int:
         return _rejected(f"{args.video}: no such file")
     interactive = sys.stderr.isatty() and not args.quiet
     try:
-        result = extract_to_zip(args.video, args.output, options, show_progress=interactive)
+        result = extract_to_zip(args.video, args.output, options, interactive, limits)
     except VideoError as error:
         return _rejected(f"{args.video}: {error}")
     except av.FFmpegError as error:  # damage found past the first frames

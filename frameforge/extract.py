@@ -11,6 +11,7 @@ from tqdm import tqdm
 from frameforge_pipeline.engine.archive import FrameZip
 from frameforge_pipeline.engine.errors import EmptyWindowError
 from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.limits import Limits
 from frameforge_pipeline.engine.manifest import build_manifest
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.records import ExtractionResult, FrameSink, Progress
@@ -19,9 +20,14 @@ from frameforge_pipeline.engine.storyboard_names import STORYBOARD_DIR
 
 
 def extract_to_zip(
-    video: Path, output: Path, options: ExtractOptions, show_progress: bool = False
+    video: Path,
+    output: Path,
+    options: ExtractOptions,
+    show_progress: bool = False,
+    limits: Limits | None = None,
 ) -> ExtractionResult:
     """Write the ZIP of ``video`` to ``output``; nothing is left at ``output`` on failure.
+    ``limits``: the engine's (picture limits, no quota) unless given.
 
     Raises the engine's VideoError subclasses (EmptyWindowError when the options' window
     holds no frame: an empty ZIP is no answer) and OSError.
@@ -41,7 +47,7 @@ def extract_to_zip(
                     options, lambda name, data: archive.add(STORYBOARD_DIR + name, data)
                 )
             sink: FrameSink = archive if board is None else TeeSink(archive, board)
-            result = extract(video, options, sink, on_progress=advance)
+            result = extract(video, options, sink, on_progress=advance, limits=limits)
             if not result.frames:
                 raise EmptyWindowError(_empty_window(result))
             storyboard = None if board is None else board.finish(end_ms(result))

@@ -39,6 +39,7 @@ MODELS: Sequence[type[BaseSettings]] = (
     WorkerSettings,
     core.PictureLimitSettings,
     core.SegmentSettings,
+    core.JobQuotaSettings,
     core.RetentionSettings,
     core.OperationsSettings,
     core.SupervisorSettings,

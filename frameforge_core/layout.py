@@ -77,12 +77,17 @@ def segments_prefix(partition_key: str) -> str:
     return f"segments/{check_partition_key(partition_key)}/"
 
 
+def results_prefix(partition_key: str) -> str:
+    """The manifest, the ZIP and the storyboard of a rendition."""
+    return f"results/{check_partition_key(partition_key)}/"
+
+
 def manifest_key(partition_key: str) -> str:
-    return f"results/{check_partition_key(partition_key)}/manifest.json"
+    return results_prefix(partition_key) + "manifest.json"
 
 
 def zip_key(partition_key: str) -> str:
-    return f"results/{check_partition_key(partition_key)}/frames.zip"
+    return results_prefix(partition_key) + "frames.zip"
 
 
 # The frame index (frameforge_pipeline/frame_index_store.py has the rule that reads
@@ -91,7 +96,7 @@ def zip_key(partition_key: str) -> str:
 # until compaction has removed its rows.
 def storyboard_prefix(partition_key: str) -> str:
     """The storyboard's sprite sheets and ``storyboard.vtt``, next to the ZIP."""
-    return f"results/{check_partition_key(partition_key)}/storyboard/"
+    return results_prefix(partition_key) + "storyboard/"
 
 
 def storyboard_key(partition_key: str, name: str) -> str:

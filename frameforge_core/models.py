@@ -137,6 +137,9 @@ class VideoJob(Base):
     trace_id: Mapped[str | None] = mapped_column(String(64))
     # when retention deleted its ZIP: the API then answers 410 for its download
     results_expired_at: Mapped[dt.datetime | None]
+    # what its results take in the store (frames, manifest, storyboard, ZIP), once made:
+    # counted in its user's storage quota (frameforge_core/storage_use.py)
+    result_bytes: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # the user's name of the uploaded file (read with the job: what tells jobs apart)

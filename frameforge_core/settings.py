@@ -346,6 +346,25 @@ class SegmentSettings(FromEnvironment):
     )
 
 
+class JobQuotaSettings(FromEnvironment):
+    """What one job may ask for: checked by the API before its run (from the video's
+    header) and enforced by the pipeline during it (the engine's Limits)."""
+
+    quota_video_seconds: float = Field(
+        24 * 3600,
+        gt=0,
+        description="the longest video a job may have, in seconds (a day: a long video is "
+        "extracted in segments side by side; one that cannot be split is refused past 3 h): "
+        "the API reads the header's duration, the pipeline measures a file that declares none",
+    )
+    quota_frames_per_job: int = Field(
+        20_000,
+        gt=0,
+        description="the most frames one job may extract: the API counts interval mode from "
+        "the header, the pipeline counts keyframes before decoding and stops scene mode at it",
+    )
+
+
 class RetentionSettings(FromEnvironment):
     """How long results are kept: read by the pipeline, which deletes them, and by the API,
     which says why they are gone."""

@@ -28,7 +28,11 @@ with heap.long_lived():
     from frameforge_pipeline.executor import step_executor
     from frameforge_pipeline.jobs import extract_video
     from frameforge_pipeline.loggers import CONSOLE, console_logger
-    from frameforge_pipeline.resources import JobQueue, resources_for_environment
+    from frameforge_pipeline.resources import (
+        ExtractionLimits,
+        JobQueue,
+        resources_for_environment,
+    )
     from frameforge_pipeline.schedules import backfills, compaction
     from frameforge_pipeline.sensors import (
         job_outcome,
@@ -54,7 +58,8 @@ def _owned(assets: Sequence[Any]) -> list[Any]:
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     """The code location with the given resources (tests bind their own store and database;
     without ``jobs`` the app database is the job queue; without ``operations``, the
-    operator's settings are their defaults, whatever the environment says)."""
+    operator's settings are their defaults, whatever the environment says; without
+    ``limits``, a run has the engine's picture limits and no quota)."""
     operations = resources.get("operations", DEFAULT_OPERATIONS)
     return dg.Definitions(
         assets=_owned(
@@ -79,7 +84,12 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
             compaction.frame_index_compaction,
             backfills.nightly_backfill(operations.backfill_cron),
         ],
-        resources={"jobs": JobQueue(), "operations": operations, **resources},
+        resources={
+            "jobs": JobQueue(),
+            "operations": operations,
+            "limits": ExtractionLimits(),
+            **resources,
+        },
         executor=step_executor,  # in process unless the run says otherwise (executor.py)
         loggers={CONSOLE: console_logger},  # runs log JSON lines (loggers.py)
     )

@@ -3,6 +3,7 @@
 import pytest
 
 from frameforge import settings_docs
+from frameforge_core.settings import FromEnvironment
 
 
 def test_the_environment_table_is_current():
@@ -24,3 +25,12 @@ def test_every_variable_of_the_models_is_in_the_table():
 def test_a_page_without_markers_is_refused():
     with pytest.raises(ValueError, match="markers"):
         settings_docs.rewritten("# Configuration\n")
+
+
+def test_every_settings_model_has_its_table():
+    """A model added to frameforge_core.settings (or the API's, the worker's) is listed."""
+
+    def models(base: type) -> set[type]:
+        return {sub for child in base.__subclasses__() for sub in {child, *models(child)}}
+
+    assert models(FromEnvironment) == set(settings_docs.MODELS)

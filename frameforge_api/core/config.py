@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from frameforge_core.settings import LinkSettings, RetentionSettings, former
+from frameforge_core.settings import JobQuotaSettings, LinkSettings, RetentionSettings, former
 
 
-class Settings(LinkSettings, RetentionSettings):
+class Settings(LinkSettings, RetentionSettings, JobQuotaSettings):
     """The API's own: token lifetimes, request and upload limits, quotas, Redis, CORS and
     `/metrics`."""
 
@@ -47,19 +47,20 @@ class Settings(LinkSettings, RetentionSettings):
         description="e.g. `redis://127.0.0.1:6379/0`: the rate limit and the cache shared by "
         "all API processes (unset: per process)",
     )
-    # per-user quotas (services/quotas.py); the upload size is max_upload_bytes
+    # per-user quotas (services/quotas.py); the upload size is max_upload_bytes, a job's
+    # video and frames are JobQuotaSettings' (the pipeline enforces them too)
     quota_concurrent_jobs: int = Field(
-        5, gt=0, description="unfinished jobs a user may have; checked before any run starts"
-    )
-    quota_video_seconds: float = Field(
-        24 * 3600,
+        5,
         gt=0,
-        description="seconds of video a user's unfinished jobs may hold (a day: a long video "
-        "is extracted in segments side by side; one that cannot be split is refused past 3 h)",
+        description="queued and running jobs a user may have at once (new jobs, renditions "
+        "and retries are counted one after the other: 429 past it)",
     )
-    quota_frames_per_job: int = Field(20_000, gt=0, description="the most frames of one job")
     quota_stored_bytes: int = Field(
-        20 * 1024**3, gt=0, description="bytes of uploads a user may keep"
+        20 * 1024**3,
+        gt=0,
+        description="bytes a user may keep: uploads (an upload URL not yet used reserves its "
+        "`sizeBytes`, or the upload limit without it) and every job's frames, manifest, "
+        "storyboard and ZIP",
     )
     # brute force and sign-up floods: per client address (core/rate_limit.py, AuthLimits)
     auth_requests_per_minute: int = Field(

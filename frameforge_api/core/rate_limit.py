@@ -46,6 +46,10 @@ class RateLimiter(Protocol):
         checks first and hits only when the attempt failed)."""
         ...
 
+    def recent(self, key: str, now: float | None = None) -> tuple[int, float]:
+        """How many hits of ``key`` the window holds, and when the last was (0.0: none)."""
+        ...
+
 
 class MemoryRateLimiter:
     """One process's count (the embedded default)."""
@@ -60,6 +64,14 @@ class MemoryRateLimiter:
 
     def check(self, key: str, now: float | None = None) -> Decision:
         return self._decide(key, now, record=False)
+
+    def recent(self, key: str, now: float | None = None) -> tuple[int, float]:
+        now = time.time() if now is None else now
+        with self._lock:
+            hits = self._hits.get(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            return len(hits), (hits[-1] if hits else 0.0)
 
     def _decide(self, key: str, now: float | None, record: bool) -> Decision:
         now = time.time() if now is None else now
@@ -95,7 +107,22 @@ class RedisRateLimiter:
 
     def __init__(self, client: redis.Redis, limit: int = LIMIT, window: float = WINDOW):
         self.limit, self.window = limit, window
+        self._client = client
         self._script = client.register_script(_SLIDING_WINDOW)
+
+    def recent(self, key: str, now: float | None = None) -> tuple[int, float]:
+        now = time.time() if now is None else now
+        name = f"frameforge:rate:{key}"
+        try:
+            pipe = self._client.pipeline()
+            pipe.zremrangebyscore(name, "-inf", now - self.window)
+            pipe.zcard(name)
+            pipe.zrange(name, -1, -1, withscores=True)
+            _, count, newest = pipe.execute()
+        except redis.RedisError as error:
+            log.warning("rate limit not enforced: Redis unreachable (%s)", error)
+            return 0, 0.0
+        return int(count), (float(newest[0][1]) if newest else 0.0)
 
     def hit(self, key: str, now: float | None = None) -> Decision:
         return self._decide(key, now, record=True)
@@ -141,6 +168,10 @@ class AuthLimits:
       cookie of the account are refused past it (``frameforge_api.core.devices``): the owner
       signs in from a device they signed in from before, whatever its address, however
       many guesses others made (OWASP's device cookies, against lock-outs).
+      Before that bound, failures slow down: past ``FREE_FAILURES`` in the window, a client
+      without a device cookie waits ``failure_wait`` after the account's last failure, 1 s
+      doubling up to ``MAX_FAILURE_WAIT`` (so guessing at the cap makes about 60 an hour,
+      and the owner on a new device waits at most a minute).
     - ``device_failures``: failed logins with one device cookie; past it the cookie no
       longer exempts its holder (a stolen cookie buys a few guesses, not a way round).
     - ``verification_mails``: verification links asked for again by one account, so the
@@ -173,3 +204,19 @@ class AuthLimits:
             device_failures=limiter(shared, device_failures_per_hour, 3600.0),
             verification_mails=limiter(shared, verification_mails_per_hour, 3600.0),
         )
+
+    def failure_wait(self, account_key: str, now: float | None = None) -> int:
+        """Whole seconds a client without a device cookie waits before its next login on
+        the account (``account_key``, as ``account_failures`` counts it): 0 for the first
+        ``FREE_FAILURES`` failures in the window, then 1 s after the last failure, doubling
+        with every failure up to ``MAX_FAILURE_WAIT``."""
+        now = time.time() if now is None else now
+        count, last = self.account_failures.recent(account_key, now)
+        if count < FREE_FAILURES:
+            return 0
+        delay = min(2.0 ** (count - FREE_FAILURES), MAX_FAILURE_WAIT)
+        return max(0, math.ceil(last + delay - now))
+
+
+FREE_FAILURES = 10
+MAX_FAILURE_WAIT = 60.0

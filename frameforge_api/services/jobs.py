@@ -93,6 +93,7 @@ def create(
     )
     duration = video_header.declared_duration(storage, layout.source_key(video.storage_key))
     video_header.check_window(duration, chosen)
+    quotas.hold(session, user.id)  # until the commit: the job counts before the next check
     quotas.check_job(session, user, duration, chosen, settings)
     job = VideoJob(
         id=new_id(),
@@ -300,12 +301,25 @@ def cancel(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> Non
         job_runs.stop(instance, run)
 
 
-def retry(session: Session, instance: dg.DagsterInstance, job: VideoJob) -> None:
+def retry(
+    session: Session, instance: dg.DagsterInstance, job: VideoJob, settings: Settings
+) -> None:
     """Queue another attempt of a failed or cancelled job; it resumes from the failure.
 
-    Raises Conflict for a job that is queued, running or completed.
+    Raises Conflict for a job that is queued, running or completed (or retried meanwhile),
+    TooManyJobs when its user has as many unfinished jobs as allowed, QuotaExceeded when
+    their storage is full.
     """
-    lifecycle.retry(session, job, _status(job, job_runs.current_run(instance, job)))
+    status = _status(job, job_runs.current_run(instance, job))
+    attempt = job.attempt
+    session.commit()  # nothing pending: the quota lock begins the transaction
+    quotas.hold(session, job.user_id)
+    session.refresh(job)
+    if job.attempt != attempt:  # another retry got there while this one waited
+        raise Conflict("the job has just been retried")
+    quotas.check_live_jobs(session, job.user_id, settings, retried=job)
+    quotas.check_room_for_results(session, job.user_id, settings)
+    lifecycle.retry(session, job, status)
     try:
         session.commit()
     except IntegrityError as error:  # the rendition got another job since this one failed

@@ -31,10 +31,13 @@ def create_slot(
     now: dt.datetime,
 ) -> tuple[Video, SignedUrl]:
     """A new video id and the URL to PUT its bytes to. Raises TooLarge when too big,
-    QuotaExceeded when the user's storage quota has no room for it."""
+    QuotaExceeded when the user's storage quota has no room for it: the slot reserves
+    ``size_bytes``, or the largest upload allowed when it is not declared, until its upload
+    is confirmed (its first job) or swept, unused."""
     if size_bytes is not None and size_bytes > settings.max_upload_bytes:
         raise TooLarge(f"uploads are limited to {settings.max_upload_bytes} bytes")
-    quotas.check_storage(session, user, size_bytes or 0, settings)
+    quotas.hold(session, user.id)  # until the commit: the slot counts before the next check
+    quotas.check_upload(session, user.id, size_bytes, settings)
     video_id = new_id()
     video = Video(
         id=video_id,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import Field, ValidationError, create_model
 
-from frameforge_core import layout
+from frameforge_core import layout, storage_use
 from frameforge_pipeline import segmenting
 from frameforge_pipeline.engine.archive import FrameZip
 from frameforge_pipeline.engine.errors import VideoError, rejection
@@ -24,7 +24,7 @@ from frameforge_pipeline.engine.storyboard_names import STORYBOARD_DIR, storyboa
 from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.partition_jobs import PartitionJob, partition_job
 from frameforge_pipeline.partitions import videos
-from frameforge_pipeline.resources import AppDatabase, FrameStore
+from frameforge_pipeline.resources import AppDatabase, ExtractionLimits, FrameStore
 
 GROUP = "extraction"
 
@@ -102,9 +102,13 @@ def job_of(partition_key: str, database: AppDatabase) -> PartitionJob | None:
 
 @dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"video"})
 def source_video(
-    context: dg.AssetExecutionContext, storage: FrameStore, database: AppDatabase
+    context: dg.AssetExecutionContext,
+    storage: FrameStore,
+    database: AppDatabase,
+    limits: ExtractionLimits,
 ) -> VideoFacts:
-    """The uploaded video, probed: container, codec, size, rotation, rate, duration."""
+    """The uploaded video, probed: container, codec, size, rotation, rate, duration; refused
+    beyond the limits (a picture too large, a video longer than a job may be)."""
     if job_runs.FILE_NAME_TAG not in context.run.tags and (
         job := job_of(context.partition_key, database)
     ):
@@ -115,7 +119,7 @@ def source_video(
     key = source_key(storage, context.partition_key)
     try:
         with storage.local_path(key) as path:
-            facts = probe(path)
+            facts = probe(path, limits.engine_limits())
             with path.open("rb") as file:  # which file this is, for the frame index
                 sha256 = hashlib.file_digest(file, "sha256").hexdigest()
     except VideoError as error:
@@ -153,9 +157,14 @@ def manifest(
 
 @dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"zip"})
 def frames_zip(
-    context: dg.AssetExecutionContext, manifest: Manifest, storage: FrameStore
+    context: dg.AssetExecutionContext,
+    manifest: Manifest,
+    storage: FrameStore,
+    database: AppDatabase,
 ) -> dg.MaterializeResult[None]:
-    """The download: every frame plus manifest.json, streamed into one ZIP in the store."""
+    """The download: every frame plus manifest.json, streamed into one ZIP in the store.
+    What the rendition's results take in all (frames, manifest, storyboard, ZIP) is then
+    recorded on its job: its user's storage quota counts it."""
     video_id = context.partition_key
     prefix = layout.frames_prefix(video_id)
     key = layout.zip_key(video_id)
@@ -169,6 +178,11 @@ def frames_zip(
             with storage.open_read(key_in_store) as source:
                 archive.copy(name, source)
         archive.add_manifest(manifest)
+    results = storage.list_keys(layout.results_prefix(video_id))
+    stored = sum(frame["bytes"] for frame in manifest["frames"])
+    stored += sum(storage.size(key) for key in results)
+    with database.session() as session:
+        storage_use.record_results(session, video_id, stored)
     return dg.MaterializeResult(
         metadata={
             "location": dg.MetadataValue.url(storage.uri(key)),
@@ -176,5 +190,6 @@ def frames_zip(
             "frame_count": len(frame_files),
             "entries": len(frame_files) + len(storyboard_files(manifest)) + 1,
             "manifest_entry": MANIFEST_NAME,
+            "stored_bytes": stored,
         }
     )

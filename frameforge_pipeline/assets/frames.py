@@ -53,7 +53,7 @@ from frameforge_pipeline.engine.segments import extract_segment as extract_segme
 from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.partitions import videos
 from frameforge_pipeline.preview import preview_markdown
-from frameforge_pipeline.resources import AppDatabase, FrameStore
+from frameforge_pipeline.resources import AppDatabase, ExtractionLimits, FrameStore
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,7 @@ def plan_frames(
     source_video: VideoFacts,
     storage: FrameStore,
     database: AppDatabase,
+    limits: ExtractionLimits,
 ) -> Iterator[dg.DynamicOutput[SegmentTask]]:
     """The options of the partition's job (whatever the run config says: a backfill or a
     materialization launched in the UI must not change what its user chose), the video's
@@ -105,7 +106,12 @@ def plan_frames(
     storage.delete_prefix(layout.segments_prefix(partition))
     try:
         with storage.local_path(source_key(storage, partition)) as path:
-            segments = plan_segments(path, options, seconds_per_segment=policy.segment_seconds)
+            segments = plan_segments(
+                path,
+                options,
+                seconds_per_segment=policy.segment_seconds,
+                limits=limits.engine_limits(),
+            )
         if len(segments) == 1 and (why := _whole_because(segments[0], source_video, policy)):
             segmenting.check_one_piece(source_video.duration, why)
     except VideoError as error:
@@ -162,7 +168,10 @@ def _options(
 
 @dg.op(tags={"kind": "segment"})
 def extract_segment(
-    context: dg.OpExecutionContext, task: SegmentTask, storage: FrameStore
+    context: dg.OpExecutionContext,
+    task: SegmentTask,
+    storage: FrameStore,
+    limits: ExtractionLimits,
 ) -> SegmentOutcome:
     """One segment's frames, into the store; its progress counts in the run's. A video in
     one segment is extracted in one piece straight into frames/<partition key>/."""
@@ -189,12 +198,13 @@ def extract_segment(
                 progress.report(made.done, made.expected if counted else None)
 
             if whole:
-                result = extract(path, task.options, _StoreSink(storage, prefix), report)
+                sink = _StoreSink(storage, prefix)
+                result = extract(path, task.options, sink, report, limits=limits.engine_limits())
                 done = len(result.frames) + result.dropped_duplicates
             else:
                 storage.delete_prefix(prefix)  # what a crashed attempt of it left
                 staged = layout.segments_prefix(partition)
-                result = _extract_into_store(path, task, storage, staged, report)
+                result = _extract_into_store(path, task, storage, staged, report, limits)
                 done = len(result.frames)
             progress.report(done, done)
     except BaseException as error:
@@ -214,6 +224,7 @@ def _extract_into_store(
     storage: FrameStore,
     staged: str,
     report: Callable[[Progress], None],
+    limits: ExtractionLimits,
 ) -> SegmentResult:
     """The segment's frames, each written to the store as it is made, under ``staged``
     (segments/<partition key>/), where ``join_segments`` reads them: a pod needs no disk
@@ -223,7 +234,9 @@ def _extract_into_store(
         with storage.open_write(staged + name) as target:
             target.write(data)
 
-    return extract_segment_frames(path, task.options, task.segment, None, report, save=save)
+    return extract_segment_frames(
+        path, task.options, task.segment, None, report, limits=limits.engine_limits(), save=save
+    )
 
 
 @dg.op(tags={"kind": "join"})
@@ -233,6 +246,7 @@ def join_frames(
     segments: list[SegmentOutcome],
     storage: FrameStore,
     database: AppDatabase,
+    limits: ExtractionLimits,
 ) -> dg.Output[ExtractionResult]:
     """The segments' frames in order, numbered and named as one extraction names them (dedupe
     applied across boundaries), with whose they are (job id, user id, file name), so that an
@@ -252,11 +266,15 @@ def join_frames(
 
         parts = [cast(SegmentResult, outcome.result) for outcome in outcomes]
         try:
+            sink = _StoreSink(storage, prefix)
+            options = outcomes[0].options
             result = join_segments(
-                source_video, outcomes[0].options, parts, _StoreSink(storage, prefix), read
+                source_video, options, parts, sink, read, limits=limits.engine_limits()
             )
-        except BaseException:
+        except BaseException as error:
             storage.delete_prefix(prefix)  # the segments stay: a retry of the join reuses them
+            if isinstance(error, VideoError):  # past a job's limits, as one piece would be
+                raise rejected(context, error) from None
             raise
         storage.delete_prefix(staged)
         done = len(result.frames) + result.dropped_duplicates

@@ -25,6 +25,14 @@ class PictureTooLargeError(VideoError):
     """A picture (coded or as displayed) beyond the size limits of PictureLimits."""
 
 
+class VideoTooLongError(VideoError):
+    """A video longer than a job may be (Limits.max_seconds)."""
+
+
+class TooManyFramesError(VideoError):
+    """More frames than a job may extract (Limits.max_frames)."""
+
+
 class EmptyWindowError(VideoError):
     """The options' window (start, end, mode) holds no frame of the video."""
 

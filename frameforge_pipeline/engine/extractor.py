@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from frameforge_pipeline.engine.limits import PictureLimits, decoded_bytes
+from frameforge_pipeline.engine.limits import Limits, decoded_bytes
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.output import Encoded, FrameOutput, encoded_in_order
 from frameforge_pipeline.engine.probe import VideoFacts, probe
@@ -99,7 +99,7 @@ def extract_frames(
     segment: Segment,
     deliver: Callable[[Fraction, bool, Encoded], None],
     workers: int | None = None,
-    limits: PictureLimits | None = None,
+    limits: Limits | None = None,
     log: ScoreLog | None = None,
 ) -> ReadWork:
     """Choose the frames of ``segment`` and hand each, encoded, to ``deliver`` in order:
@@ -111,7 +111,7 @@ def extract_frames(
         path,
         keyframes_only=options.mode == "keyframes",
         rejoin_timeline=segment.stream.discontinuous,
-        limits=limits,
+        limits=(limits or Limits()).picture,
         threads=concurrency.decoder_threads,
     )
     with contextlib.closing(reader):
@@ -124,27 +124,40 @@ def extract_frames(
     return ReadWork(reader.decoded, reader.corrupt, reader.seeks, truncated, reader.rate)
 
 
+def check_limits(segment: Segment, options: ExtractOptions, limits: Limits) -> None:
+    """Raise the ``limits``' errors the stream index shows before decoding, for the whole
+    video (a ``whole`` segment, or the plan's segments' totals in engine.segments): its
+    length (a header that lied) and the frames it would give."""
+    stream = segment.stream
+    if not stream.discontinuous and stream.last_pts is not None:
+        limits.check_duration(segment.clock.seconds(stream.last_pts))
+    limits.check_expected(segment.expected_frames, options.mode, options.fps_fraction)
+
+
 def extract(
     path: Path,
     options: ExtractOptions,
     sink: FrameSink,
     on_progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
-    limits: PictureLimits | None = None,
+    limits: Limits | None = None,
 ) -> ExtractionResult:
     """Extract frames of ``path`` into ``sink`` and return what was done: the video as one
     segment (engine.segments extracts it in several, with the same result).
 
     Raises the VideoError subclasses of ``probe`` for files that cannot be processed
-    (PictureTooLargeError beyond ``limits``, by default PictureLimits.from_environment()),
+    (PictureTooLargeError, VideoTooLongError beyond ``limits``, by default the engine's:
+    Limits()), TooManyFramesError when the frames pass ``limits.max_frames`` (before
+    decoding when they can be counted from the stream index, else at the limit),
     FileNotFoundError, and whatever the sink raises. A corrupt frame is skipped and counted.
     """
     began = time.perf_counter()
-    limits = limits or PictureLimits.from_environment()
+    limits = limits or Limits()
     facts = probe(path, limits)
     segment = whole(facts, StreamIndex.scan(path), options)
     plan = RenderPlan.for_video(facts, options)
-    output = FrameOutput(sink, plan, options, segment.expected_frames, on_progress)
+    check_limits(segment, options, limits)
+    output = FrameOutput(sink, plan, options, segment.expected_frames, limits, on_progress)
     work = extract_frames(path, facts, options, segment, output.deliver, workers, limits)
     return ExtractionResult(
         facts=facts,

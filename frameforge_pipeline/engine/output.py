@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import av
 
+from frameforge_pipeline.engine.limits import Limits
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.picture_stats import PictureStats, hamming
 from frameforge_pipeline.engine.records import FrameRecord, FrameSink, Progress, frame_name
@@ -43,7 +44,10 @@ def encoded_in_order(
 
 
 class FrameOutput:
-    """Writes encoded frames to ``sink`` as numbered records; keeps what it wrote."""
+    """Writes encoded frames to ``sink`` as numbered records; keeps what it wrote. Raises
+    the ``limits``' errors at the first frame past the job's frames or its video's length
+    (what could not be known before decoding: scene mode's cuts, untimed or jumping
+    timelines)."""
 
     def __init__(
         self,
@@ -51,10 +55,12 @@ class FrameOutput:
         plan: RenderPlan,
         options: ExtractOptions,
         expected: int,
+        limits: Limits,
         on_progress: Callable[[Progress], None] | None = None,
     ):
         self._sink, self._plan, self._options = sink, plan, options
         self._expected = expected
+        self._limits = limits
         self._on_progress = on_progress
         self.records: list[FrameRecord] = []
         self.dropped = 0  # repeats of the last kept picture (dedupe)
@@ -68,6 +74,8 @@ class FrameOutput:
         if distance is not None and last is not None and hamming(stats.phash, last) <= distance:
             self.dropped += 1
             return
+        self._limits.check_reached(when)
+        self._limits.check_extracted(len(self.records) + 1, self._options.mode)
         self._last_kept = stats.phash
         self._write(when, keyframe, data, stats)
         if self._on_progress:

@@ -1,8 +1,11 @@
 """What a file is: container, codec, display size, rotation, rate, duration.
 
 ``probe`` decodes one frame, so a file it accepts is known to be decodable. It refuses
-pictures beyond PictureLimits, from the size the stream declares before decoding anything
-and again from the decoded frame, and ignores an absurd declared sample aspect ratio.
+pictures beyond the Limits, from the size the stream declares before decoding anything
+and again from the decoded frame, and ignores an absurd declared sample aspect ratio. It
+refuses a video longer than the Limits allow: from the duration its header declares, before
+decoding anything, or, when the header declares none (a raw elementary stream), by reading
+its packets (no decoding) up to the limit.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from frameforge_pipeline.engine.errors import (
     NotAVideoError,
     NoVideoStreamError,
 )
-from frameforge_pipeline.engine.limits import PictureLimits, plausible_sample_aspect_ratio
+from frameforge_pipeline.engine.limits import Limits, plausible_sample_aspect_ratio
 
 # Packets tried before a stream that yields no frame is declared undecodable. Long enough to
 # reach the first keyframe of a stream that starts mid-GOP.
@@ -186,14 +189,15 @@ def display_size(width: int, height: int, sar: Fraction) -> tuple[int, int]:
     return max(1, round(width * sar)), height
 
 
-def probe(path: Path, limits: PictureLimits | None = None) -> VideoFacts:
+def probe(path: Path, limits: Limits | None = None) -> VideoFacts:
     """Probe ``path`` and decode its first frame.
 
-    Raises EmptyFileError, NotAVideoError, NoVideoStreamError, CorruptVideoError or
-    PictureTooLargeError (with a one-line human reason) for files that cannot be processed;
-    FileNotFoundError. ``limits`` defaults to PictureLimits.from_environment().
+    Raises EmptyFileError, NotAVideoError, NoVideoStreamError, CorruptVideoError,
+    PictureTooLargeError or VideoTooLongError (with a one-line human reason) for files that
+    cannot be processed; FileNotFoundError. ``limits`` defaults to the engine's (Limits()).
     """
-    limits = limits or PictureLimits.from_environment()
+    # complexity 11: each limit is checked where it is first known, before decoding if it can
+    limits = limits or Limits()
     with open_video(path) as (container, stream):
         declared = stream.sample_aspect_ratio or Fraction(1)
         sar, ignored = (
@@ -203,17 +207,18 @@ def probe(path: Path, limits: PictureLimits | None = None) -> VideoFacts:
         )
         context = stream.codec_context
         if context.width > 0 and context.height > 0:  # before a decoder allocates for it
-            limits.check(*display_size(context.width, context.height, sar))
-            limits.check(context.width, context.height, "the coded picture")
+            limits.picture.check(*display_size(context.width, context.height, sar))
+            limits.picture.check(context.width, context.height, "the coded picture")
+        duration = declared_duration(container, stream)
+        limits.check_duration(duration)  # before decoding anything (None: measured below)
         frame = _first_frame(container, stream)
         rotation = rotation_clockwise(frame.rotation)
         display_w, display_h = display_size(frame.width, frame.height, sar)
-        limits.check(display_w, display_h)
-        limits.check(frame.width, frame.height, "the coded picture")
+        limits.picture.check(display_w, display_h)
+        limits.picture.check(frame.width, frame.height, "the coded picture")
         if rotation in (90, 270):
             display_w, display_h = display_h, display_w
-        duration = declared_duration(container, stream)
-        return VideoFacts(
+        facts = VideoFacts(
             container=container.format.name,
             codec=stream.codec_context.name,
             width=display_w,
@@ -232,6 +237,10 @@ def probe(path: Path, limits: PictureLimits | None = None) -> VideoFacts:
             ignored_sample_aspect_ratio=ignored,
             color_trc=transfer_name(frame.color_trc or stream.codec_context.color_trc),
         )
+    if duration is None:  # a file that declares none is measured, up to the limit
+        with open_video(path) as (container, stream):
+            limits.check_packets(container, stream)
+    return facts
 
 
 def transfer_name(color_trc: int) -> str | None:

@@ -27,8 +27,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from frameforge_pipeline.engine.extractor import extract_frames
-from frameforge_pipeline.engine.limits import PictureLimits
+from frameforge_pipeline.engine.extractor import check_limits, extract_frames
+from frameforge_pipeline.engine.limits import Limits
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.output import Encoded, FrameOutput
 from frameforge_pipeline.engine.picture_stats import PictureStats
@@ -36,7 +36,7 @@ from frameforge_pipeline.engine.probe import VideoFacts, probe
 from frameforge_pipeline.engine.records import ExtractionResult, FrameSink, Progress
 from frameforge_pipeline.engine.render import RenderPlan
 from frameforge_pipeline.engine.scenes import ScoreLog, shot_starts
-from frameforge_pipeline.engine.segment_plan import DEFAULT_SEGMENT_SECONDS, Segment, plan
+from frameforge_pipeline.engine.segment_plan import DEFAULT_SEGMENT_SECONDS, Segment, plan, whole
 from frameforge_pipeline.engine.stream_index import StreamIndex
 
 __all__ = [
@@ -97,14 +97,17 @@ def plan_segments(
     *,
     seconds_per_segment: float = DEFAULT_SEGMENT_SECONDS,
     max_segments: int | None = None,
-    limits: PictureLimits | None = None,
+    limits: Limits | None = None,
 ) -> list[Segment]:
     """The keyframe-aligned segments of ``source``'s window (one demux pass), each about
     ``seconds_per_segment`` of video, at most ``max_segments``. One segment when the video
     is short or cannot be split: then ``segments[0].whole_because`` says why when it is
-    not its length. Raises what ``probe`` raises."""
-    facts = probe(source, limits or PictureLimits.from_environment())
+    not its length. Raises what ``probe`` raises, and the ``limits``' errors the stream
+    index shows before decoding (a video longer than allowed, more frames than allowed)."""
+    limits = limits or Limits()
+    facts = probe(source, limits)
     index = StreamIndex.scan(source)
+    check_limits(whole(facts, index, options), options, limits)
     return plan(facts, index, options, seconds_per_segment, max_segments)
 
 
@@ -120,7 +123,7 @@ def extract_segment(
     workdir: Path | None,
     on_progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
-    limits: PictureLimits | None = None,
+    limits: Limits | None = None,
     save: Callable[[str, bytes], None] | None = None,
 ) -> SegmentResult:
     """Choose and encode ``segment``'s frames into ``workdir/segment_NNNNN/`` (made, and
@@ -131,7 +134,7 @@ def extract_segment(
     (the join keeps the shot starts among them). Memory holds a few frames in flight, as in
     the one-piece run, and a few numbers a frame. Raises what ``extract`` raises."""
     began = time.perf_counter()
-    limits = limits or PictureLimits.from_environment()
+    limits = limits or Limits()
     facts = probe(source, limits)
     extension = RenderPlan.for_video(facts, options).extension
     store = save or _folder_writer(workdir, segment.index)
@@ -186,17 +189,20 @@ def join_segments(
     sink: FrameSink,
     read: Callable[[str], bytes],
     on_progress: Callable[[Progress], None] | None = None,
+    limits: Limits | None = None,
 ) -> ExtractionResult:
     """Hand the segments' frames, in order, to ``sink`` as the one-piece extraction would:
     numbered, named, dedupe applied across boundaries. ``read(file)`` returns a
     SegmentFrame's bytes (``lambda name: (workdir / name).read_bytes()`` for a local work
     folder). ``facts`` is the video's probe (the ``source_video`` asset). The result's
     ``seconds`` is the segments' time summed plus the join's. Raises ValueError unless
-    ``results`` holds every segment of one plan once."""
+    ``results`` holds every segment of one plan once, and, as one piece does, the
+    ``limits``' errors at the first frame past what a job may extract."""
     began = time.perf_counter()
     ordered = _complete(results)
     expected = _total(ordered, "expected_frames")
-    output = FrameOutput(sink, RenderPlan.for_video(facts, options), options, expected, on_progress)
+    render = RenderPlan.for_video(facts, options)
+    output = FrameOutput(sink, render, options, expected, limits or Limits(), on_progress)
     chosen = _shot_starts(options, ordered)
     for when, frame in _in_order(ordered):
         if chosen is not None and when not in chosen:

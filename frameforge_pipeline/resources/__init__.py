@@ -18,11 +18,14 @@ import dagster as dg
 from frameforge_core.settings import (
     BrokerSettings,
     DatabaseSettings,
+    JobQuotaSettings,
     OperationsSettings,
+    PictureLimitSettings,
     StoreSettings,
 )
 from frameforge_pipeline.resources.database import AppDatabase
 from frameforge_pipeline.resources.job_queue import JobQueue
+from frameforge_pipeline.resources.limits import ExtractionLimits
 from frameforge_pipeline.resources.storage import FrameStore, LocalFrameStore
 
 if TYPE_CHECKING:
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AppDatabase",
+    "ExtractionLimits",
     "FrameStore",
     "JobQueue",
     "LocalFrameStore",
@@ -68,8 +72,9 @@ IO_PREFIX = "dagster-io"  # in the results bucket, beside the frames and ZIPs
 
 def resources_for_environment() -> dict[str, Any]:
     """The store, the app database, the job queue and the IO manager the environment names
-    (docs/configuration.md), and the operator's settings (``operations``, given to the
-    sensors and schedules that need them): read once, where the code location loads."""
+    (docs/configuration.md), the operator's settings (``operations``, given to the sensors
+    and schedules that need them) and a run's limits (``limits``, handed to the engine):
+    read once, where the code location loads."""
     database = DatabaseSettings()
     broker = BrokerSettings()
     store = StoreSettings()
@@ -92,4 +97,5 @@ def resources_for_environment() -> dict[str, Any]:
             rabbitmq_prefix=broker.rabbitmq_prefix,
         ),
         "operations": OperationsSettings(),
+        "limits": ExtractionLimits.from_settings(PictureLimitSettings(), JobQuotaSettings()),
     }

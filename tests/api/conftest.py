@@ -1,12 +1,18 @@
 """An API on a temporary SQLite database, Dagster instance and local store."""
 
+import contextlib
 import datetime as dt
 import functools
+import socket
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from frameforge_api.core.config import Settings
@@ -113,3 +119,24 @@ def problem(response) -> tuple[int, str]:
     assert body["status"] == response.status_code
     assert {"type", "title", "status", "detail"} <= body.keys()
     return response.status_code, body["detail"]
+
+
+@contextlib.contextmanager
+def served(build: Callable[[str], FastAPI]) -> Iterator[str]:
+    """The app ``build(url)`` makes (``url``: where it is served, for its signed links), on
+    uvicorn in a thread on a free loopback port; yields that URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(build(url), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        listener.close()

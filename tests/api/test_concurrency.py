@@ -2,20 +2,16 @@
 held by a request that itself waits for a thread (which ended in 500s after the pool's
 timeout: every thread of the pool blocked on a connection, every connection on a thread)."""
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
 from frameforge_core import database
-from tests.api.conftest import PASSWORD
+from tests.api.conftest import PASSWORD, served
 
 CONCURRENT = 96  # more than the server's 40 threads
 POOL = 2
@@ -26,18 +22,9 @@ def api(instance, storage, database_url, monkeypatch) -> Iterator[str]:
     """The app on uvicorn in a thread, its database pool cut down to POOL connections."""
     monkeypatch.setattr(database, "POOL_SIZE", POOL)
     monkeypatch.setattr(database, "MAX_OVERFLOW", 0)
-    listener = socket.create_server(("127.0.0.1", 0))
-    app = create_app(Settings(JWT_SECRET="c" * 40), instance, storage, database_url)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    settings = Settings(JWT_SECRET="c" * 40)
+    with served(lambda _: create_app(settings, instance, storage, database_url)) as url:
+        yield url
 
 
 def test_more_requests_than_connections_are_all_answered(api):

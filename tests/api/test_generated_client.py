@@ -6,21 +6,19 @@ import importlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import uvicorn
+from fastapi import FastAPI
 
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
 from frameforge_pipeline.engine.archive import zip_problems
+from tests.api.conftest import served
 from tests.api.routes.test_jobs import run_queue
 
 pytestmark = pytest.mark.slow
@@ -31,23 +29,13 @@ PACKAGE = "frameforge_generated_client"
 @pytest.fixture
 def api(instance, storage, database_url) -> Iterator[str]:
     """The app on uvicorn, on a free loopback port, in a thread; yields its URL."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    settings = Settings(JWT_SECRET="g" * 40, public_url=url, max_upload_bytes=1_000_000)
-    app = create_app(settings, instance=instance, storage=storage, database_url=database_url)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    try:
+
+    def build(url: str) -> FastAPI:
+        settings = Settings(JWT_SECRET="g" * 40, public_url=url, max_upload_bytes=1_000_000)
+        return create_app(settings, instance=instance, storage=storage, database_url=database_url)
+
+    with served(build) as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        listener.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from frameforge_pipeline.engine.errors import PictureTooLargeError
 from frameforge_pipeline.engine.extractor import Concurrency, extract
-from frameforge_pipeline.engine.limits import PictureLimits
+from frameforge_pipeline.engine.limits import Limits, PictureLimits
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.probe import VideoFacts, probe
 from frameforge_pipeline.engine.render import RenderPlan
@@ -68,25 +68,30 @@ def test_the_declared_size_is_refused_before_anything_is_decoded(make_clip, monk
     monkeypatch.setattr(probe_module, "_first_frame", no_decoding)
     clip = make_clip("cfr.mp4", seconds=5)
     with pytest.raises(PictureTooLargeError, match="320x240 pixels, larger than the limit of 300"):
-        probe(clip.path, PictureLimits(max_side=300))
+        probe(clip.path, Limits(PictureLimits(max_side=300)))
 
 
 def test_a_stretched_picture_is_checked_at_its_display_size(make_clip):
     clip = make_clip("sar-2-1.mp4", sample_aspect_ratio=Fraction(2))  # 640x240 shown
     with pytest.raises(PictureTooLargeError, match="the picture is 640x240 pixels"):
-        probe(clip.path, PictureLimits(max_side=600))
-    probe(clip.path, PictureLimits(max_side=640))
+        probe(clip.path, Limits(PictureLimits(max_side=600)))
+    probe(clip.path, Limits(PictureLimits(max_side=640)))
 
 
-def test_the_limits_come_from_the_environment(make_clip, monkeypatch):
+def test_the_limits_come_from_the_settings_where_the_process_starts(make_clip, monkeypatch):
+    """The code location builds them from the environment; the engine reads none itself."""
+    from frameforge_pipeline.resources import resources_for_environment
+
     clip = make_clip("cfr.mp4", seconds=5)
     monkeypatch.setenv("FRAMEFORGE_MAX_PICTURE_PIXELS", "50000")
-    assert PictureLimits.from_environment() == PictureLimits(max_pixels=50_000)
+    limits = resources_for_environment()["limits"].engine_limits()
+    assert limits.picture == PictureLimits(max_pixels=50_000)
     with pytest.raises(PictureTooLargeError, match=r"\(0.1 megapixels\), more than the limit of"):
-        probe(clip.path)
+        probe(clip.path, limits)
+    assert probe(clip.path).width == 320  # the engine's defaults: the environment is not read
     monkeypatch.setenv("FRAMEFORGE_MAX_PICTURE_SIDE", "320")
     monkeypatch.setenv("FRAMEFORGE_MAX_PICTURE_PIXELS", str(320 * 240))
-    assert probe(clip.path).width == 320
+    assert probe(clip.path, resources_for_environment()["limits"].engine_limits()).width == 320
 
 
 def test_a_size_change_mid_stream_is_checked_frame_by_frame(make_clip, tmp_path, collector):
@@ -95,7 +100,7 @@ def test_a_size_change_mid_stream_is_checked_frame_by_frame(make_clip, tmp_path,
     big = make_clip("join-big.ts", size=(640, 480), seconds=2)
     joined = tmp_path / "joined.ts"
     joined.write_bytes(small.path.read_bytes() + big.path.read_bytes())
-    limits = PictureLimits(max_side=400)
+    limits = Limits(PictureLimits(max_side=400))
     assert probe(joined, limits).width == 320
     with pytest.raises(PictureTooLargeError, match=r"^frame \d+ is 640x480 pixels"):
         extract(joined, ExtractOptions(), collector, limits=limits)

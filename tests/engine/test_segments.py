@@ -19,7 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from frameforge_pipeline.engine.errors import TooManyFramesError, VideoTooLongError
 from frameforge_pipeline.engine.extractor import extract
+from frameforge_pipeline.engine.limits import Limits
 from frameforge_pipeline.engine.manifest import build_manifest
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.probe import probe
@@ -323,3 +325,31 @@ def test_a_video_that_cannot_be_split_is_planned_whole_with_its_reason(clip, cha
     segments = plan(probe(clip), index, ExtractOptions(), seconds_per_segment=1.0)
     assert len(segments) == 1
     assert reason in (segments[0].whole_because or "")
+
+
+def test_the_plan_refuses_what_one_piece_refuses_before_decoding(clip):
+    with pytest.raises(TooManyFramesError) as split:
+        plan_segments(clip, ExtractOptions(fps=2), limits=Limits(max_frames=3))
+    with pytest.raises(TooManyFramesError) as whole_run:
+        extract(clip, ExtractOptions(fps=2), BytesSink(), limits=Limits(max_frames=3))
+    assert str(split.value) == str(whole_run.value)
+    with pytest.raises(VideoTooLongError):
+        plan_segments(clip, ExtractOptions(), limits=Limits(max_seconds=Fraction(2)))
+
+
+def test_the_join_stops_scene_mode_where_one_piece_stops(scene_clips, tmp_path):
+    path, options, limits = (
+        scene_clips["hard-cuts.mp4"],
+        ExtractOptions(mode="scene"),
+        Limits(max_frames=2),
+    )
+    with pytest.raises(TooManyFramesError) as whole_run:
+        extract(path, options, BytesSink(), limits=limits)
+    segments = plan_segments(path, options, seconds_per_segment=1.0, limits=limits)
+    results = [extract_segment(path, options, s, tmp_path, limits=limits) for s in segments]
+    with pytest.raises(TooManyFramesError) as split:
+        join_segments(
+            probe(path), options, results, BytesSink(),
+            lambda name: (tmp_path / name).read_bytes(), limits=limits,
+        )  # fmt: skip
+    assert str(split.value) == str(whole_run.value)

@@ -33,7 +33,7 @@ LINK = re.compile(r"https?://\S+/api/v1/auth/verify-email\?token=[A-Za-z0-9._%-]
 def api(smtp_server, instance, storage, database_url, monkeypatch) -> TestClient:
     monkeypatch.setenv("SMTP_HOST", smtp_server.host)
     monkeypatch.setenv("SMTP_PORT", str(smtp_server.port))
-    settings = Settings(JWT_SECRET="v" * 40, FRAMEFORGE_PUBLIC_URL="https://frames.test")
+    settings = Settings(JWT_SECRET="v" * 40, public_url="https://frames.test")
     return TestClient(create_app(settings, instance, storage, database_url))
 
 

@@ -56,6 +56,7 @@ def test_a_check_records_nothing_in_redis_either(redis_client, steps):
     for gap, failed in steps:
         now += gap
         assert shared.check(key, now) == local.check(key, now)
+        assert shared.recent(key, now) == local.recent(key, now)  # what the waits read
         if failed:
             assert shared.hit(key, now) == local.hit(key, now)
 

@@ -48,7 +48,7 @@ def older_engine(storage, database) -> dg.Definitions:
         ],
         asset_checks=defs.asset_checks,
         jobs=[extract_video],
-        resources={"storage": storage, "database": database},
+        resources=defs.resources,
         executor=dg.in_process_executor,
     )
 

@@ -27,7 +27,7 @@ from frameforge_api.api.schemas import (
 )
 from frameforge_api.core import devices, metrics
 from frameforge_api.services import accounts, deletion, verification
-from frameforge_core.errors import NotAuthenticated
+from frameforge_core.errors import NotAuthenticated, RateLimited
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -79,7 +79,12 @@ def verify_email(
     return RedirectResponse(page, status_code=status.HTTP_303_SEE_OTHER)
 
 
-@router.post("/verification", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
+@router.post(
+    "/verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    responses={204: {"description": "The address is confirmed already: nothing is sent"}},
+)
 def resend_verification(
     user: CurrentUser,
     settings: SettingsDep,
@@ -109,9 +114,10 @@ def login(
     """Access token (1 h) and refresh token, and a device cookie (``frameforge_device``,
     HttpOnly) that exempts this client from the account's limit on failed logins next time.
     401, in the same time, for any wrong credential; 429 past the attempts on one account
-    from this address, or past the account's failed logins (from anywhere) for a client
-    without a device cookie of the account: the owner is never locked out of a device they
-    signed in from before, whatever its address."""
+    from this address, and, for a client without a device cookie of the account, while the
+    account's failed logins (from anywhere) ask it to wait (1 s doubling to 60 s after 10)
+    or past 100 an hour: the owner is never locked out of a device they signed in from
+    before, whatever its address."""
     account = body.email.lower()
     enforce(limits.logins, f"login:{account}|{address}", "per account and address")
     device = devices.nonce_for(device_cookie, account, settings)
@@ -120,6 +126,15 @@ def login(
     if device is None:
         enforce(limits.account_failures, f"login-failures:{account}",
                 UNKNOWN_DEVICES, record=False)  # fmt: skip
+        wait = limits.failure_wait(f"login-failures:{account}")
+        if wait:
+            metrics.RATE_LIMIT_EXCEEDED.inc()
+            raise RateLimited(
+                f"too many failed logins on this account: the next try from a device that "
+                f"never signed in to it in {wait} s (a device you signed in from before "
+                "does not wait)",
+                wait,
+            )
     try:
         with metrics.counted(metrics.AUTH_LOGINS):
             user = accounts.authenticate(session, body.email, body.password)

@@ -204,6 +204,7 @@ def retry_job(
     settings: SettingsDep,
     cache: CacheDep,
 ) -> JobOut:
-    """Run a failed or cancelled job again from where it failed. 409 otherwise."""
-    jobs.retry(session, instance, job)
+    """Run a failed or cancelled job again from where it failed. 409 otherwise; 429 when
+    you have as many jobs queued or running as allowed, as for a new job."""
+    jobs.retry(session, instance, job, settings)
     return _view(job, instance, settings, cache)

@@ -22,7 +22,7 @@ def refresh(client: TestClient, forwarded_for: str) -> int:
 
 
 def test_clients_behind_one_ingress_are_counted_apart(instance, storage, database_url):
-    settings = Settings(JWT_SECRET="f" * 40, FRAMEFORGE_AUTH_REQUESTS_PER_MINUTE=5)
+    settings = Settings(JWT_SECRET="f" * 40, auth_requests_per_minute=5)
     app = create_app(settings, instance, storage, database_url)
     ingress = TestClient(
         ProxyHeadersMiddleware(app, trusted_hosts=CHART_DEFAULT), client=("10.0.3.4", 40000)
@@ -40,7 +40,7 @@ def test_clients_behind_one_ingress_are_counted_apart(instance, storage, databas
 
 
 def test_a_header_from_outside_the_trusted_addresses_is_ignored(instance, storage, database_url):
-    settings = Settings(JWT_SECRET="f" * 40, FRAMEFORGE_AUTH_REQUESTS_PER_MINUTE=5)
+    settings = Settings(JWT_SECRET="f" * 40, auth_requests_per_minute=5)
     app = create_app(settings, instance, storage, database_url)
     direct = TestClient(
         ProxyHeadersMiddleware(app, trusted_hosts=CHART_DEFAULT), client=("192.0.2.50", 40000)
