@@ -5,7 +5,8 @@ database of $FRAMEFORGE_HOME, and the executor the job sensor would choose. A pr
 own, because the multiprocess executor's forkserver (started once per process) keeps the
 environment and modules it started with.
 
-    python -m tests.pipeline.segmented_run PARTITION MODE [--from-failure RUN_ID] [--fps N]
+    python -m tests.pipeline.segmented_run PARTITION MODE [--from-failure RUN] [--fps N]
+        [--format F]
 
 MODE: ``multiprocess`` (the sensor's choice for a long video) or ``in_process``. With
 $FRAMEFORGE_TEST_FAIL_SEGMENT=N, segment N fails once (tests/pipeline/segment_faults.py,
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("mode", choices=["multiprocess", "in_process"])
     parser.add_argument("--from-failure")
     parser.add_argument("--fps", type=float)
+    parser.add_argument("--format", choices=["jpg", "png", "webp"])
     args = parser.parse_args()
     job = ReconstructableRepository.for_module(
         "frameforge_pipeline.definitions", "defs", working_directory=os.getcwd()
@@ -47,10 +49,12 @@ def main() -> None:
         execution["config"]["multiprocess"]["start_method"]["forkserver"] = {
             "preload_modules": PRELOAD
         }
-    frames = {"ops": {"frames": {"config": {"fps": args.fps}}}} if args.fps else {}
+    chosen = {"fps": args.fps, "format": args.format}
+    options = {name: value for name, value in chosen.items() if value is not None}
+    frames = {"ops": {"frames": {"config": options}}} if options else {}
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions(VIDEOS, [args.partition])
-        options = (
+        again = (
             dg.ReexecutionOptions.from_failure(args.from_failure, instance)
             if args.from_failure
             else None
@@ -58,10 +62,10 @@ def main() -> None:
         result = dg.execute_job(
             job,
             instance,
-            run_config=None if options else {**RUN_LOGGERS, "execution": execution, **frames},
+            run_config=None if again else {**RUN_LOGGERS, "execution": execution, **frames},
             # a re-execution carries its parent's partition, as the UI's and run retries' do
             tags={"dagster/partition": args.partition},
-            reexecution_options=options,
+            reexecution_options=again,
         )
         print(json.dumps({"run_id": result.run_id, "success": result.success}))
 

@@ -177,9 +177,9 @@ def test_a_cancel_stops_every_segment_process(
 ) -> None:
     heavy = make_clip("three-minutes-vga.mp4", seconds=180, fps=Fraction(20), size=(640, 360))
     upload(embedded.store, "heavy", heavy.path)
-    # every frame: each segment works for a while
+    # every frame as a PNG: each segment works for a while
     process = embedded.start(
-        "heavy", "multiprocess", "--fps", "20", FRAMEFORGE_SEGMENT_SECONDS="60"
+        "heavy", "multiprocess", "--fps", "20", "--format", "png", FRAMEFORGE_SEGMENT_SECONDS="60"
     )
     with embedded.instance() as instance:
         run_id, segments = _segments_under_way(instance, "heavy")
