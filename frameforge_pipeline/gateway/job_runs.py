@@ -296,10 +296,13 @@ class RunProgress:
         self._thread.start()
         return self
 
+    # a segment writes its last count however short it was (the run's total counts it)
+    _last_count_always = False
+
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
-        if self._written is not None:
+        if self._written is not None or self._last_count_always:
             self._write()
 
     def report(self, done: int, expected: int | None) -> None:
@@ -316,11 +319,14 @@ class RunProgress:
         if count is None or count == self._written:
             return
         try:
-            self.instance.add_run_tags(self.run.run_id, {PROGRESS_TAG: count})
+            self._publish(count)
         except Exception:  # progress is shown, not needed: the run goes on without it
             log.warning("run %s: progress %s not reported", self.run.run_id, count, exc_info=True)
             return
         self._written = count
+
+    def _publish(self, count: str) -> None:
+        self.instance.add_run_tags(self.run.run_id, {PROGRESS_TAG: count})
 
 
 class SegmentProgress(RunProgress):
@@ -331,6 +337,8 @@ class SegmentProgress(RunProgress):
     ``PROGRESS_TAG`` is the sum of every segment's last count, of ``expected`` frames in all
     when the plan knew them, else of those the segments announced once each has. The total
     may lag another segment's by one interval; the join writes the final one."""
+
+    _last_count_always = True
 
     def __init__(
         self,
@@ -347,26 +355,11 @@ class SegmentProgress(RunProgress):
         self._own_key = self._keys[segment]
         self._latest = self._written = None  # a count copied from a retried run is not ours
 
-    def __exit__(self, *_: object) -> None:
-        """Stops the thread and writes the last count, always: the run's total counts a
-        finished segment however short it was."""
-        self._stop.set()
-        self._thread.join()
-        self._write()
-
-    def _write(self) -> None:
-        count = self._latest
-        if count is None or count == self._written:
-            return
-        try:
-            storage = self.instance.run_storage
-            storage.set_cursor_values({self._own_key: count})
-            counts = storage.get_cursor_values(set(self._keys))
-            self.instance.add_run_tags(self.run.run_id, {PROGRESS_TAG: self._total(counts)})
-        except Exception:  # progress is shown, not needed: the run goes on without it
-            log.warning("run %s: progress %s not reported", self.run.run_id, count, exc_info=True)
-            return
-        self._written = count
+    def _publish(self, count: str) -> None:
+        storage = self.instance.run_storage
+        storage.set_cursor_values({self._own_key: count})
+        counts = storage.get_cursor_values(set(self._keys))
+        self.instance.add_run_tags(self.run.run_id, {PROGRESS_TAG: self._total(counts)})
 
     def _total(self, counts: Mapping[str, str]) -> str:
         done, announced, known = 0, 0, 0
