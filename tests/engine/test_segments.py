@@ -353,3 +353,15 @@ def test_the_join_stops_scene_mode_where_one_piece_stops(scene_clips, tmp_path):
             lambda name: (tmp_path / name).read_bytes(), limits=limits,
         )  # fmt: skip
     assert str(split.value) == str(whole_run.value)
+
+
+def test_keyframes_mode_gives_an_open_gop_streams_keyframes_in_order(tmp_path):
+    """Fed keyframes only, an open-GOP stream's decoder held them and gave them reversed
+    (0.21 s before 0 s); each keyframe is now decoded alone."""
+    path = tmp_path / "open-gop.mp4"
+    times = [Fraction(i, 100) for i in range(61)]
+    write_x264_clip(path, times, "keyint=21:bframes=3:open-gop=1", size=(224, 96))
+    _, result = one_piece(path, ExtractOptions(mode="keyframes"))
+    index = StreamIndex.scan(path)
+    assert len(index.keyframes) == 3
+    assert [r.timestamp_ms for r in result.frames] == [0.0, 210.0, 420.0]
