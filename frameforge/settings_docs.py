@@ -38,6 +38,7 @@ MODELS: Sequence[type[BaseSettings]] = (
     Settings,
     WorkerSettings,
     core.PictureLimitSettings,
+    core.SegmentSettings,
     core.JobQuotaSettings,
     core.RetentionSettings,
     core.OperationsSettings,

@@ -71,6 +71,12 @@ def frames_prefix(partition_key: str) -> str:
     return f"frames/{check_partition_key(partition_key)}/"
 
 
+def segments_prefix(partition_key: str) -> str:
+    """Where the segments of a split extraction leave their frames until the join names
+    them (frameforge_pipeline/assets/frames.py); empty once the frames are joined."""
+    return f"segments/{check_partition_key(partition_key)}/"
+
+
 def results_prefix(partition_key: str) -> str:
     """The manifest, the ZIP and the storyboard of a rendition."""
     return f"results/{check_partition_key(partition_key)}/"

@@ -128,6 +128,9 @@ class VideoJob(Base):
     run_id: Mapped[str | None] = mapped_column(String(64))
     frame_count: Mapped[int | None]
     processing_seconds: Mapped[float | None] = mapped_column(Double)  # run's wall time
+    # the video's duration as its header declares it (None: unknown); the job sensor runs a
+    # long video's segments side by side (frameforge_pipeline/segmenting.py)
+    video_seconds: Mapped[float | None] = mapped_column(Double)
     error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))

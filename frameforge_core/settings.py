@@ -326,15 +326,36 @@ class PictureLimitSettings(FromEnvironment):
     )
 
 
+class SegmentSettings(FromEnvironment):
+    """How long videos are split (frameforge_pipeline/segmenting.py)."""
+
+    segment_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="seconds of video a segment of a long video (unset: 300); a video no "
+        "longer is extracted in one piece, in its run's process; a longer one in segments side "
+        "by side (processes up to the cores, or pods)",
+    )
+    max_step_pods: int = Field(
+        16, gt=0, description="on Kubernetes, the most segment pods of one run at once"
+    )
+    step_service_account: str | None = Field(
+        None,
+        description="on Kubernetes, the service account of the segment pods (unset: the run "
+        "pod's); set by the chart to the account without Kubernetes permissions",
+    )
+
+
 class JobQuotaSettings(FromEnvironment):
     """What one job may ask for: checked by the API before its run (from the video's
     header) and enforced by the pipeline during it (the engine's Limits)."""
 
     quota_video_seconds: float = Field(
-        3 * 3600,
+        24 * 3600,
         gt=0,
-        description="the longest video a job may have, in seconds: the API reads the header's "
-        "duration, the pipeline measures a file that declares none",
+        description="the longest video a job may have, in seconds (a day: a long video is "
+        "extracted in segments side by side; one that cannot be split is refused past 3 h): "
+        "the API reads the header's duration, the pipeline measures a file that declares none",
     )
     quota_frames_per_job: int = Field(
         20_000,

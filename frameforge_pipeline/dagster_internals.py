@@ -5,10 +5,11 @@ public API only (``import dagster as dg``); the import contract "Dagster's priva
 through dagster_internals" in pyproject.toml keeps it so.
 
 Why private: Dagster 1.13's public API has no asset backfill submission outside a sensor, no
-read of the data versions recorded per partition, no daemon heartbeats, no sensor ticks and
-no run-worker health result for a launcher. Callers get plain values (strings, dicts,
-dataclasses of ours), never Dagster's private types, except the asset graph's type and the
-launcher's health result, which are only passed back to Dagster.
+read of the data versions recorded per partition, no daemon heartbeats, no sensor ticks, no
+run-worker health result for a launcher, and no way to offer its executors' config (or check
+a config against an executor's schema) in an executor of one's own. Callers get plain
+values (strings, dicts, dataclasses of ours), never Dagster's private types, except the
+asset graph's type and the launcher's health result, which are only passed back to Dagster.
 """
 
 from __future__ import annotations
@@ -193,3 +194,27 @@ _WORKER_STATUS = {
 def run_worker_health(health: WorkerHealth, message: str | None = None) -> HealthResult:
     """What a run launcher's ``check_run_worker_health`` returns to run monitoring."""
     return CheckRunHealthResult(_WORKER_STATUS[health], message)
+
+
+def executor_choices() -> dict[str, Any]:
+    """The config fields of Dagster's ``multi_or_in_process_executor``, ``in_process`` and
+    ``multiprocess``, to offer beside a choice of our own (frameforge_pipeline/executor.py)."""
+    from dagster._core.definitions.executor_definition import IN_PROC_CONFIG, MULTI_PROC_CONFIG
+
+    return {"in_process": IN_PROC_CONFIG, "multiprocess": MULTI_PROC_CONFIG}
+
+
+def processed_config(
+    executor: dg.ExecutorDefinition, config: Mapping[str, object]
+) -> Mapping[str, object]:
+    """``config`` checked against ``executor``'s schema, its defaults filled in, as Dagster
+    hands an executor its config. Raises dg.DagsterInvalidConfigError."""
+    from dagster._config import process_config
+
+    assert executor.config_schema is not None
+    checked = process_config(executor.config_schema.config_type, config)
+    if not checked.success or checked.value is None:
+        raise dg.DagsterInvalidConfigError(  # type: ignore[no-untyped-call]
+            f"invalid config of executor {executor.name}", checked.errors, config
+        )
+    return checked.value

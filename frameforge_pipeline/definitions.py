@@ -22,8 +22,10 @@ with heap.long_lived():
         extraction,
         frame_index,
         frame_index_daily,
+        frames,
         storyboard,
     )
+    from frameforge_pipeline.executor import step_executor
     from frameforge_pipeline.jobs import extract_video
     from frameforge_pipeline.loggers import CONSOLE, console_logger
     from frameforge_pipeline.resources import (
@@ -61,7 +63,9 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     operations = resources.get("operations", DEFAULT_OPERATIONS)
     return dg.Definitions(
         assets=_owned(
-            dg.load_assets_from_modules([extraction, frame_index, frame_index_daily, storyboard])
+            dg.load_assets_from_modules(
+                [extraction, frames, frame_index, frame_index_daily, storyboard]
+            )
         ),
         asset_checks=dg.load_asset_checks_from_modules([checks]),
         jobs=[extract_video],
@@ -86,7 +90,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
             "limits": ExtractionLimits(),
             **resources,
         },
-        executor=dg.in_process_executor,
+        executor=step_executor,  # in process unless the run says otherwise (executor.py)
         loggers={CONSOLE: console_logger},  # runs log JSON lines (loggers.py)
     )
 

@@ -102,6 +102,7 @@ def create(
         video_id=video_id,
         partition_key=partition_key,
         options=options,
+        video_seconds=None if duration is None else float(duration),
         callback_url=callback_url,
         callback_secret=_webhook_secret() if callback_url else None,
         idempotency_key=idempotency_key,

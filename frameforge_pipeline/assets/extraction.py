@@ -1,16 +1,15 @@
-"""Per video partition: source_video -> frames -> manifest -> frames_zip."""
+"""Per video partition: source_video -> frames (assets/frames.py) -> manifest -> frames_zip."""
 
 import hashlib
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import Field, ValidationError, create_model
 
 from frameforge_core import layout, storage_use
+from frameforge_pipeline import segmenting
 from frameforge_pipeline.engine.archive import FrameZip
 from frameforge_pipeline.engine.errors import VideoError, rejection
-from frameforge_pipeline.engine.extractor import ENGINE_VERSION, extract
 from frameforge_pipeline.engine.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -19,13 +18,12 @@ from frameforge_pipeline.engine.manifest import (
 )
 from frameforge_pipeline.engine.options import ExtractOptions, constraint_text, validation_message
 from frameforge_pipeline.engine.probe import VideoFacts, probe
-from frameforge_pipeline.engine.records import ExtractionResult, FrameRecord, Progress
+from frameforge_pipeline.engine.records import ExtractionResult
 from frameforge_pipeline.engine.storyboard import Storyboard
 from frameforge_pipeline.engine.storyboard_names import STORYBOARD_DIR, storyboard_files
 from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.partition_jobs import PartitionJob, partition_job
 from frameforge_pipeline.partitions import videos
-from frameforge_pipeline.preview import preview_markdown
 from frameforge_pipeline.resources import AppDatabase, ExtractionLimits, FrameStore
 
 GROUP = "extraction"
@@ -82,18 +80,9 @@ def source_key(storage: FrameStore, partition_key: str) -> str:
     return keys[0]
 
 
-class _StoreSink:
-    """Writes each frame to the store as it comes out of the extractor."""
-
-    def __init__(self, storage: FrameStore, prefix: str):
-        self._storage, self._prefix = storage, prefix
-
-    def write(self, record: FrameRecord, data: bytes) -> None:
-        with self._storage.open_write(self._prefix + record.file) as stream:
-            stream.write(data)
-
-
-def _rejected(context: dg.AssetExecutionContext, error: VideoError) -> dg.Failure:
+def rejected(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext, error: VideoError
+) -> dg.Failure:
     """The failure of a run on a video the engine refuses: the user's input, not an outage.
     Tagged ``frameforge/rejected`` (the refusal's kind), so that an operator tells it from
     an internal error in the Runs list and filters by it; not retried."""
@@ -105,22 +94,10 @@ def _rejected(context: dg.AssetExecutionContext, error: VideoError) -> dg.Failur
     )
 
 
-# A run may take this long plus this many seconds per second of video before run monitoring
-# cancels it (dagster.yaml): decoding is several times faster than real time on 2 cores.
-RUNTIME_BASE_SECONDS = 600
-RUNTIME_PER_VIDEO_SECOND = 4
-MAX_RUNTIME_TAG = "dagster/max_runtime"
-
-
-def max_runtime_seconds(facts: VideoFacts) -> int:
-    """How long a run of this video may hold its slot."""
-    duration = float(facts.duration) if facts.duration is not None else 0.0
-    return round(RUNTIME_BASE_SECONDS + RUNTIME_PER_VIDEO_SECOND * duration)
-
-
-def _job_of(context: dg.AssetExecutionContext, database: AppDatabase) -> PartitionJob | None:
+def job_of(partition_key: str, database: AppDatabase) -> PartitionJob | None:
+    """The job whose partition ``partition_key`` is; None for one no job made."""
     with database.session() as session:
-        return partition_job(session, context.partition_key)
+        return partition_job(session, partition_key)
 
 
 @dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"video"})
@@ -132,7 +109,9 @@ def source_video(
 ) -> VideoFacts:
     """The uploaded video, probed: container, codec, size, rotation, rate, duration; refused
     beyond the limits (a picture too large, a video longer than a job may be)."""
-    if job_runs.FILE_NAME_TAG not in context.run.tags and (job := _job_of(context, database)):
+    if job_runs.FILE_NAME_TAG not in context.run.tags and (
+        job := job_of(context.partition_key, database)
+    ):
         # a run the job queue did not make (a backfill, the UI) is found by the file too
         context.instance.add_run_tags(
             context.run.run_id, {job_runs.FILE_NAME_TAG: job.file_name[:255]}
@@ -144,118 +123,12 @@ def source_video(
             with path.open("rb") as file:  # which file this is, for the frame index
                 sha256 = hashlib.file_digest(file, "sha256").hexdigest()
     except VideoError as error:
-        raise _rejected(context, error) from None
-    context.instance.add_run_tags(
-        context.run.run_id, {MAX_RUNTIME_TAG: str(max_runtime_seconds(facts))}
-    )
+        raise rejected(context, error) from None
+    # in one piece until the plan of its segments says how long the run may take
+    one_piece = segmenting.max_runtime_seconds(facts.duration, segments=1, parallel=1)
+    context.instance.add_run_tags(context.run.run_id, {segmenting.MAX_RUNTIME_TAG: str(one_piece)})
     context.add_output_metadata({"source": storage.uri(key), "sha256": sha256, **facts.to_json()})
     return facts
-
-
-@dg.asset(
-    partitions_def=videos,
-    group_name=GROUP,
-    code_version=ENGINE_VERSION,
-    deps=[source_video],
-    kinds={"image"},
-)
-def frames(
-    context: dg.AssetExecutionContext,
-    config: ExtractionConfig,
-    storage: FrameStore,
-    database: AppDatabase,
-    limits: ExtractionLimits,
-) -> ExtractionResult:
-    """The sampled frames, one image file each under frames/<partition key>/, extracted with
-    the options of the partition's job (whatever the run config says: a backfill or a
-    materialization launched in the UI must not change what its user chose); with whose
-    they are (job id, user id, file name), so that an operator finds the partition by them.
-    A job's frames are refused past the limits (``limits``), as its user's other refusals."""
-    video_id = context.partition_key
-    job = _job_of(context, database)
-    options = _options(context, config, job)
-    whose: dict[str, str] = {}
-    if job is not None:
-        whose = {"job_id": job.job_id, "user_id": job.user_id, "file_name": job.file_name}
-    prefix = layout.frames_prefix(video_id)
-    storage.delete_prefix(prefix)  # a rerun must not mix with an earlier run's frames
-    counted = options.mode != "scene"  # scene mode knows its frames once it has found them
-    try:
-        with (
-            job_runs.RunProgress(context.instance, context.run) as progress,
-            storage.local_path(source_key(storage, video_id)) as path,
-        ):
-
-            def report(made: Progress) -> None:
-                progress.report(made.done, made.expected if counted else None)
-
-            sink = _StoreSink(storage, prefix)
-            result = extract(path, options, sink, report, limits=limits.engine_limits())
-            done = len(result.frames) + result.dropped_duplicates
-            progress.report(done, done)
-    except BaseException as error:
-        storage.delete_prefix(prefix)  # no half set of frames survives a failure
-        if isinstance(error, VideoError):
-            raise _rejected(context, error) from None
-        raise
-    context.add_output_metadata(
-        {
-            "frame_count": len(result.frames),
-            "expected_frames": result.expected_frames,
-            "decoded_frames": result.decoded_frames,
-            "corrupt_frames": result.corrupt_frames,
-            "seeks": result.seeks,
-            "seconds": round(result.seconds, 3),
-            "speed": _speed(result),
-            "options": options.model_dump(mode="json"),
-            **whose,
-            "location": storage.uri(prefix),
-            **_first_frame_preview(storage, prefix, result),
-        }
-    )
-    return result
-
-
-def _options(
-    context: dg.AssetExecutionContext, config: ExtractionConfig, job: PartitionJob | None
-) -> ExtractOptions:
-    """The job's options; the run config's only for a partition no job made."""
-    if job is None:
-        return config.to_options()
-    try:
-        chosen = ExtractOptions.model_validate(job.options)
-    except ValidationError as error:
-        raise dg.Failure(
-            f"invalid options of job {job.job_id}: {validation_message(error)}",
-            allow_retries=False,
-        ) from None
-    given = config.to_options()
-    if given != chosen and given != ExtractOptions():  # options set by hand, not defaults
-        context.log.warning(
-            f"run config ignored: partition {context.partition_key} belongs to job "
-            f"{job.job_id}, extracted with its own options {chosen.model_dump(mode='json')}"
-        )
-    return chosen
-
-
-def _speed(result: ExtractionResult) -> float | None:
-    """Seconds of video extracted per second of work (the window's length, not the file's)."""
-    duration, options = result.facts.duration, result.options
-    if duration is None or result.seconds <= 0:
-        return None
-    end = duration if options.end is None else min(duration, Fraction(str(options.end)))
-    window = max(end - Fraction(str(options.start)), Fraction(0))
-    return round(float(window) / result.seconds, 2)
-
-
-def _first_frame_preview(
-    storage: FrameStore, prefix: str, result: ExtractionResult
-) -> dict[str, dg.MetadataValue]:
-    if not result.frames:
-        return {}
-    with storage.open_read(prefix + result.frames[0].file) as stream:
-        markdown = preview_markdown(stream.read(), "first frame")
-    return {"first_frame": dg.MetadataValue.md(markdown)} if markdown else {}
 
 
 @dg.asset(partitions_def=videos, group_name=GROUP, code_version="1", kinds={"json"})
@@ -268,7 +141,7 @@ def manifest(
 ) -> Manifest:
     """manifest.json: video facts, options, index/time/file/size/sha256 per frame, the
     storyboard's files when there is one, and the name its user gave the video."""
-    job = _job_of(context, database)
+    job = job_of(context.partition_key, database)
     document = build_manifest(
         frames,
         video_id=layout.video_id_of(context.partition_key),

@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -296,10 +296,13 @@ class RunProgress:
         self._thread.start()
         return self
 
+    # a segment writes its last count however short it was (the run's total counts it)
+    _last_count_always = False
+
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
-        if self._written is not None:
+        if self._written is not None or self._last_count_always:
             self._write()
 
     def report(self, done: int, expected: int | None) -> None:
@@ -316,11 +319,65 @@ class RunProgress:
         if count is None or count == self._written:
             return
         try:
-            self.instance.add_run_tags(self.run.run_id, {PROGRESS_TAG: count})
+            self._publish(count)
         except Exception:  # progress is shown, not needed: the run goes on without it
             log.warning("run %s: progress %s not reported", self.run.run_id, count, exc_info=True)
             return
         self._written = count
+
+    def _publish(self, count: str) -> None:
+        self.instance.add_run_tags(self.run.run_id, {PROGRESS_TAG: count})
+
+
+class SegmentProgress(RunProgress):
+    """``RunProgress`` of one segment of a split extraction, run beside the others (other
+    processes, other pods). Its own count goes to the instance's key-value store (one key per
+    segment, ``segment_progress_key``: an upsert of its own row, where a run tag would be a
+    read-modify-write of the whole run that concurrent segments undo), and the run's
+    ``PROGRESS_TAG`` is the sum of every segment's last count, of ``expected`` frames in all
+    when the plan knew them, else of those the segments announced once each has. The total
+    may lag another segment's by one interval; the join writes the final one."""
+
+    _last_count_always = True
+
+    def __init__(
+        self,
+        instance: dg.DagsterInstance,
+        run: dg.DagsterRun,
+        segment: int,
+        segments: int,
+        expected: int | None,
+        interval: float | None = None,
+    ):
+        super().__init__(instance, run, interval)
+        self.segments, self.expected = segments, expected
+        self._keys = [segment_progress_key(run.run_id, index) for index in range(segments)]
+        self._own_key = self._keys[segment]
+        self._latest = self._written = None  # a count copied from a retried run is not ours
+
+    def _publish(self, count: str) -> None:
+        storage = self.instance.run_storage
+        storage.set_cursor_values({self._own_key: count})
+        counts = storage.get_cursor_values(set(self._keys))
+        self.instance.add_run_tags(self.run.run_id, {PROGRESS_TAG: self._total(counts)})
+
+    def _total(self, counts: Mapping[str, str]) -> str:
+        done, announced, known = 0, 0, 0
+        for key in self._keys:
+            found = _PROGRESS.match(counts.get(key, ""))
+            if found is None:
+                continue
+            done += int(found.group(1))
+            if found.group(2) != "?":
+                announced += int(found.group(2))
+                known += 1
+        expected = self.expected or (announced if known == self.segments else None)
+        return f"{done}/{max(expected, done) if expected else '?'}"
+
+
+def segment_progress_key(run_id: str, segment: int) -> str:
+    """The key of a segment's last count (``120/300``) in the instance's key-value store."""
+    return f"{PROGRESS_TAG}/{run_id}/{segment}"
 
 
 def _latest_metadata(

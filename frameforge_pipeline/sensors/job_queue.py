@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from frameforge_core import lifecycle
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob
+from frameforge_pipeline import segmenting
 from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.loggers import RUN_LOGGERS
@@ -44,6 +45,12 @@ def run_request(instance: dg.DagsterInstance, job: VideoJob) -> dg.RunRequest:
     config: dict[str, Any] = dict(RUN_LOGGERS)
     if "frames" in remaining:
         config["ops"] = {"frames": {"config": job.options}}
+        # a long video's segments side by side (processes here, pods where runs are pods);
+        # else the default, every step in the run's process
+        policy = segmenting.SegmentPolicy.from_environment()
+        execution = policy.execution(job.video_seconds, _runs_on_kubernetes(instance))
+        if "in_process" not in execution["config"]:
+            config["execution"] = execution
     return dg.RunRequest(
         run_key=f"{job.id}:{job.attempt}",
         partition_key=job.partition_key,
@@ -51,6 +58,13 @@ def run_request(instance: dg.DagsterInstance, job: VideoJob) -> dg.RunRequest:
         tags=tags,
         asset_selection=[dg.AssetKey(step) for step in remaining],
     )
+
+
+def _runs_on_kubernetes(instance: dg.DagsterInstance) -> bool:
+    """Whether runs are Kubernetes Jobs (the instance's run launcher is dagster-k8s's): read
+    from the instance's settings, without making the launcher (and loading a cluster config)."""
+    launcher = instance.get_ref().run_launcher_data
+    return launcher is not None and launcher.module_name.startswith("dagster_k8s")
 
 
 class _Submissions:

@@ -182,7 +182,8 @@ def test_a_run_becomes_the_kubernetes_job_we_sized(
 
     spec = pod["spec"]
     assert spec["restartPolicy"] == "Never"
-    assert spec["serviceAccountName"] == "frameforge"  # ours, without Kubernetes permissions
+    # ours: may start its steps' Jobs (a long video's segments), nothing else
+    assert spec["serviceAccountName"] == "frameforge-run"
     assert spec["securityContext"]["runAsNonRoot"] is True
     assert spec["securityContext"]["runAsUser"] == 10001
     (container,) = spec["containers"]

@@ -228,11 +228,34 @@ def test_the_api_may_cancel_runs_and_nothing_more(frameforge_objects: Objects) -
     assert subject["name"] == "frameforge-api"
     api = frameforge_objects[("Deployment", "frameforge-api")]["spec"]["template"]["spec"]
     assert api["serviceAccountName"] == "frameforge-api"
-    # the other account (worker, Dagster runs) is bound to nothing
+    # the worker's and the step pods' account is bound to nothing; the run pods' to their Role
     assert ("ServiceAccount", "frameforge") in frameforge_objects
     bound = [s["name"] for (kind, _), b in frameforge_objects.items() if kind == "RoleBinding"
              for s in b["subjects"]]  # fmt: skip
-    assert bound == ["frameforge-api"]
+    assert sorted(bound) == ["frameforge-api", "frameforge-run"]
+
+
+def test_run_pods_may_start_their_step_jobs_and_nothing_more(frameforge_objects: Objects) -> None:
+    """A long video's run pod starts, watches and deletes its segments' Jobs (the
+    k8s_job_executor); its step pods run as the account without any permission."""
+    role = frameforge_objects[("Role", "frameforge-run-steps")]
+    granted = {
+        (rule["apiGroups"][0], resource, verb)
+        for rule in role["rules"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+    assert granted == {
+        *(("batch", "jobs", verb) for verb in ("create", "get", "list", "watch", "delete")),
+        ("batch", "jobs/status", "get"),
+        *(("", "pods", verb) for verb in ("get", "list", "watch", "delete")),
+        ("", "pods/log", "get"),
+    }
+    (subject,) = frameforge_objects[("RoleBinding", "frameforge-run-steps")]["subjects"]
+    assert subject["name"] == "frameforge-run"
+    assert ("ServiceAccount", "frameforge-run") in frameforge_objects
+    config = frameforge_objects[("ConfigMap", "frameforge-env")]["data"]
+    assert config["FRAMEFORGE_STEP_SERVICE_ACCOUNT"] == "frameforge"
 
 
 def test_both_charts_agree_on_names(

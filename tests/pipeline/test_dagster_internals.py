@@ -20,6 +20,7 @@ from dagster._core.scheduler.instigation import TickStatus
 
 from frameforge_pipeline import dagster_internals as internals
 from frameforge_pipeline.definitions import defs as code_location
+from frameforge_pipeline.executor import step_executor
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.run_launcher import LocalRunLauncher
 from frameforge_pipeline.schedules import backfills
@@ -194,6 +195,26 @@ def test_HealthResult_is_what_run_monitoring_asks_a_launcher_for():
     assert issubclass(LocalRunLauncher, dg.DefaultRunLauncher)
     asked = inspect.signature(dg.DefaultRunLauncher.check_run_worker_health)
     assert list(asked.parameters) == ["self", "run"]
+
+
+def test_executor_choices_are_those_of_dagsters_multi_or_in_process_executor():
+    ours = internals.executor_choices()
+    theirs = dg.multi_or_in_process_executor.config_schema.config_type.fields
+    assert set(ours) == set(theirs) == {"in_process", "multiprocess"}
+    config = {"multiprocess": {"max_concurrent": 2, "start_method": {"forkserver": {}}}}
+    assert internals.processed_config(dg.multi_or_in_process_executor, config) == (
+        internals.processed_config(step_executor, config)
+    )
+
+
+def test_processed_config_fills_defaults_and_refuses_what_the_schema_refuses():
+    from dagster_k8s import k8s_job_executor
+
+    checked = internals.processed_config(k8s_job_executor, {"max_concurrent": 16})
+    assert checked["max_concurrent"] == 16
+    assert checked["retries"] == {"enabled": {}}  # Dagster's default, filled in
+    with pytest.raises(dg.DagsterInvalidConfigError, match="k8s"):
+        internals.processed_config(k8s_job_executor, {"max_concurrent": "many"})
 
 
 def test_the_import_contract_protects_every_private_module_of_dagster():

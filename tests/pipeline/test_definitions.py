@@ -17,7 +17,8 @@ def test_definitions_load():
     per_video = {"source_video", "frames", "storyboard", "manifest", "frames_zip", "frame_index"}
     assert keys == per_video | {"frame_index_daily"}  # compacted by day
     assert all(graph.get(dg.AssetKey(key)).partitions_def.name == "videos" for key in per_video)
-    assert defs.resolve_job_def("extract_video").executor_def.name == "in_process"
+    # in process unless the run config (the job sensor's, by duration) asks for more
+    assert defs.resolve_job_def("extract_video").executor_def.name == "frameforge"
 
 
 def test_every_asset_has_a_code_version():

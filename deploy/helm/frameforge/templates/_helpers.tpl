@@ -44,9 +44,14 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- .Values.existingSecret | default (printf "%s-secrets" (include "frameforge.fullname" .)) -}}
 {{- end -}}
 
-{{/* The worker's and the runs' identity (no Kubernetes permissions); the API's is "-api". */}}
+{{/* The worker's and the steps' identity (no Kubernetes permissions); the API's is "-api", the
+run pods' "-run" (they start a long video's segments as Jobs). */}}
 {{- define "frameforge.serviceAccountName" -}}
 {{- include "frameforge.fullname" . -}}
+{{- end -}}
+
+{{- define "frameforge.runServiceAccountName" -}}
+{{- printf "%s-run" (include "frameforge.fullname" .) -}}
 {{- end -}}
 
 {{- define "frameforge.apiServiceAccountName" -}}
