@@ -27,12 +27,11 @@ from typing import Any, TypeVar, cast
 
 import dagster as dg
 
-from frameforge_core.errors import TemporarilyUnavailable
+from frameforge_core.errors import BRIEFLY_UNAVAILABLE, TemporarilyUnavailable
 
 T = TypeVar("T")
 MAX_WAITING_CALLS = 200  # stuck calls' threads: beyond this, refuse instead of piling up
 RETRY_AFTER_SECONDS = 5
-SLOW = "the Dagster instance did not answer in time; retry in a few seconds"
 log = logging.getLogger(__name__)
 
 
@@ -68,7 +67,7 @@ class BoundedInstance:
         it; the function's own exception otherwise."""
         with self._lock:
             if self._waiting >= MAX_WAITING_CALLS:
-                raise TemporarilyUnavailable(SLOW, RETRY_AFTER_SECONDS)
+                raise TemporarilyUnavailable(BRIEFLY_UNAVAILABLE, RETRY_AFTER_SECONDS)
         result: Future[T] = Future()
         threading.Thread(
             target=self._run, args=(result, function, args, kwargs), daemon=True
@@ -85,7 +84,7 @@ class BoundedInstance:
             getattr(function, "__name__", "a call"),
             self._seconds,
         )
-        raise TemporarilyUnavailable(SLOW, RETRY_AFTER_SECONDS)
+        raise TemporarilyUnavailable(BRIEFLY_UNAVAILABLE, RETRY_AFTER_SECONDS)
 
     @staticmethod
     def _run(

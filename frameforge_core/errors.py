@@ -65,6 +65,11 @@ class Unavailable(FrameForgeError):
     """Something the request needs does not answer (the database, the Dagster instance)."""
 
 
+# what a user reads when a store stalls or is down: the same request works again soon, and
+# which store it was is the operators' business (the logs name it)
+BRIEFLY_UNAVAILABLE = "the service is briefly unavailable; retry in a few seconds"
+
+
 class TemporarilyUnavailable(Unavailable):
     """A store the request needs stopped answering in the middle of it (the app database,
     the Dagster instance): the same request may well succeed in ``retry_after`` seconds."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import tempfile
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import cv2
 import dagster as dg
@@ -88,6 +90,15 @@ class Collector:
     @property
     def times_ms(self) -> list[float]:
         return [record.timestamp_ms for record in self.records]
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """Every test ends with the environment it began with: code under test exports variables
+    for the processes it starts (``ensure_dagster_home`` sets ``DAGSTER_HOME``), and one left
+    behind points a later test's Dagster at a removed instance."""
+    with mock.patch.dict(os.environ):
+        yield
 
 
 @pytest.fixture

@@ -36,7 +36,6 @@ UNREACHABLE: tuple[type[Exception], ...] = (
     DagsterPostgresException,
 )
 RETRY_AFTER_SECONDS = 5
-BRIEFLY_UNAVAILABLE = "the service is briefly unavailable; retry in a few seconds"
 
 STATUS: dict[type[errors.FrameForgeError], int] = {
     errors.EmptyUpload: 400,
@@ -59,7 +58,7 @@ def domain_error(error: Exception) -> errors.FrameForgeError | None:
     if isinstance(error, errors.FrameForgeError):
         return error
     if isinstance(error, UNREACHABLE):
-        return errors.TemporarilyUnavailable(BRIEFLY_UNAVAILABLE, RETRY_AFTER_SECONDS)
+        return errors.TemporarilyUnavailable(errors.BRIEFLY_UNAVAILABLE, RETRY_AFTER_SECONDS)
     return None
 
 

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from frameforge_core import bounded_instance
-from frameforge_core.bounded_instance import SLOW, BoundedInstance
-from frameforge_core.errors import TemporarilyUnavailable
+from frameforge_core.bounded_instance import BoundedInstance
+from frameforge_core.errors import BRIEFLY_UNAVAILABLE, TemporarilyUnavailable
 from tests.helpers import wait_until
 
 
@@ -43,7 +43,7 @@ def test_answers_errors_and_attributes_pass_through():
 def test_a_stalled_call_is_unavailable_past_the_bound_and_ends_in_the_background():
     fake = FakeInstance()
     bounded = BoundedInstance(fake, seconds=0.1)  # type: ignore[arg-type]
-    with pytest.raises(TemporarilyUnavailable, match=SLOW) as raised:
+    with pytest.raises(TemporarilyUnavailable, match=BRIEFLY_UNAVAILABLE) as raised:
         bounded.stalled()
     assert raised.value.headers == {"Retry-After": "5"}
     assert bounded.waiting_calls == 1

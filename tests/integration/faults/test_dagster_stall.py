@@ -21,7 +21,7 @@ from httpx import Response
 from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
 from frameforge_api.services import jobs
-from frameforge_core.bounded_instance import SLOW
+from frameforge_core.errors import BRIEFLY_UNAVAILABLE
 from tests.api.conftest import problem
 from tests.integration.faults.tcp_proxy import Mode, TcpProxy
 from tests.integration.faults.test_postgres_down import LOGIN, SLOT, proxy  # noqa: F401
@@ -91,7 +91,7 @@ def test_a_stall_of_dagsters_database_is_a_quick_503_then_back(
         print(f"{name} during the stall: {answer.status_code} in {seconds:.2f} s")
     for name in ("GET job", "job list", "/ready"):
         answer = answers[name][0]
-        assert problem(answer) == (503, SLOW), name
+        assert problem(answer) == (503, BRIEFLY_UNAVAILABLE), name
         assert answer.headers["Retry-After"] == "5"
     created = answers["POST job"][0]
     assert created.status_code == 202

@@ -9,9 +9,9 @@ import dagster as dg
 import pytest
 from fastapi.testclient import TestClient
 
-from frameforge_api.core.errors import BRIEFLY_UNAVAILABLE
 from frameforge_api.main import SECURITY_HEADERS, create_app
 from frameforge_api.services import jobs
+from frameforge_core.errors import BRIEFLY_UNAVAILABLE
 from tests.api.conftest import PASSWORD, problem
 from tests.integration.faults.tcp_proxy import TcpProxy
 
