@@ -358,9 +358,9 @@ class JobQuotaSettings(FromEnvironment):
         "the API reads the header's duration, the pipeline measures a file that declares none",
     )
     quota_frames_per_job: int = Field(
-        20_000,
+        86_400,  # a day of video at the default 1 fps
         gt=0,
-        description="the most frames one job may extract: the API counts interval mode from "
+        description="the most frames one job may extract (a day at 1 fps): the API counts interval mode from "
         "the header, the pipeline counts keyframes before decoding and stops scene mode at it",
     )
 
