@@ -360,8 +360,9 @@ class JobQuotaSettings(FromEnvironment):
     quota_frames_per_job: int = Field(
         86_400,  # a day of video at the default 1 fps
         gt=0,
-        description="the most frames one job may extract (a day at 1 fps): the API counts interval mode from "
-        "the header, the pipeline counts keyframes before decoding and stops scene mode at it",
+        description="the most frames one job may extract (a day at 1 fps): the API counts "
+        "interval mode from the header, the pipeline counts keyframes before decoding and "
+        "stops scene mode at it",
     )
 
 
