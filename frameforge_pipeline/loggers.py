@@ -37,6 +37,10 @@ class RunJsonFormatter(JsonFormatter):
             "step": meta.get("step_key"),
             "event": event.event_type.name if event is not None else None,
         }
+        # a step's or run's failure: its error, which the message ("Execution of step ...
+        # failed.") does not say and an operator reading the logs needs
+        error = getattr(event.event_specific_data, "error", None) if event is not None else None
+        context["error"] = error.to_string() if error is not None else None
         record.context = {key: value for key, value in context.items() if value is not None}
         record.msg, record.args = meta.get("orig_message", record.msg), ()
         with bound(trace_id=(meta.get("job_tags") or {}).get(TRACE_ID_TAG)):

@@ -41,3 +41,20 @@ def test_a_run_writes_one_json_object_per_line(
     assert {entry["context"]["runId"] for entry in entries} == {result.run_id}
     assert {entry["traceId"] for entry in entries} == {"a" * 32}  # from the run's tags
     assert not any("\x1b[" in line for line in lines)  # no colour codes
+
+
+def test_a_failed_step_logs_its_error(defs, instance, storage, database, capfd):
+    """The failure's line carries the error (the message alone says only which step)."""
+    add_job(database, "vid-missing", status="queued")  # no upload: the source is missing
+    instance.add_dynamic_partitions(VIDEOS, ["vid-missing"])
+    capfd.readouterr()
+
+    result = defs.resolve_job_def("extract_video").execute_in_process(
+        partition_key="vid-missing", instance=instance, raise_on_error=False
+    )
+
+    assert not result.success
+    entries = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
+    [failure] = [e for e in entries if e["context"].get("event") == "STEP_FAILURE"]
+    assert failure["level"] == "error"
+    assert "vid-missing" in failure["context"]["error"]  # the error names what was missing
