@@ -196,8 +196,9 @@ def test_a_running_job_counts_its_frames_and_can_be_cancelled_retried_and_delete
     page: Page, stack, make_clip, screenshot
 ):
     sign_up(page, stack, "linus@example.com")
-    long_clip = make_clip("browser-long.mp4", seconds=60, size=(640, 360))
-    # 1,800 PNG frames: long enough to be seen while counted, whatever the machine
+    long_clip = make_clip("browser-long.mp4", seconds=60, size=(1280, 720))
+    # 1,800 PNG frames of 720p: long enough to be seen while counted (progress is written
+    # every 2 s; at 360p a quiet machine had them all before the page saw a count)
     submit(page, long_clip.path, fps="30", format="png")
     frames = page.locator("#job-frames")
     expect(frames).to_have_text(
