@@ -5,12 +5,21 @@ FrameForge process writes (``frameforge_core.logs.JsonFormatter``), or plain tex
 Dagster picks a run's loggers from the run's config, and falls back to its coloured text logger
 when the config names none. So the jobs name this one in their default config, and every run
 FrameForge asks for carries ``RUN_LOGGERS`` (retries and re-executions copy their parent's).
+
+While steps run, Dagster points the process's stderr at a file (the step's captured logs) and
+copies that file back to stderr with ``tail -F``, which it stops as soon as the steps end: a
+line written in the last second of a run, a step's failure among them, could reach the file
+and never the container's log. So this logger writes to the stderr the process had when the
+run started, line by line, and every event reaches the log at once.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import os
+import sys
+import weakref
+from typing import Any, TextIO
 
 import dagster as dg
 
@@ -54,10 +63,24 @@ class RunJsonFormatter(JsonFormatter):
 def console_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     """A logger of its own (not in ``logging``'s tree), writing to stderr as Dagster's does."""
     logger = logging.Logger("dagster", level=init_context.logger_config["log_level"].upper())
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(_stderr_as_it_is_now(owner=logger))
     if LogSettings().log_format == "json":
         handler.setFormatter(RunJsonFormatter("run"))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
     logger.addHandler(handler)
     return logger
+
+
+def _stderr_as_it_is_now(owner: object) -> TextIO:
+    """A stream on a copy of the process's stderr as it is now, so that Dagster's capture of the
+    steps' output (which moves stderr itself) does not delay or drop our lines; closed with
+    ``owner``. ``sys.stderr`` itself when it has no file (a test's in-memory capture)."""
+    try:
+        descriptor = os.dup(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return sys.stderr
+    # closed with its owner, not at the end of a block
+    stream = open(descriptor, "w", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115
+    weakref.finalize(owner, stream.close)
+    return stream

@@ -2,6 +2,9 @@
 messages, with the run's ids and the job's trace id, whichever way the run was asked for."""
 
 import json
+import os
+import shutil
+import stat
 
 import pytest
 from sqlalchemy import select
@@ -12,9 +15,22 @@ from frameforge_pipeline.sensors.job_queue import run_request
 from tests.pipeline.conftest import add_job, upload
 
 
+@pytest.fixture
+def slow_tail(tmp_path, monkeypatch):
+    """Dagster copies the steps' captured stderr back with ``tail -F``, which polls once a
+    second and is stopped when the steps end: a loaded machine's tail, made certain here by
+    one that starts 2 s late, would never copy the run's last lines."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tail = bin_dir / "tail"
+    tail.write_text(f'#!/bin/sh\nsleep 2\nexec {shutil.which("tail")} "$@"\n')
+    tail.chmod(tail.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+
 @pytest.mark.parametrize("asked_by", ["job queue sensor", "job default (launchpad)"])
 def test_a_run_writes_one_json_object_per_line(
-    asked_by, make_clip, defs, instance, storage, database, capfd
+    asked_by, make_clip, defs, instance, storage, database, capfd, slow_tail
 ):
     job_id, _ = add_job(database, "vid-logs", status="queued")
     upload(storage, "vid-logs", make_clip("run-logs.mp4", seconds=2).path)
@@ -43,8 +59,9 @@ def test_a_run_writes_one_json_object_per_line(
     assert not any("\x1b[" in line for line in lines)  # no colour codes
 
 
-def test_a_failed_step_logs_its_error(defs, instance, storage, database, capfd):
-    """The failure's line carries the error (the message alone says only which step)."""
+def test_a_failed_step_logs_its_error(defs, instance, storage, database, capfd, slow_tail):
+    """The failure's line carries the error (the message alone says only which step), and
+    reaches stderr however late Dagster's copy of the steps' output would."""
     add_job(database, "vid-missing", status="queued")  # no upload: the source is missing
     instance.add_dynamic_partitions(VIDEOS, ["vid-missing"])
     capfd.readouterr()
