@@ -35,6 +35,7 @@ MODELS: Sequence[type[BaseSettings]] = (
     core.BrokerSettings,
     core.StoreSettings,
     core.LinkSettings,
+    core.MailSettings,
     Settings,
     WorkerSettings,
     core.PictureLimitSettings,

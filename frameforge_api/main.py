@@ -31,12 +31,15 @@ from frameforge_api.core.telemetry import TelemetryMiddleware
 from frameforge_core import connection_bounds, database, heap, logs
 from frameforge_core.bounded_instance import bounded
 from frameforge_core.database import create_db_engine, migrate, session_factory
-from frameforge_core.settings import DatabaseSettings, StoreSettings, ensure_dagster_home
+from frameforge_core.mail import MailTransport, transport
+from frameforge_core.settings import (
+    DatabaseSettings,
+    MailSettings,
+    StoreSettings,
+    ensure_dagster_home,
+)
 from frameforge_pipeline.engine.options import validation_message
 from frameforge_pipeline.resources import FrameStore, storage_for
-from frameforge_worker import email
-from frameforge_worker.email import MailTransport
-from frameforge_worker.settings import WorkerSettings
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -134,8 +137,8 @@ def create_app(
     app.state.instance = bounded(instance, settings.dagster_timeout_seconds)
     app.state.storage = storage or storage_for(StoreSettings())
     app.state.sessions = session_factory(engine)
-    mail_settings = WorkerSettings()  # the worker's transport: SMTP_*, or the data dir's
-    app.state.mail = mail or email.transport(mail_settings)
+    mail_settings = MailSettings()  # the worker's too: SMTP_*, or the data dir's
+    app.state.mail = mail or transport(mail_settings)
     app.state.mail_sender = mail_settings.smtp_from
     shared = _redis(settings.redis_url)
     app.state.rate_limiter = rate_limiter or limiter(shared, LIMIT, WINDOW)

@@ -16,7 +16,7 @@ gets, and the bound it makes (docs/reliability.md lists them):
 - Redis: 0.5 s to connect and per command (the API falls back to its process's memory),
   keepalives, and a PING before reusing a connection idle for 30 s.
 - S3 (botocore): 5 s to connect, 30 s per read, 5 retries (standard mode), keepalives.
-- SMTP (smtplib): 10 s to connect and per reply (frameforge_worker/email.py).
+- SMTP (smtplib): 10 s to connect and per reply (frameforge_core/mail.py).
 """
 
 from __future__ import annotations

@@ -148,6 +148,37 @@ class StoreSettings(HomeSettings):
     )
 
 
+DEFAULT_SENDER = "FrameForge <noreply@localhost>"
+
+
+class MailSettings(HomeSettings):
+    """Where email goes, for the API's account mail and the worker's job mail: an SMTP
+    server, or ``$FRAMEFORGE_HOME/mail`` when ``FRAMEFORGE_SMTP_HOST`` is unset."""
+
+    smtp_host: str | None = Field(
+        None,
+        validation_alias=former("SMTP_HOST"),
+        description="email through this SMTP server; unset, emails are written as `.eml` "
+        "files to `$FRAMEFORGE_HOME/mail/`",
+    )
+    smtp_port: int = Field(
+        587,
+        gt=0,
+        lt=65536,
+        validation_alias=former("SMTP_PORT"),
+        description="the SMTP server's port (submission, STARTTLS when offered)",
+    )
+    smtp_user: str | None = Field(
+        None, validation_alias=former("SMTP_USER"), description="the SMTP login"
+    )
+    smtp_password: SecretStr | None = Field(
+        None, validation_alias=former("SMTP_PASSWORD"), description="the SMTP password"
+    )
+    smtp_from: str = Field(
+        DEFAULT_SENDER, validation_alias=former("SMTP_FROM"), description="the emails' sender"
+    )
+
+
 class LinkSettings(HomeSettings):
     """What signs tokens and links and where links point: shared by the API and the worker,
     so a link in an email is one the API accepts."""

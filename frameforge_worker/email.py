@@ -1,36 +1,16 @@
-"""The email that tells a user their job is done, and the two ways it leaves the worker.
-
-``SmtpTransport`` hands it to an SMTP server (production); ``DirectoryTransport`` writes
-``.eml`` files to ``$FRAMEFORGE_HOME/mail`` (the embedded default: no mail server on a
-laptop, and the file is the proof). Both raise DeliveryError, so the notifier retries the
-same way whatever the transport.
-"""
+"""The email that tells a user their job is done (it leaves through
+``frameforge_core.mail``'s transports, as the API's account mail does)."""
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
-import logging
-import smtplib
-import ssl
-import uuid
 from email.message import EmailMessage
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
+from frameforge_core.mail import addressed
 from frameforge_core.models import utcnow
 from frameforge_core.signing import SignedUrl
-from frameforge_worker.errors import DeliveryError
 from frameforge_worker.notice import JobNotice, Links
-from frameforge_worker.settings import WorkerSettings
-
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
-
-log = logging.getLogger(__name__)
 
 TRACE_HEADER = "X-FrameForge-Trace-Id"
-SMTP_TIMEOUT_SECONDS = 10.0
 SMTP_MAX_LINE = 998  # RFC 5322, without the CRLF
 
 
@@ -46,11 +26,7 @@ def compose(notice: JobNotice, sender: str, links: Links) -> EmailMessage:
     Its Message-ID is the same for every delivery of one event, so a mail client shows a
     duplicate (after a lost SMTP reply) as one message.
     """
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = notice.recipient
-    message["Date"] = email.utils.format_datetime(utcnow())
-    message["Message-ID"] = f"<{notice.event_id.replace(':', '.')}@{_domain(sender)}>"
+    message = addressed(sender, notice.recipient, notice.event_id.replace(":", "."), utcnow())
     if notice.trace_id:
         message[TRACE_HEADER] = notice.trace_id
     if notice.completed:  # the subject says nothing the user typed (the file name)
@@ -101,106 +77,3 @@ def _one_line(text: str) -> str:
     text: a line break would end a header, or start a paragraph of the sender's choosing in
     the text. Line breaks, tabs and other control or separator characters become spaces."""
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
-
-
-def _domain(sender: str) -> str:
-    return email.utils.parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-
-
-class MailTransport(Protocol):
-    def send(self, message: EmailMessage) -> str:
-        """Deliver ``message``; returns what the log keeps (the server's reply, the file).
-        Raises DeliveryError."""
-        ...
-
-
-class _SMTP(smtplib.SMTP):
-    """Keeps the reply to DATA ("250 2.0.0 Ok: queued as 4F2A1"): the relay's queue id
-    in the notification log is what finds a message in the mail server's logs."""
-
-    data_reply: tuple[int, bytes] = (0, b"")
-
-    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
-        self.data_reply = super().data(msg)
-        return self.data_reply
-
-
-class SmtpTransport:
-    """One SMTP connection per message (a few per job: no pool to keep alive).
-
-    With a password it upgrades with STARTTLS when the server offers it, and refuses to send
-    the password in clear text to anything but a loopback server.
-    """
-
-    def __init__(
-        self, host: str, port: int, user: str | None = None, password: str | None = None
-    ) -> None:
-        self.host, self.port, self.user, self.password = host, port, user, password
-
-    def send(self, message: EmailMessage) -> str:
-        try:
-            with _SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
-                smtp.ehlo()
-                if self.password:
-                    self._authenticate(smtp, self.password)
-                smtp.send_message(message)
-                code, reply = smtp.data_reply
-        except smtplib.SMTPResponseException as error:  # refused sender, data or login
-            raise _refused(error.smtp_code, error.smtp_error) from None
-        except smtplib.SMTPRecipientsRefused as error:
-            (code, reply), *_ = error.recipients.values()
-            raise _refused(code, reply) from None
-        except (smtplib.SMTPException, OSError) as error:
-            raise DeliveryError(f"SMTP {self.host}:{self.port}: {error!r}") from None
-        return f"{code} {reply.decode(errors='replace')}"
-
-    def _authenticate(self, smtp: smtplib.SMTP, password: str) -> None:
-        if smtp.has_extn("starttls"):
-            smtp.starttls(context=ssl.create_default_context())
-            smtp.ehlo()
-        elif not _is_loopback(self.host):
-            raise DeliveryError(
-                f"SMTP {self.host} does not offer STARTTLS: not sending the password in clear",
-                permanent=True,
-            )
-        smtp.login(self.user or "", password)
-
-
-def _refused(code: int, reply: bytes | str) -> DeliveryError:
-    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
-    return DeliveryError(f"{code} {text}", permanent=500 <= code < 600)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class DirectoryTransport:
-    """Each email becomes ``<time>-<random>.eml`` in ``folder``, written whole or not at all."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def send(self, message: EmailMessage) -> str:
-        name = f"{utcnow():%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}.eml"
-        target = self.folder / name
-        partial = self.folder / f".{name}.partial"
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(message.as_bytes())
-            partial.replace(target)
-        except OSError as error:
-            raise DeliveryError(f"cannot write {target}: {error.strerror or error}") from None
-        log.info("email to %s written to %s", message["To"], target)
-        return f"written to {target}"
-
-
-def transport(settings: WorkerSettings) -> MailTransport:
-    """SMTP when ``SMTP_HOST`` is set, else the data dir's mail folder."""
-    if settings.smtp_host:
-        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-        return SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_user, password)
-    return DirectoryTransport(settings.home / "mail")

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from frameforge_core import logs
 from frameforge_core.backoff import Sleep, Stopped
+from frameforge_core.mail import DeliveryError, MailTransport
 from frameforge_core.messaging import JobMessage
 from frameforge_core.models import NotificationLog
 from frameforge_worker import email, notice
-from frameforge_worker.errors import DeliveryError, UnknownJob
+from frameforge_worker.errors import UnknownJob
 from frameforge_worker.notice import JobNotice, Links
 from frameforge_worker.webhooks import WebhookSender
 
@@ -40,7 +41,7 @@ class Notifier:
     the connection's heartbeats going), a recorder in tests."""
 
     sessions: sessionmaker[Session]
-    mail: email.MailTransport
+    mail: MailTransport
     webhooks: WebhookSender
     links: Links
     sender: str

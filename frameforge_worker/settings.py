@@ -1,41 +1,18 @@
-"""The worker's own settings, read from the environment (the links it shares with the API
-come from ``frameforge_core.settings.LinkSettings``: the same JWT_SECRET signs both)."""
+"""The worker's own settings, read from the environment (its mail settings are the API's,
+``frameforge_core.settings.MailSettings``; the links it shares with the API come from
+``LinkSettings``: the same JWT_SECRET signs both)."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from frameforge_core.settings import HomeSettings, former
-
-DEFAULT_SENDER = "FrameForge <noreply@localhost>"
+from frameforge_core.settings import MailSettings
 
 
-class WorkerSettings(HomeSettings):
-    """Email, webhooks and the relay's pace; emails go to ``$FRAMEFORGE_HOME/mail`` when
-    ``FRAMEFORGE_SMTP_HOST`` is unset."""
+class WorkerSettings(MailSettings):
+    """The worker's own: webhooks, and the pace of deliveries and of the outbox relay (where
+    its emails go is ``MailSettings``, the API's too)."""
 
-    smtp_host: str | None = Field(
-        None,
-        validation_alias=former("SMTP_HOST"),
-        description="email through this SMTP server; unset, emails are written as `.eml` "
-        "files to `$FRAMEFORGE_HOME/mail/`",
-    )
-    smtp_port: int = Field(
-        587,
-        gt=0,
-        lt=65536,
-        validation_alias=former("SMTP_PORT"),
-        description="the SMTP server's port (submission, STARTTLS when offered)",
-    )
-    smtp_user: str | None = Field(
-        None, validation_alias=former("SMTP_USER"), description="the SMTP login"
-    )
-    smtp_password: SecretStr | None = Field(
-        None, validation_alias=former("SMTP_PASSWORD"), description="the SMTP password"
-    )
-    smtp_from: str = Field(
-        DEFAULT_SENDER, validation_alias=former("SMTP_FROM"), description="the emails' sender"
-    )
     notify_backoff_seconds: float = Field(
         2.0,
         ge=0,

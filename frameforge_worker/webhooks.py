@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
-from frameforge_worker.errors import DeliveryError
+from frameforge_core.mail import DeliveryError
 from frameforge_worker.notice import JobNotice, Links
 
 TIMEOUT_SECONDS = 10.0

@@ -18,8 +18,8 @@ from frameforge_core.backoff import Sleep
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.job_source import JobSource
 from frameforge_core.job_source_choice import job_source
+from frameforge_core.mail import transport
 from frameforge_core.settings import BrokerSettings, DatabaseSettings, LinkSettings
-from frameforge_worker import email
 from frameforge_worker.notice import Links
 from frameforge_worker.notifier import Notifier
 from frameforge_worker.settings import WorkerSettings
@@ -65,7 +65,7 @@ def run(
     webhooks = WebhookSender(Links(links), allow_private=allow_private)
 
     def notifier(sleep: Sleep) -> Notifier:
-        return Notifier(sessions, email.transport(worker), webhooks, Links(links),
+        return Notifier(sessions, transport(worker), webhooks, Links(links),
                         worker.smtp_from, worker.notify_backoff_seconds, sleep)  # fmt: skip
 
     log.info("worker: started (%s, email via %s)", type(source).__name__,

@@ -24,9 +24,9 @@ from frameforge_api.core.config import Settings
 from frameforge_api.core.rate_limit import AuthLimits, RateLimiter
 from frameforge_api.core.security import InvalidToken, decode_token
 from frameforge_core.errors import NotAuthenticated, RateLimited
+from frameforge_core.mail import MailTransport
 from frameforge_core.models import User
 from frameforge_pipeline.resources import FrameStore
-from frameforge_worker.email import MailTransport
 
 
 async def app_settings(request: Request) -> Settings:

@@ -9,15 +9,14 @@ page and the API show the job; an email days later would be news of nothing). So
 can make FrameForge mail an address they do not read. The verification mail itself says
 nothing the user typed: its subject and text are fixed, only the link varies.
 
-The API sends it through the worker's transport (``SMTP_*``, or ``$FRAMEFORGE_HOME/mail``)
-after the registration's response; a mail lost on the way is asked for again with
-``POST /auth/verification``.
+The API sends it through the transport the worker's mail takes too (``frameforge_core.mail``:
+``SMTP_*``, or ``$FRAMEFORGE_HOME/mail``) after the registration's response; a mail lost on
+the way is asked for again with ``POST /auth/verification``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 import re
 import uuid
@@ -29,9 +28,8 @@ from sqlalchemy.orm import Session
 from frameforge_api.core.config import Settings
 from frameforge_api.core.security import InvalidToken, create_token, decode_token
 from frameforge_core.errors import NotAuthenticated
+from frameforge_core.mail import DeliveryError, MailTransport, addressed
 from frameforge_core.models import User
-from frameforge_worker.email import MailTransport
-from frameforge_worker.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +55,7 @@ def link(settings: Settings, user_id: str, address: str, now: dt.datetime) -> st
 
 def compose(recipient: str, url: str, sender: str, now: dt.datetime) -> EmailMessage:
     """The verification mail: a fixed subject and text around the link."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    message["Date"] = email.utils.format_datetime(now)
-    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = f"<verify.{uuid.uuid4().hex}@{domain}>"
+    message = addressed(sender, recipient, f"verify.{uuid.uuid4().hex}", now)
     message["Subject"] = SUBJECT
     expires = now + LIFETIME
     message.set_content(

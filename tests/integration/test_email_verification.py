@@ -15,12 +15,12 @@ from frameforge_api.core.config import Settings
 from frameforge_api.main import create_app
 from frameforge_api.services import verification
 from frameforge_core.database import create_db_engine, session_factory
+from frameforge_core.mail import SmtpTransport
 from frameforge_core.models import User, Video, VideoJob
+from frameforge_core.settings import DEFAULT_SENDER
 from frameforge_worker import email
-from frameforge_worker.email import SmtpTransport
 from frameforge_worker.notice import Links
 from frameforge_worker.notifier import Notifier
-from frameforge_worker.settings import DEFAULT_SENDER
 from frameforge_worker.webhooks import WebhookSender
 from tests.api.conftest import PASSWORD, problem
 from tests.worker import support

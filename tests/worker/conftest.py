@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from frameforge_core.mail import SmtpTransport
 from frameforge_core.models import NotificationLog
-from frameforge_worker.email import SmtpTransport
+from frameforge_core.settings import DEFAULT_SENDER
 from frameforge_worker.notice import Links
 from frameforge_worker.notifier import Notifier
-from frameforge_worker.settings import DEFAULT_SENDER
 from frameforge_worker.webhooks import WebhookSender
 from tests.worker import support
 

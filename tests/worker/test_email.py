@@ -1,8 +1,7 @@
-"""The email's content, and its two transports: a real SMTP server, and .eml files."""
+"""The job email's content (its transports are tested in tests/core/test_mail.py)."""
 
 import datetime as dt
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,10 +9,9 @@ from sqlalchemy import select
 
 from frameforge_core import signing
 from frameforge_core.models import NotificationLog
+from frameforge_core.settings import DEFAULT_SENDER
 from frameforge_worker import email as mail
 from frameforge_worker import notice
-from frameforge_worker.errors import DeliveryError
-from frameforge_worker.settings import DEFAULT_SENDER, WorkerSettings
 from tests.worker import support
 
 
@@ -72,52 +70,6 @@ def test_message_id_is_stable_per_event(sessions, links):
         == second["Message-ID"]
         == (f"<{job.id}.0.video.job.completed@localhost>")
     )
-
-
-def test_without_smtp_host_emails_become_eml_files_in_the_data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path))
-    monkeypatch.delenv("SMTP_HOST", raising=False)
-    transport = mail.transport(WorkerSettings())
-    message = EmailMessage()
-    message["To"] = "ada@example.com"
-    message.set_content("hello")
-
-    detail = transport.send(message)
-
-    [written] = (tmp_path / "mail").glob("*.eml")
-    assert detail == f"written to {written}"
-    parsed = message_from_bytes(written.read_bytes(), policy=policy.default)
-    assert parsed.get_content() == "hello\n"
-    assert not list((tmp_path / "mail").glob(".*"))  # no partial file left behind
-
-
-def test_smtp_host_selects_smtp(monkeypatch):
-    monkeypatch.setenv("SMTP_HOST", "mail.example.com")
-    transport = mail.transport(WorkerSettings())
-    assert isinstance(transport, mail.SmtpTransport)
-    assert (transport.host, transport.port) == ("mail.example.com", 587)
-
-
-def test_smtp_reply_is_kept_and_refusals_are_transient(smtp_server):
-    transport = mail.SmtpTransport(smtp_server.host, smtp_server.port)
-    message = EmailMessage()
-    message["From"], message["To"] = DEFAULT_SENDER, "ada@example.com"
-    message.set_content("hello")
-
-    assert transport.send(message) == "250 2.0.0 Ok: queued as Q1"
-    smtp_server.refuse(1)
-    with pytest.raises(DeliveryError, match=r"451 4\.3\.0") as refused:
-        transport.send(message)
-    assert not refused.value.permanent
-
-
-def test_unreachable_smtp_server_is_a_transient_failure(smtp_server):
-    transport = mail.SmtpTransport("127.0.0.1", 1)  # nothing listens on port 1
-    message = EmailMessage()
-    message["From"], message["To"] = DEFAULT_SENDER, "ada@example.com"
-    with pytest.raises(DeliveryError, match=r"127\.0\.0\.1:1") as failed:
-        transport.send(message)
-    assert not failed.value.permanent
 
 
 def test_a_file_name_cannot_add_headers(sessions, notifier, smtp_server):

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from frameforge_worker.errors import DeliveryError
+from frameforge_core.mail import DeliveryError
 from frameforge_worker.notifier import EMAIL, WEBHOOK
 from frameforge_worker.webhooks import WebhookSender, check_destination
 from tests.worker import support
