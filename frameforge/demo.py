@@ -22,7 +22,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -82,6 +82,7 @@ def _free_port() -> int:
 class Stack:
     api: str  # base URLs
     dagster: str
+    process: subprocess.Popen[bytes]  # `frameforge up`: its returncode once the block ends
 
 
 @contextlib.contextmanager
@@ -90,21 +91,24 @@ def running_stack(
     frameforge: Sequence[str] = (sys.executable, "-m", "frameforge.cli"),
     cwd: Path | None = None,
     extra: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
-    """`frameforge up` in the background, on free ports, its console in ``log``; yields
-    once the API is ready. ``frameforge`` is the command to run (an installed
-    ``frameforge`` script, say), ``extra`` more options of `frameforge up`."""
+    """`frameforge up` in the background, on free ports, its console in ``log``, with
+    ``env`` (default: this process's environment); yields once the API and Dagster's
+    webserver are ready, and stops it with SIGTERM (as `docker stop` does) when the block
+    ends. ``frameforge`` is the command to run (an installed ``frameforge`` script, say),
+    ``extra`` more options of `frameforge up`."""
     api_port, dagster_port = _free_port(), _free_port()
     ports = ["--api-port", str(api_port), "--dagster-port", str(dagster_port)]
     command = [*frameforge, "up", *ports, *extra]
     with log.open("wb") as output:
-        stack = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=cwd)
+        stack = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=cwd, env=env)
         try:
-            urls = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dagster_port}")
-            _wait_ready([f"{urls.api}/ready", f"{urls.dagster}/server_info"], stack, log)
-            yield urls
+            up = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dagster_port}", stack)
+            _wait_ready([f"{up.api}/ready", f"{up.dagster}/server_info"], stack, log)
+            yield up
         finally:
-            stack.send_signal(signal.SIGINT)
+            stack.send_signal(signal.SIGTERM)
             stack.wait(60)
 
 

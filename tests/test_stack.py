@@ -6,7 +6,6 @@ and a stop ends every process cleanly."""
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
@@ -16,13 +15,12 @@ import pytest
 from sqlalchemy import update
 
 from frameforge import stack
-from frameforge.demo import _wait_ready
+from frameforge.demo import running_stack
 from frameforge.job_feed import JobFeed
 from frameforge.stack import commands
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.models import User, Video, VideoJob
 from tests.environments import embedded
-from tests.helpers import free_port
 
 CLI = [sys.executable, "-m", "frameforge.cli"]
 
@@ -154,22 +152,10 @@ def test_the_dagster_commands_are_where_this_python_installs_scripts(monkeypatch
 def test_a_stop_ends_every_process_cleanly_and_exits_0(tmp_path):
     """SIGTERM, as `docker stop` sends it: every process stops within the stack's grace (short
     of the engines' 10 s, after which they kill), none is killed, and the exit code is 0."""
-    api, dagster = free_port(), free_port()
-    env = embedded(tmp_path / "home")
     log = tmp_path / "up.log"
-    with log.open("wb") as output:
-        stack = subprocess.Popen(
-            [sys.executable, "-m", "frameforge.cli", "up",
-             "--api-port", str(api), "--dagster-port", str(dagster)],
-            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
-        )  # fmt: skip
-        try:
-            _wait_ready([f"http://127.0.0.1:{api}/ready", f"http://127.0.0.1:{dagster}/server_info"],
-                        stack, log)  # fmt: skip
-        finally:
-            stack.send_signal(signal.SIGTERM)
-            code = stack.wait(60)
+    with running_stack(log, cwd=tmp_path, env=embedded(tmp_path / "home")) as up:
+        pass  # ready: running_stack stops it with SIGTERM
     text = log.read_text()
-    assert code == 0, text
+    assert up.process.returncode == 0, text
     assert "killed" not in text
     assert "Traceback" not in text

@@ -15,7 +15,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,10 +24,10 @@ import dagster as dg
 import httpx2
 import pytest
 
-from frameforge.demo import _wait_ready
+from frameforge.demo import running_stack
 from tests.e2e.test_embedded_stack import submit
 from tests.environments import embedded
-from tests.helpers import free_port, wait_until
+from tests.helpers import wait_until
 from tests.integration.faults.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -82,24 +81,13 @@ def until(check: Callable[[], object], what: str, up: Up) -> float:
 @contextlib.contextmanager
 def running_up(tmp_path: Path, **settings: str) -> Iterator[Up]:
     home = tmp_path / "home"
-    api, dagster = free_port(), free_port()
     env = embedded(
         home, FRAMEFORGE_DAEMON_HEARTBEAT_TOLERANCE_SECONDS=str(TOLERANCE_SECONDS), **settings
     )
     log = tmp_path / "up.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "frameforge.cli", "up",
-             "--api-port", str(api), "--dagster-port", str(dagster)],
-            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
-        )  # fmt: skip
-        try:
-            _wait_ready([f"http://127.0.0.1:{api}/health"], process, log)
-            instance = dg.DagsterInstance.from_config(str(home / "dagster"))
-            yield Up(process, log, f"http://127.0.0.1:{api}", instance)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
+    with running_stack(log, cwd=tmp_path, env=env) as stack:
+        instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+        yield Up(stack.process, log, stack.api, instance)
 
 
 def test_a_daemon_whose_heartbeat_stops_is_restarted_by_up(tmp_path):
