@@ -266,10 +266,10 @@ def _summary(video: Path, output: Path, result: ExtractionResult) -> dict[str, A
         "width": result.frames[0].width if result.frames else result.facts.width,
         "height": result.frames[0].height if result.frames else result.facts.height,
         "videoSeconds": None if duration is None else round(duration, 3),
-        "seconds": round(result.seconds, 3),
-        "realtimeFactor": None if duration is None else round(duration / result.seconds, 1),
-        "corruptFrames": result.corrupt_frames,
-        "truncated": result.truncated,
+        "seconds": round(result.work.seconds, 3),
+        "realtimeFactor": None if duration is None else round(duration / result.work.seconds, 1),
+        "corruptFrames": result.work.corrupt_frames,
+        "truncated": result.work.truncated,
         "zipBytes": output.stat().st_size,
     }
 

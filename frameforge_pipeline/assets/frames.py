@@ -213,7 +213,7 @@ def extract_segment(
             raise rejected(context, error) from None
         raise
     context.add_output_metadata(
-        {"frame_count": len(result.frames), "seconds": round(result.seconds, 3)}
+        {"frame_count": len(result.frames), "seconds": round(result.work.seconds, 3)}
     )
     return SegmentOutcome(segment.index, task.options, result)
 
@@ -287,11 +287,11 @@ def join_frames(
         result,
         metadata={
             "frame_count": len(result.frames),
-            "expected_frames": result.expected_frames,
-            "decoded_frames": result.decoded_frames,
-            "corrupt_frames": result.corrupt_frames,
-            "seeks": result.seeks,
-            "seconds": round(result.seconds, 3),
+            "expected_frames": result.work.expected_frames,
+            "decoded_frames": result.work.decoded_frames,
+            "corrupt_frames": result.work.corrupt_frames,
+            "seeks": result.work.seeks,
+            "seconds": round(result.work.seconds, 3),
             "speed": _speed(result),
             "segments": len(outcomes),
             "options": result.options.model_dump(mode="json"),
@@ -305,11 +305,11 @@ def join_frames(
 def _speed(result: ExtractionResult) -> float | None:
     """Seconds of video extracted per second of work (the window's length, not the file's)."""
     duration, options = result.facts.duration, result.options
-    if duration is None or result.seconds <= 0:
+    if duration is None or result.work.seconds <= 0:
         return None
     end = duration if options.end is None else min(duration, Fraction(str(options.end)))
     window = max(end - Fraction(str(options.start)), Fraction(0))
-    return round(float(window) / result.seconds, 2)
+    return round(float(window) / result.work.seconds, 2)
 
 
 def _first_frame_preview(

@@ -30,6 +30,7 @@ from frameforge_pipeline.engine.records import (
     FrameRecord,
     FrameSink,
     Progress,
+    Work,
     frame_name,
 )
 from frameforge_pipeline.engine.render import RenderPlan
@@ -83,12 +84,9 @@ class Concurrency:
 
 @dataclass(frozen=True)
 class ReadWork:
-    """What reading a segment (or the whole video) cost and met."""
+    """What reading a segment (or the whole video) cost and met, and the rate it found."""
 
-    decoded: int
-    corrupt: int
-    seeks: int
-    truncated: bool
+    work: Work
     rate: Fraction  # the nominal frame rate (scene mode counts frames with it)
 
 
@@ -101,10 +99,13 @@ def extract_frames(
     workers: int | None = None,
     limits: Limits | None = None,
     log: ScoreLog | None = None,
+    *,
+    began: float,
 ) -> ReadWork:
     """Choose the frames of ``segment`` and hand each, encoded, to ``deliver`` in order:
     ``deliver(seconds, keyframe, (data, stats))``. Scene mode with a ``log``: candidates
-    and every frame's score (selection.scene_candidates)."""
+    and every frame's score (selection.scene_candidates). The work's seconds are counted
+    from ``began`` (``time.perf_counter()``: the caller's probe included)."""
     plan = RenderPlan.for_video(facts, options)
     concurrency = Concurrency.for_video(facts, plan, workers or min(4, os.cpu_count() or 2))
     reader = FrameReader(
@@ -120,8 +121,15 @@ def extract_frames(
             chosen, plan.encode, concurrency.workers, concurrency.in_flight
         ):
             deliver(*encoded)
-    truncated = reader.truncated or segment.ends_early
-    return ReadWork(reader.decoded, reader.corrupt, reader.seeks, truncated, reader.rate)
+    work = Work(
+        expected_frames=segment.expected_frames,
+        decoded_frames=reader.decoded,
+        corrupt_frames=reader.corrupt,
+        seeks=reader.seeks,
+        truncated=reader.truncated or segment.ends_early,
+        seconds=time.perf_counter() - began,
+    )
+    return ReadWork(work, reader.rate)
 
 
 def check_limits(segment: Segment, options: ExtractOptions, limits: Limits) -> None:
@@ -158,16 +166,13 @@ def extract(
     plan = RenderPlan.for_video(facts, options)
     check_limits(segment, options, limits)
     output = FrameOutput(sink, plan, options, segment.expected_frames, limits, on_progress)
-    work = extract_frames(path, facts, options, segment, output.deliver, workers, limits)
+    read = extract_frames(
+        path, facts, options, segment, output.deliver, workers, limits, began=began
+    )
     return ExtractionResult(
         facts=facts,
         options=options,
         frames=output.records,
-        expected_frames=segment.expected_frames,
-        decoded_frames=work.decoded,
-        corrupt_frames=work.corrupt,
-        seeks=work.seeks,
-        truncated=work.truncated,
-        seconds=time.perf_counter() - began,
+        work=read.work,
         dropped_duplicates=output.dropped,
     )

@@ -1,7 +1,9 @@
-"""What an extraction hands out: one record per image, progress, and the result."""
+"""What an extraction hands out: one record per image, progress, and the result with the
+work it took."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,16 +41,40 @@ class Progress:
 
 
 @dataclass(frozen=True)
-class ExtractionResult:
-    facts: VideoFacts
-    options: ExtractOptions
-    frames: list[FrameRecord]
+class Work:
+    """What an extraction, or one segment of it, cost and met: the frames the plan expected,
+    those decoded and those skipped as corrupt, the seeks, whether the video ended early,
+    and the seconds it took. A split extraction's is its segments' ``summed``."""
+
     expected_frames: int
     decoded_frames: int
     corrupt_frames: int
     seeks: int
     truncated: bool
     seconds: float
+
+    @classmethod
+    def summed(cls, parts: Iterable[Work], seconds: float = 0.0) -> Work:
+        """The ``parts``' counts added up (truncated when one was), plus ``seconds`` more."""
+        totals = cls(0, 0, 0, 0, False, seconds)
+        for part in parts:
+            totals = cls(
+                totals.expected_frames + part.expected_frames,
+                totals.decoded_frames + part.decoded_frames,
+                totals.corrupt_frames + part.corrupt_frames,
+                totals.seeks + part.seeks,
+                totals.truncated or part.truncated,
+                totals.seconds + part.seconds,
+            )
+        return totals
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    facts: VideoFacts
+    options: ExtractOptions
+    frames: list[FrameRecord]
+    work: Work
     dropped_duplicates: int = 0  # frames not kept: within options.dedupe of the last kept
 
 

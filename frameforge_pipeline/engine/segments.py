@@ -33,7 +33,7 @@ from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.output import Encoded, FrameOutput
 from frameforge_pipeline.engine.picture_stats import PictureStats
 from frameforge_pipeline.engine.probe import VideoFacts, probe
-from frameforge_pipeline.engine.records import ExtractionResult, FrameSink, Progress
+from frameforge_pipeline.engine.records import ExtractionResult, FrameSink, Progress, Work
 from frameforge_pipeline.engine.render import RenderPlan
 from frameforge_pipeline.engine.scenes import ScoreLog, shot_starts
 from frameforge_pipeline.engine.segment_plan import DEFAULT_SEGMENT_SECONDS, Segment, plan, whole
@@ -69,12 +69,7 @@ class SegmentResult:
     index: int
     count: int  # segments in the plan
     frames: tuple[SegmentFrame, ...]
-    expected_frames: int
-    decoded_frames: int
-    corrupt_frames: int
-    seeks: int
-    truncated: bool
-    seconds: float
+    work: Work
     rate: str = "25"  # the nominal frame rate, a fraction as text
     scores: ScoreLog | None = None  # scene mode: the frames' scores (``frames``: candidates)
 
@@ -88,7 +83,8 @@ class SegmentResult:
         if scores is not None:
             own = [(when, score) for when, score in scores["own"]]
             scores = ScoreLog(own, [(when, score) for when, score in scores["after"]])
-        return cls(**{**data, "frames": frames, "scores": scores})
+        work = Work(**data["work"])
+        return cls(**{**data, "frames": frames, "work": work, "scores": scores})
 
 
 def plan_segments(
@@ -151,18 +147,15 @@ def extract_segment(
             on_progress(Progress(len(frames), max(segment.expected_frames, len(frames))))
 
     log = ScoreLog() if options.mode == "scene" else None
-    work = extract_frames(source, facts, options, segment, deliver, workers, limits, log)
+    read = extract_frames(
+        source, facts, options, segment, deliver, workers, limits, log, began=began
+    )
     return SegmentResult(
         index=segment.index,
         count=segment.count,
         frames=tuple(frames),
-        expected_frames=segment.expected_frames,
-        decoded_frames=work.decoded,
-        corrupt_frames=work.corrupt,
-        seeks=work.seeks,
-        truncated=work.truncated,
-        seconds=time.perf_counter() - began,
-        rate=str(work.rate),
+        work=read.work,
+        rate=str(read.rate),
         scores=log,
     )
 
@@ -200,7 +193,7 @@ def join_segments(
     ``limits``' errors at the first frame past what a job may extract."""
     began = time.perf_counter()
     ordered = _complete(results)
-    expected = _total(ordered, "expected_frames")
+    expected = sum(result.work.expected_frames for result in ordered)
     render = RenderPlan.for_video(facts, options)
     output = FrameOutput(sink, render, options, expected, limits or Limits(), on_progress)
     chosen = _shot_starts(options, ordered)
@@ -213,12 +206,7 @@ def join_segments(
         facts=facts,
         options=options,
         frames=output.records,
-        expected_frames=expected,
-        decoded_frames=_total(ordered, "decoded_frames"),
-        corrupt_frames=_total(ordered, "corrupt_frames"),
-        seeks=_total(ordered, "seeks"),
-        truncated=any(result.truncated for result in ordered),
-        seconds=_total(ordered, "seconds") + time.perf_counter() - began,
+        work=Work.summed((result.work for result in ordered), seconds=time.perf_counter() - began),
         dropped_duplicates=output.dropped,
     )
 
@@ -230,10 +218,6 @@ def _complete(results: Sequence[SegmentResult]) -> list[SegmentResult]:
     if not ordered or indices != list(range(ordered[0].count)):
         raise ValueError(f"not every segment of the plan once: segments {indices}")
     return ordered
-
-
-def _total(results: Sequence[SegmentResult], count: str) -> Any:
-    return sum(getattr(result, count) for result in results)
 
 
 def _in_order(results: Sequence[SegmentResult]) -> Iterator[tuple[Fraction, SegmentFrame]]:

@@ -25,7 +25,7 @@ def test_one_frame_per_second_at_the_true_times(make_clip, collector):
     result = extract(clip.path, ExtractOptions(), collector)
     assert collector.times_ms == [0, 1000, 2000, 3000, 4000]
     assert collector.source_indices == [0, 30, 60, 90, 120]
-    assert result.expected_frames == 5
+    assert result.work.expected_frames == 5
     assert [r.file for r in result.frames] == [f"frame_{i:06d}.jpg" for i in range(5)]
 
 
@@ -36,7 +36,7 @@ def test_a_target_after_the_last_frame_has_no_frame(make_clip, collector, last_f
     times = [Fraction(i, 25) for i in range(int(last_frame_time * 25))] + [last_frame_time]
     clip = make_clip(f"last-{float(last_frame_time)}.mp4", times=times)
     result = extract(clip.path, ExtractOptions(), collector)
-    assert len(result.frames) == result.expected_frames == count
+    assert len(result.frames) == result.work.expected_frames == count
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_variable_frame_rate_uses_real_timestamps(make_clip, collector):
     chosen = expected_indices(times, fps=Fraction(2))
     assert collector.source_indices == chosen
     assert collector.times_ms == [float(times[i] * 1000) for i in chosen]
-    assert result.corrupt_frames == 0
+    assert result.work.corrupt_frames == 0
 
 
 def test_a_gap_longer_than_the_interval_gives_each_frame_once(make_clip, collector):
@@ -92,7 +92,7 @@ def test_sub_second_clip_gives_its_first_frame(make_clip, collector):
     clip = make_clip("short.mp4", seconds=0.4)
     result = extract(clip.path, ExtractOptions(), collector)
     assert collector.source_indices == [0]
-    assert result.expected_frames == 1
+    assert result.work.expected_frames == 1
 
 
 def test_elementary_stream_without_timestamps_uses_its_nominal_rate(make_clip, collector):
@@ -110,7 +110,7 @@ def test_timeline_that_jumps_back_is_joined_on(make_clip, tmp_path, collector):
     result = extract(joined, ExtractOptions(), collector)
     assert collector.times_ms == [0, 1000, 2000, 3000]
     assert collector.source_indices == [0, 30, 0, 30]  # the second part's frames 0 and 30
-    assert result.seeks == 0
+    assert result.work.seeks == 0
 
 
 def test_window_start_and_end(make_clip, collector):
@@ -124,22 +124,22 @@ def test_keyframes_mode_returns_each_keyframe(make_clip, collector):
     clip = make_clip("gop45.mp4", seconds=6, gop=45)
     result = extract(clip.path, ExtractOptions(mode="keyframes"), collector)
     assert collector.source_indices == [0, 45, 90, 135]
-    assert result.decoded_frames == 4
+    assert result.work.decoded_frames == 4
 
 
 def test_short_gop_seeks_instead_of_decoding_everything(make_clip, collector):
     clip = make_clip("gop30.mp4", seconds=10, gop=30)
     result = extract(clip.path, ExtractOptions(), collector)
     assert collector.source_indices == list(range(0, 300, 30))
-    assert result.seeks == 9
-    assert result.decoded_frames < 30
+    assert result.work.seeks == 9
+    assert result.work.decoded_frames < 30
 
 
 def test_long_gop_decodes_straight_through(make_clip, collector):
     clip = make_clip("long-gop.mp4", seconds=12, gop=250)
     result = extract(clip.path, ExtractOptions(), collector)
     assert collector.source_indices == list(range(0, 360, 30))
-    assert result.seeks <= 1  # only to jump over part of the first GOP
+    assert result.work.seeks <= 1  # only to jump over part of the first GOP
 
 
 def test_a_container_index_that_lies_costs_time_not_correctness(make_clip, collector, monkeypatch):
@@ -154,8 +154,8 @@ def test_a_container_index_that_lies_costs_time_not_correctness(make_clip, colle
     monkeypatch.setattr(FrameReader, "economical", False)  # count every frame
     result = extract(clip.path, ExtractOptions(), collector)
     assert collector.source_indices == list(range(0, 300, 30))
-    assert result.seeks == 1  # the first seek showed the index wrong; the rest decoded through
-    assert result.decoded_frames >= 271
+    assert result.work.seeks == 1  # the first seek showed the index wrong; the rest decoded through
+    assert result.work.decoded_frames >= 271
 
 
 def test_scaling_keeps_aspect_and_never_enlarges(make_clip, collector):
@@ -198,7 +198,7 @@ def test_a_corrupt_frame_is_skipped_and_counted(make_clip, tmp_path, collector):
 
     result = extract(damaged, ExtractOptions(), collector)
     assert collector.source_indices == [0, 31, 60, 90, 120]  # frame 30 replaced by the next
-    assert result.corrupt_frames == 1
+    assert result.work.corrupt_frames == 1
 
 
 def test_rejected_inputs_raise_before_the_sink_sees_anything(tmp_path, collector):
@@ -241,11 +241,11 @@ def test_a_cut_off_file_is_extracted_and_flagged_truncated(make_clip, tmp_path, 
     cut = tmp_path / "cut.mkv"  # Matroska keeps its header (and declared duration) up front
     cut.write_bytes(whole[: len(whole) * 6 // 10])
     result = extract(cut, ExtractOptions(), collector)
-    assert result.truncated
+    assert result.work.truncated
     assert 1 <= len(result.frames) < 5
     assert not extract(
         make_clip("to-cut.mkv", seconds=5).path, ExtractOptions(), collector
-    ).truncated
+    ).work.truncated
 
 
 def test_a_timeline_restarting_lower_is_joined_from_its_first_part(tmp_path, collector):
@@ -283,7 +283,7 @@ def test_a_stream_starting_mid_gop_counts_time_from_its_first_decodable_frame(
     result = extract(mid_gop, ExtractOptions(), collector)
     assert collector.source_indices == [60, 90, 120, 150]  # GOP 1 is the first that decodes
     assert collector.times_ms == [0, 1000, 2000, 3000]
-    assert result.expected_frames == 4
+    assert result.work.expected_frames == 4
 
 
 def _pal_transport_stream(path, frames=75):
@@ -322,7 +322,7 @@ def test_a_damaged_broadcast_fragment_starts_at_its_first_frame(tmp_path, collec
     fragment.write_bytes(data[start:hole] + data[hole + 2 * 188 :])
 
     result = extract(fragment, ExtractOptions(fps=25), collector)
-    assert result.corrupt_frames == 1  # frame 24, damaged
+    assert result.work.corrupt_frames == 1  # frame 24, damaged
     assert collector.times_ms[:3] == [0, 40, 80]
     assert collector.source_indices == list(range(25, 75))
-    assert len(result.frames) == result.expected_frames == 50
+    assert len(result.frames) == result.work.expected_frames == 50

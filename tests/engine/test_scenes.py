@@ -66,7 +66,7 @@ def test_every_cut_is_found_at_its_frame_and_none_is_invented(shots, collector):
     path, cuts = shots
     result = extract(path, ExtractOptions(mode="scene"), collector)
     assert [r.timestamp_ms for r in result.frames] == [c * 1000 / FPS for c in cuts]
-    assert result.decoded_frames == sum(LENGTHS)  # every frame is looked at
+    assert result.work.decoded_frames == sum(LENGTHS)  # every frame is looked at
     settings_used = build_manifest(result)["settings"]["scene"]
     assert settings_used["threshold"] == 27.0
     assert settings_used["min_shot_frames"] == MIN_SHOT_FRAMES
@@ -118,7 +118,7 @@ def test_a_threshold_above_every_cut_keeps_only_the_first_frame(shots, collector
     path, _ = shots
     result = extract(path, ExtractOptions(mode="scene", scene_threshold=120), collector)
     assert [r.timestamp_ms for r in result.frames] == [0]
-    assert result.expected_frames == 0  # cuts are not known before decoding
+    assert result.work.expected_frames == 0  # cuts are not known before decoding
 
 
 def test_the_adaptive_detector_is_recorded_in_the_manifest(shots):

@@ -225,8 +225,8 @@ def test_progress_of_the_segments_adds_up_to_the_expected_frames(clip, tmp_path)
         reports = []
         extract_segment(clip, options, segment, tmp_path, on_progress=reports.append)
         last_reports.append(reports[-1])
-    assert sum(r.done for r in last_reports) == len(whole.frames) == whole.expected_frames
-    assert sum(s.expected_frames for s in segments) == whole.expected_frames
+    assert sum(r.done for r in last_reports) == len(whole.frames) == whole.work.expected_frames
+    assert sum(s.expected_frames for s in segments) == whole.work.expected_frames
 
 
 def test_a_retried_segment_starts_from_an_empty_folder(clip, tmp_path):

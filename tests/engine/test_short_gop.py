@@ -54,7 +54,7 @@ def assert_same_frames(
     assert fast.source_indices == plain.source_indices == named
     assert fast.times_ms == plain.times_ms == [round(float(times[i] * 1000), 3) for i in named]
     assert [r.sha256 for r in fast.records] == [r.sha256 for r in plain.records]
-    assert reference.seeks == 0
+    assert reference.work.seeks == 0
     return result
 
 
@@ -91,15 +91,15 @@ def test_b_frames_and_keyframes_off_the_targets(tmp_path_factory, name, fps):
     if not path.exists():
         write_x264_clip(path, times, x264)
     result = assert_same_frames(path, times, ExtractOptions(fps=float(fps)))
-    assert result.seeks > 0  # the economies were at work, not just decoding through
-    assert result.decoded_frames < len(times)
+    assert result.work.seeks > 0  # the economies were at work, not just decoding through
+    assert result.work.decoded_frames < len(times)
 
 
 def test_non_reference_frames_are_not_decoded_on_a_long_gop(make_clip):
     clip = make_clip("long-gop.mp4", seconds=12, gop=250)  # write_clip: x264 with B-frames
     result = assert_same_frames(clip.path, clip.times, ExtractOptions())
-    assert result.seeks <= 1
-    assert result.decoded_frames < 0.9 * len(clip.times)
+    assert result.work.seeks <= 1
+    assert result.work.decoded_frames < 0.9 * len(clip.times)
 
 
 def test_a_window_inside_the_video(tmp_path):
