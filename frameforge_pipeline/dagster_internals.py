@@ -6,10 +6,12 @@ through dagster_internals" in pyproject.toml keeps it so.
 
 Why private: Dagster 1.13's public API has no asset backfill submission outside a sensor, no
 read of the data versions recorded per partition, no daemon heartbeats, no sensor ticks, no
-run-worker health result for a launcher, and no way to offer its executors' config (or check
-a config against an executor's schema) in an executor of one's own. Callers get plain
-values (strings, dicts, dataclasses of ours), never Dagster's private types, except the
-asset graph's type and the launcher's health result, which are only passed back to Dagster.
+run-worker health result for a launcher, no way to offer its executors' config (or check
+a config against an executor's schema) in an executor of one's own, and no delete of the
+key-value store's rows (``set_cursor_values`` writes them, ``get_cursor_values`` reads
+them). Callers get plain values (strings, dicts, dataclasses of ours), never Dagster's
+private types, except the asset graph's type and the launcher's health result, which are
+only passed back to Dagster.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from dagster._core.definitions.run_request import InstigatorType
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus, PartitionBackfill
 from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
 from dagster._core.scheduler.instigation import InstigatorStatus, TickStatus
+from dagster._core.storage.legacy_storage import LegacyRunStorage
+from dagster._core.storage.runs.schema import KeyValueStoreTable
+from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
 from dagster._core.utils import make_new_backfill_id
 from dagster._daemon.controller import get_daemon_statuses
 
@@ -178,6 +183,26 @@ def sensor_ticks(instance: dg.DagsterInstance, after: float, limit: int) -> dict
         ]
         for sensor in sensors
     }
+
+
+# --- the instance's key-value store (a split run's progress rows) -------------------------
+
+
+def delete_cursor_values(instance: dg.DagsterInstance, prefix: str) -> int:
+    """Delete the rows of the instance's key-value store (``run_storage.set_cursor_values``)
+    whose key starts with ``prefix``; how many there were. The store is the run storage's
+    ``kvs`` table, SQLite's or PostgreSQL's (behind the ``storage:`` section's wrapper)."""
+    storage = instance.run_storage
+    if isinstance(storage, LegacyRunStorage):
+        storage = storage._storage.run_storage
+    if not isinstance(storage, SqlRunStorage):
+        raise TypeError(f"no key-value table in {type(storage).__name__}")
+    key = KeyValueStoreTable.c.key
+    with storage.connect() as connection:
+        deleted = connection.execute(
+            KeyValueStoreTable.delete().where(key.startswith(prefix, autoescape=True))
+        )
+    return int(deleted.rowcount)
 
 
 # --- the run launcher's health check -------------------------------------------------------

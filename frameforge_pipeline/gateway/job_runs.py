@@ -336,7 +336,8 @@ class SegmentProgress(RunProgress):
     read-modify-write of the whole run that concurrent segments undo), and the run's
     ``PROGRESS_TAG`` is the sum of every segment's last count, of ``expected`` frames in all
     when the plan knew them, else of those the segments announced once each has. The total
-    may lag another segment's by one interval; the join writes the final one."""
+    may lag another segment's by one interval; the join writes the final one. The rows are
+    deleted when the run ends (``segment_progress_prefix``)."""
 
     _last_count_always = True
 
@@ -377,7 +378,13 @@ class SegmentProgress(RunProgress):
 
 def segment_progress_key(run_id: str, segment: int) -> str:
     """The key of a segment's last count (``120/300``) in the instance's key-value store."""
-    return f"{PROGRESS_TAG}/{run_id}/{segment}"
+    return f"{segment_progress_prefix(run_id)}{segment}"
+
+
+def segment_progress_prefix(run_id: str) -> str:
+    """What the keys of every segment's count of the run begin with: the rows the end of the
+    run deletes (sensors/job_outcome.py)."""
+    return f"{PROGRESS_TAG}/{run_id}/"
 
 
 def _latest_metadata(

@@ -6,6 +6,9 @@ an outage) once ``FRAMEFORGE_RETRY_OVERDUE_SECONDS`` (5 min) have passed: that r
 outcome, a failure its user is told of (email included) and may retry, and it no longer counts
 as a running job.
 
+Every run that ends, a job's or not, first loses its segments' progress rows in Dagster's
+key-value store (``SegmentProgress``): nothing reads them once the run's tag has the total.
+
 The row (status, frame count, error, run id, processing time) and the outbox message
 ``video.job.completed`` / ``video.job.failed`` are committed together; the outbox relay
 sends the message, retrying until the broker takes it (Dagster does not re-run a sensor
@@ -21,6 +24,7 @@ from frameforge_core import lifecycle
 from frameforge_core.lifecycle import JobStatus
 from frameforge_core.models import VideoJob, utcnow
 from frameforge_core.settings import OperationsSettings
+from frameforge_pipeline import dagster_internals as internals
 from frameforge_pipeline.gateway import job_runs
 from frameforge_pipeline.jobs import extract_video
 from frameforge_pipeline.resources import AppDatabase
@@ -42,6 +46,16 @@ def record_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, database: A
         lifecycle.record_outcome(session, job_id, attempt, outcome)
 
 
+def _forget_progress(context: dg.RunStatusSensorContext) -> None:
+    """Delete the run's segments' progress rows. A failure is logged and the outcome recorded
+    all the same: a row left behind is a few bytes, an outcome not recorded a job lost."""
+    run_id = context.dagster_run.run_id
+    try:
+        internals.delete_cursor_values(context.instance, job_runs.segment_progress_prefix(run_id))
+    except Exception as error:
+        context.log.warning(f"run {run_id}: its progress rows were not deleted: {error!r}")
+
+
 def _on(status: dg.DagsterRunStatus, name: str) -> dg.RunStatusSensorDefinition:
     @dg.run_status_sensor(
         name=name,
@@ -51,6 +65,7 @@ def _on(status: dg.DagsterRunStatus, name: str) -> dg.RunStatusSensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def _sensor(context: dg.RunStatusSensorContext, database: AppDatabase) -> None:
+        _forget_progress(context)
         record_outcome(context.instance, context.dagster_run, database)
 
     return _sensor

@@ -24,6 +24,7 @@ from frameforge_pipeline.executor import step_executor
 from frameforge_pipeline.partitions import VIDEOS
 from frameforge_pipeline.run_launcher import LocalRunLauncher
 from frameforge_pipeline.schedules import backfills
+from tests.integration.conftest import dagster_pg_url, pg_instance  # noqa: F401
 from tests.pipeline import backfill_support
 from tests.pipeline.daemon_support import beat, sensor_ticks
 
@@ -174,6 +175,20 @@ def test_sensor_ticks_newest_first(instance):
         ]
     }
     assert internals.sensor_ticks(instance, after=time.time() + 60, limit=2) == {"job_queue": []}
+
+
+@pytest.mark.parametrize("storage", ["instance", "pg_instance"])  # SQLite's, PostgreSQL's
+def test_delete_cursor_values_deletes_the_rows_under_a_prefix_and_no_other(request, storage):
+    instance = request.getfixturevalue(storage)
+    rows = {"p/run_1/0": "1/2", "p/run_1/1": "2/2", "p/run_10/0": "3/3", "p/runX1/0": "4/4"}
+    instance.run_storage.set_cursor_values(rows)
+
+    assert internals.delete_cursor_values(instance, "p/run_1/") == 2
+
+    # a longer key is not under the prefix, and "_" in it is a character, not a wildcard
+    left = instance.run_storage.get_cursor_values(set(rows))
+    assert left == {"p/run_10/0": "3/3", "p/runX1/0": "4/4"}
+    assert internals.delete_cursor_values(instance, "p/run_1/") == 0
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ import pytest
 from frameforge_core import layout
 from frameforge_core.database import create_db_engine, migrate
 from frameforge_pipeline.gateway import job_runs
-from frameforge_pipeline.resources import LocalFrameStore
+from frameforge_pipeline.resources import AppDatabase, LocalFrameStore
+from frameforge_pipeline.sensors import job_outcome
 from tests.pipeline.conftest import upload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +72,20 @@ class Embedded:
 
     def instance(self) -> dg.DagsterInstance:
         return dg.DagsterInstance.from_config(str(self.dagster_home))
+
+    def end(self, instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+        """The succeeded ``run``'s end, as the daemon hands it to the job_completed sensor."""
+        [ended] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
+        assert ended.dagster_event is not None
+        database = AppDatabase(url=f"sqlite:///{self.home / 'app.db'}")
+        context = dg.build_run_status_sensor_context(
+            sensor_name="job_completed",
+            dagster_instance=instance,
+            dagster_run=run,
+            dagster_event=ended.dagster_event,
+            resources={"database": database},
+        )
+        job_outcome.job_completed(context)
 
     def zip_contents(self, partition: str) -> tuple[dict[str, bytes], dict[str, Any]]:
         """The ZIP's frames (name: bytes) and its manifest, less the work counters."""
@@ -121,6 +136,8 @@ def test_a_long_clip_runs_its_segments_in_parallel_processes(embedded: Embedded)
         in_one = steps_started(instance, whole["run_id"])
         keys = {job_runs.segment_progress_key(split["run_id"], i) for i in range(3)}
         counts = instance.run_storage.get_cursor_values(keys)
+        embedded.end(instance, run)
+        left = instance.run_storage.get_cursor_values(keys)
     segments = {key: pid for key, pid in started.items() if key.startswith(SEGMENT)}
     assert sorted(segments) == [f"{SEGMENT}[0000{i}]" for i in range(3)]
     # each step in a process of its own, none in the run's; up to the machine's cores at once
@@ -140,6 +157,7 @@ def test_a_long_clip_runs_its_segments_in_parallel_processes(embedded: Embedded)
     assert len(done) == 3
     assert all(made == expected for made, expected in done)
     assert sum(made for made, _ in done) == 180
+    assert left == {}  # the run's end deleted every segment's row
 
 
 def test_a_failed_segment_is_re_executed_alone(embedded: Embedded, tmp_path: Path) -> None:
