@@ -5,7 +5,6 @@ with a warning. The former names are the settings models' own (``former_names``)
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from frameforge import settings_docs
 from frameforge_core.settings import former_names
