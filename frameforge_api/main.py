@@ -134,7 +134,7 @@ def create_app(
     app.state.instance = bounded(instance, settings.dagster_timeout_seconds)
     app.state.storage = storage or storage_for(StoreSettings())
     app.state.sessions = session_factory(engine)
-    mail_settings = WorkerSettings()  # the worker's transport: SMTP_*, or the data dir's
+    mail_settings = WorkerSettings()  # the worker's transport: FRAMEFORGE_SMTP_*, or the data dir's
     app.state.mail = mail or email.transport(mail_settings)
     app.state.mail_sender = mail_settings.smtp_from
     shared = _redis(settings.redis_url)

@@ -9,9 +9,9 @@ page and the API show the job; an email days later would be news of nothing). So
 can make FrameForge mail an address they do not read. The verification mail itself says
 nothing the user typed: its subject and text are fixed, only the link varies.
 
-The API sends it through the worker's transport (``SMTP_*``, or ``$FRAMEFORGE_HOME/mail``)
-after the registration's response; a mail lost on the way is asked for again with
-``POST /auth/verification``.
+The API sends it through the worker's transport (``FRAMEFORGE_SMTP_*``, or
+``$FRAMEFORGE_HOME/mail``) after the registration's response; a mail lost on the way is asked
+for again with ``POST /auth/verification``.
 """
 
 from __future__ import annotations
