@@ -12,6 +12,7 @@ never one that only turns unhealthy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -110,11 +111,13 @@ def _stop_on_signals() -> Callable[[], bool]:
 
 
 def stop_all(processes: Processes, say: Say) -> None:
-    """SIGTERM to every running process group, SIGKILL (said out loud) to any still running
-    after ``STOP_GRACE_SECONDS``."""
+    """SIGTERM to every running process, which stops what it started in its own order (the
+    daemon finishes its ticks, then stops its code server); SIGKILL (said out loud) to the
+    group of any still running after ``STOP_GRACE_SECONDS``, and SIGTERM to whatever is left
+    in the group of one that stopped (a run it launched)."""
     running = {name: p for name, p in processes.items() if p.poll() is None}
     for process in running.values():
-        os.killpg(process.pid, signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for name, process in running.items():
         try:
@@ -123,6 +126,8 @@ def stop_all(processes: Processes, say: Say) -> None:
             say(f"{name} did not stop within {STOP_GRACE_SECONDS} s; killed")
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        with contextlib.suppress(ProcessLookupError):  # none left: the usual case
+            os.killpg(process.pid, signal.SIGTERM)
 
 
 def exit_code(returncode: int) -> int:

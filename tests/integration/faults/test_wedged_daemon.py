@@ -151,9 +151,11 @@ def running_daemon(tmp_path: Path, tolerance: float = 120) -> Iterator[Daemon]:
     home = tmp_path / "home"
     env = embedded(home, FRAMEFORGE_DAEMON_HEARTBEAT_TOLERANCE_SECONDS=str(tolerance))
     log = tmp_path / "daemon.log"
+    cli = [sys.executable, "-m", "frameforge.cli"]
+    subprocess.run([*cli, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "frameforge.cli", "daemon", "-w", str(workspace_file())],
+            [*cli, "daemon", "-w", str(workspace_file())],
             stdout=output, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
         )  # fmt: skip
         try:
