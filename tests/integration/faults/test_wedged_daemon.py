@@ -1,4 +1,5 @@
-"""A Dagster daemon that lives but no longer reports is restarted by `frameforge up`.
+"""A Dagster daemon that lives but no longer reports is restarted by `frameforge up`, and ends
+`frameforge daemon` (compose's daemon service) with exit 1 for its container to be restarted.
 
 First the mechanism, directly: the daemon (and its code server) frozen with SIGSTOP stops
 its heartbeats; `up` kills it and starts another, whose heartbeats come. Then the sequence
@@ -27,6 +28,7 @@ import pytest
 
 from frameforge.demo import _wait_ready
 from frameforge.stack import workspace_file
+from frameforge_core.database import create_db_engine, migrate
 from tests.e2e.test_embedded_stack import submit
 from tests.environments import embedded
 from tests.helpers import free_port, wait_until
@@ -151,11 +153,11 @@ def running_daemon(tmp_path: Path, tolerance: float = 120) -> Iterator[Daemon]:
     home = tmp_path / "home"
     env = embedded(home, FRAMEFORGE_DAEMON_HEARTBEAT_TOLERANCE_SECONDS=str(tolerance))
     log = tmp_path / "daemon.log"
-    cli = [sys.executable, "-m", "frameforge.cli"]
-    subprocess.run([*cli, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    home.mkdir()
+    migrate(create_db_engine(f"sqlite:///{home / 'app.db'}"))  # as a deployment does first
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [*cli, "daemon", "-w", str(workspace_file())],
+            [sys.executable, "-m", "frameforge.cli", "daemon", "-w", str(workspace_file())],
             stdout=output, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
         )  # fmt: skip
         try:
@@ -176,6 +178,7 @@ def test_frameforge_daemon_stops_a_daemon_whose_heartbeat_stops_and_exits_1(tmp_
     been silent for the tolerance (the least it accepts: Dagster heartbeats every 30 s)."""
     with running_daemon(tmp_path, tolerance=DAEMON_TOLERANCE_SECONDS) as daemon:
         daemon.reporting()
+        assert daemon.process.poll() is None  # a daemon that reports is left alone
         frozen = daemon.pid
         os.killpg(frozen, signal.SIGSTOP)  # the daemon and its code server: alive, silent
         stopped_at = time.monotonic()
