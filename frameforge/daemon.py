@@ -25,7 +25,7 @@ from frameforge.supervisor import (
     supervise,
 )
 from frameforge_core import logs
-from frameforge_core.settings import ensure_dagster_home
+from frameforge_core.settings import SupervisorSettings, ensure_dagster_home
 
 EXIT_WEDGED = 1
 log = logging.getLogger("frameforge.daemon")
@@ -35,6 +35,8 @@ def run_daemon(arguments: list[str]) -> int:
     """Runs ``dagster-daemon run ARGUMENTS`` until it exits, is wedged, or a stop is asked for;
     the exit code: the daemon's, or ``EXIT_WEDGED``."""
     logs.configure("daemon")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the instance's schema: no news
+    settings = SupervisorSettings()  # a bad setting is one line before anything starts
     ensure_dagster_home()  # an explicit $DAGSTER_HOME as it is, else the data dir's instance
     if cannot := open_dagster_instance():
         return fail(cannot)
@@ -42,7 +44,7 @@ def run_daemon(arguments: list[str]) -> int:
         arguments = arguments[1:]
     daemon = subprocess.Popen([script("dagster-daemon"), "run", *arguments], start_new_session=True)
     processes = {"daemon": daemon}
-    ended = supervise(processes, log.error)
+    ended = supervise(processes, settings, log.error)
     stop_all(processes, log.error)
     if ended.wedged:
         return EXIT_WEDGED

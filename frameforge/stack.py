@@ -38,6 +38,7 @@ from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import (
     DatabaseSettings,
     HomeSettings,
+    SupervisorSettings,
     ensure_dagster_home,
 )
 
@@ -122,6 +123,7 @@ def run_stack(
         return 1
     if cannot := open_dagster_instance():
         return fail(cannot)
+    supervision = SupervisorSettings()  # a bad setting is one line before anything starts
     _say(f"data dir      {home}")
     _say(f"logs          {logs}/" + ("" if not verbose else " (--verbose: shown here instead)"))
     _say(f"page          http://{host}:{api_port}/")
@@ -161,9 +163,9 @@ def run_stack(
             for line in feed.changes():
                 _say(line)
 
-    ended = supervise(processes, _say, restart=start, each_turn=each_turn)
+    ended = supervise(processes, supervision, _say, restart=start, each_turn=each_turn)
     exit_code = 0
-    if ended.name is not None:
+    if ended.name is not None and ended.returncode is not None:
         where = "" if verbose else f" (its log: {logs / ended.name}.log)"
         _say(f"{ended.name} exited with {ended.returncode}{where}; stopping the stack")
         exit_code = ended.returncode or 1

@@ -68,18 +68,18 @@ def open_dagster_instance() -> str | None:
 
 def supervise(
     processes: Processes,
+    settings: SupervisorSettings,
     say: Say,
     restart: Callable[[str], subprocess.Popen[bytes]] | None = None,
     each_turn: Callable[[], object] = lambda: None,
 ) -> Ended:
     """Watches ``processes`` (just started) until a stop is asked for, one of them exits, or
-    the one named ``daemon`` is wedged: then ``restart("daemon")`` replaces it in
-    ``processes`` and the watch goes on, or without ``restart`` the watch ends. ``say`` tells
-    of a wedged daemon; ``each_turn`` is called about every ``TURN_SECONDS``. The processes are
-    left as they are: ``stop_all`` stops them."""
+    the one named ``daemon`` is wedged (silent for the tolerance ``settings`` give): then
+    ``restart("daemon")`` replaces it in ``processes`` and the watch goes on, or without
+    ``restart`` the watch ends. ``say`` tells of a wedged daemon; ``each_turn`` is called about
+    every ``TURN_SECONDS``. The processes are left as they are: ``stop_all`` stops them."""
     stop = _stop_on_signals()
-    tolerance = SupervisorSettings().daemon_heartbeat_tolerance_seconds
-    watch = DaemonWatch(dg.DagsterInstance.get(), tolerance)
+    watch = DaemonWatch(dg.DagsterInstance.get(), settings.daemon_heartbeat_tolerance_seconds)
     try:
         while not stop():
             for name, process in processes.items():

@@ -145,7 +145,11 @@ class Daemon:
     pid: int
 
     def reporting(self) -> None:
-        until(lambda: reported_since(self.instance, 0), "reporting at start", self.log)
+        """Waits until every type has reported; fails at once if the command has ended."""
+        ended = self.process.poll
+        until(lambda: ended() is not None or reported_since(self.instance, 0), "reporting",
+              self.log)  # fmt: skip
+        assert ended() is None, self.log.read_text()
 
 
 @contextlib.contextmanager
@@ -178,7 +182,6 @@ def test_frameforge_daemon_stops_a_daemon_whose_heartbeat_stops_and_exits_1(tmp_
     been silent for the tolerance (the least it accepts: Dagster heartbeats every 30 s)."""
     with running_daemon(tmp_path, tolerance=DAEMON_TOLERANCE_SECONDS) as daemon:
         daemon.reporting()
-        assert daemon.process.poll() is None  # a daemon that reports is left alone
         frozen = daemon.pid
         os.killpg(frozen, signal.SIGSTOP)  # the daemon and its code server: alive, silent
         stopped_at = time.monotonic()
