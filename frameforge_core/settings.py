@@ -420,5 +420,6 @@ class SupervisorSettings(FromEnvironment):
         gt=30,
         description="`frameforge up` restarts, and `frameforge daemon` stops (exit 1, for its "
         "supervisor to restart it), a Dagster daemon one of whose daemon types has not "
-        "reported (a heartbeat, about every 30 s) for this long",
+        "reported (a heartbeat, about every 30 s) for this long (a daemon that has not "
+        "reported yet since it started: 180 s at least)",
     )
