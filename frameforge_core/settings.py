@@ -437,11 +437,14 @@ class OperationsSettings(RetentionSettings):
 
 
 class SupervisorSettings(FromEnvironment):
-    """What `frameforge up` does about a Dagster daemon that stops reporting."""
+    """What `frameforge up` and `frameforge daemon` do about a Dagster daemon that stops
+    reporting."""
 
     daemon_heartbeat_tolerance_seconds: float = Field(
         120.0,
         gt=30,
-        description="`frameforge up` restarts a Dagster daemon one of whose daemon types has not "
-        "reported (a heartbeat, about every 30 s) for this long",
+        description="`frameforge up` restarts, and `frameforge daemon` stops (exit 1, for its "
+        "supervisor to restart it), a Dagster daemon one of whose daemon types has not "
+        "reported (a heartbeat, about every 30 s) for this long (a daemon that has not "
+        "reported yet since it started: 180 s at least)",
     )

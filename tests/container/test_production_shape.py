@@ -165,7 +165,7 @@ def start_production_shape(stack: Stack) -> None:
         *health, "-p", str(code), check=False).returncode == 0)  # fmt: skip
     stack.start("webserver", "dagster-webserver", "-h", "127.0.0.1", "-p", str(web),
                 *workspace, *json_logs)  # fmt: skip
-    stack.start("daemon", "dagster-daemon", "run", *workspace, *json_logs)
+    stack.start("daemon", "frameforge", "daemon", *workspace, *json_logs)
     stack.start("worker", "frameforge", "worker")
     stack.start("api", "uvicorn", "frameforge_api.main:app", "--host", "127.0.0.1",
                 "--port", str(api))  # fmt: skip

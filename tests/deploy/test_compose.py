@@ -121,6 +121,10 @@ def test_every_frameforge_role_runs_the_image_built_from_the_dockerfile():
     commands = {name: services()[name]["command"] for name in FRAMEFORGE_SERVICES}
     assert commands["migrate"] == ["frameforge", "migrate"]
     assert commands["worker"] == ["frameforge", "worker"]
+    # under the heartbeat watch, which exits for the engine to restart a wedged daemon: compose
+    # restarts what exits, never what is only unhealthy
+    assert commands["dagster-daemon"][:2] == ["frameforge", "daemon"]
+    assert services()["dagster-daemon"]["restart"] == "unless-stopped"
     assert commands["api"] == [
         "uvicorn", "frameforge_api.main:app", "--host", "0.0.0.0", "--port", "8000",
     ]  # fmt: skip
@@ -143,7 +147,7 @@ def test_every_frameforge_service_has_a_memory_reservation_and_limit():
         assert int(memory["reservations"]["memory"]) < int(memory["limits"]["memory"]), name
 
 
-@pytest.mark.parametrize("subcommand", ["migrate", "worker"])
+@pytest.mark.parametrize("subcommand", ["migrate", "worker", "daemon"])
 def test_the_frameforge_subcommands_exist(subcommand: str):
     (script,) = importlib.metadata.entry_points(group="console_scripts", name="frameforge")
     with pytest.raises(SystemExit) as exit_:
