@@ -137,7 +137,7 @@ def create_app(
     app.state.instance = bounded(instance, settings.dagster_timeout_seconds)
     app.state.storage = storage or storage_for(StoreSettings())
     app.state.sessions = session_factory(engine)
-    mail_settings = MailSettings()  # the worker's too: SMTP_*, or the data dir's
+    mail_settings = MailSettings()  # the worker's too: FRAMEFORGE_SMTP_*, or the data dir's
     app.state.mail = mail or transport(mail_settings)
     app.state.mail_sender = mail_settings.smtp_from
     shared = _redis(settings.redis_url)

@@ -10,8 +10,8 @@ can make FrameForge mail an address they do not read. The verification mail itse
 nothing the user typed: its subject and text are fixed, only the link varies.
 
 The API sends it through the transport the worker's mail takes too (``frameforge_core.mail``:
-``SMTP_*``, or ``$FRAMEFORGE_HOME/mail``) after the registration's response; a mail lost on
-the way is asked for again with ``POST /auth/verification``.
+``FRAMEFORGE_SMTP_*``, or ``$FRAMEFORGE_HOME/mail``) after the registration's response; a
+mail lost on the way is asked for again with ``POST /auth/verification``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Email verification end to end: the API mails a signed link over SMTP (aiosmtpd, started
-by the test; the API's transport from SMTP_HOST/SMTP_PORT as in production), nothing else
+by the test; the API's transport from FRAMEFORGE_SMTP_HOST/_PORT as in production), nothing else
 reaches the address until the link is followed, then the job emails do (the worker's
 notifier over the same SMTP server), on PostgreSQL."""
 
@@ -31,8 +31,8 @@ LINK = re.compile(r"https?://\S+/api/v1/auth/verify-email\?token=[A-Za-z0-9._%-]
 
 @pytest.fixture
 def api(smtp_server, instance, storage, database_url, monkeypatch) -> TestClient:
-    monkeypatch.setenv("SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("FRAMEFORGE_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("FRAMEFORGE_SMTP_PORT", str(smtp_server.port))
     settings = Settings(JWT_SECRET="v" * 40, public_url="https://frames.test")
     return TestClient(create_app(settings, instance, storage, database_url))
 
