@@ -1,11 +1,17 @@
-"""Users and their tokens: registration, login, refresh-token rotation."""
+"""Users and their tokens: registration, login, refresh-token rotation, signing out.
+
+A login is a family of refresh tokens (each one traded for the next); the family's id is
+the ``sid`` claim of every access token issued with them. Signing out, or a replayed
+refresh token, revokes the family, and the access tokens naming it are refused from the
+next request on (``signed_in``), not an hour later when they expire.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,12 +70,39 @@ def issue_tokens(
     key = settings.signing_key
     access_lifetime = dt.timedelta(seconds=settings.jwt_expires_in)
     return TokenPair(
-        access_token=create_token(user_id, "access", key, access_lifetime, now),
+        access_token=create_token(
+            user_id, "access", key, access_lifetime, now, sid=refresh.family_id
+        ),
         refresh_token=create_token(
             user_id, "refresh", key, refresh.expires_at - now, now, jti=refresh.id
         ),
         expires_in=settings.jwt_expires_in,
     )
+
+
+def signed_in(user_id: str, login: str | None) -> ColumnElement[bool]:
+    """The condition on ``users`` that holds for the row of ``user_id`` while their login
+    ``login`` (an access token's ``sid``) is not signed out: one more condition in the query
+    that reads the caller's row, not another round trip.
+
+    A login is live while a refresh token of its family is not revoked (signing out and a
+    replay revoke every one); a family whose rows are gone is no login either. Without
+    ``login`` (an access token issued before they named their login) the user's row is
+    enough: such a token works until it expires, at most an hour after the upgrade.
+    """
+    condition = User.id == user_id
+    if login is None:
+        return condition
+    live = (
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.family_id == login,
+            RefreshToken.user_id == User.id,
+            RefreshToken.revoked_at.is_(None),
+        )
+        .exists()
+    )
+    return condition & live
 
 
 def sign_out(session: Session, token: str, settings: Settings, now: dt.datetime) -> None:

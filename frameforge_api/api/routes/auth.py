@@ -167,8 +167,9 @@ def logout(
     body: RefreshIn, session: SessionDep, settings: SettingsDep, _: AuthLimitsDep
 ) -> Response:
     """Sign out: the refresh token, and every one this login traded it for, is revoked
-    (a refresh with it is then 401). The access token stays valid until it expires (at
-    most 1 h): forget it. 401 for a token the API did not sign; signing out twice is 204."""
+    (a refresh with it is then 401), and so is every access token of this login, at once
+    (401 "invalid or expired access token", as for an expired one); your other logins go on.
+    401 for a token the API did not sign; signing out twice is 204."""
     accounts.sign_out(session, body.refresh_token, settings, dt.datetime.now(dt.UTC))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
