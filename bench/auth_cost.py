@@ -25,7 +25,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 
 import dagster as dg
@@ -38,13 +37,6 @@ from frameforge_api.main import create_app
 from frameforge_pipeline.resources import LocalFrameStore
 
 PASSWORD = "correct horse 7"
-
-
-class Unsent:
-    """A mail transport that sends nothing (the verification mail is not measured)."""
-
-    def send(self, message: EmailMessage) -> str:
-        return "not sent"
 
 
 @contextlib.contextmanager
@@ -94,7 +86,7 @@ def main() -> None:
         database(Path(tmp), args.postgres) as url,
     ):
         store = LocalFrameStore(root=str(Path(tmp) / "store"))
-        app = create_app(settings, instance, store, url, rate_limiter=unlimited, mail=Unsent())
+        app = create_app(settings, instance, store, url, rate_limiter=unlimited)
         with TestClient(app) as client:
             for n in range(args.others):
                 signed_in(client, f"other{n}@example.com", args.refreshes)

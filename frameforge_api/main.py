@@ -34,9 +34,6 @@ from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import DatabaseSettings, StoreSettings, ensure_dagster_home
 from frameforge_pipeline.engine.options import validation_message
 from frameforge_pipeline.resources import FrameStore, storage_for
-from frameforge_worker import email
-from frameforge_worker.email import MailTransport
-from frameforge_worker.settings import WorkerSettings
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -110,7 +107,6 @@ def create_app(
     database_url: str | None = None,
     rate_limiter: RateLimiter | None = None,
     cache: Cache | None = None,
-    mail: MailTransport | None = None,
 ) -> FastAPI:
     """The API. Tests pass their own instance, store and database; by default they come
     from the environment, and the database is migrated (once, under a lock) here.
@@ -134,9 +130,6 @@ def create_app(
     app.state.instance = bounded(instance, settings.dagster_timeout_seconds)
     app.state.storage = storage or storage_for(StoreSettings())
     app.state.sessions = session_factory(engine)
-    mail_settings = WorkerSettings()  # the worker's transport: SMTP_*, or the data dir's
-    app.state.mail = mail or email.transport(mail_settings)
-    app.state.mail_sender = mail_settings.smtp_from
     shared = _redis(settings.redis_url)
     app.state.rate_limiter = rate_limiter or limiter(shared, LIMIT, WINDOW)
     app.state.auth_limits = AuthLimits.build(

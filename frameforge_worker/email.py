@@ -1,4 +1,5 @@
-"""The email that tells a user their job is done, and the two ways it leaves the worker.
+"""The emails the worker sends (a job's outcome; the link that confirms a new address), and
+the two ways they leave it.
 
 ``SmtpTransport`` hands it to an SMTP server (production); ``DirectoryTransport`` writes
 ``.eml`` files to ``$FRAMEFORGE_HOME/mail`` (the embedded default: no mail server on a
@@ -8,7 +9,9 @@ same way whatever the transport.
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
+import hashlib
 import ipaddress
 import logging
 import smtplib
@@ -60,6 +63,34 @@ def compose(notice: JobNotice, sender: str, links: Links) -> EmailMessage:
         message["Subject"] = FAILED_SUBJECT
         text = _failed_text(notice, links.job_page(notice.job_id), links.retry(notice.job_id))
     message.set_content(text, cte=_transfer_encoding(text))
+    return message
+
+
+VERIFICATION_SUBJECT = "Confirm your email address for FrameForge"
+
+
+def compose_verification(
+    recipient: str, link: str, expires_at: dt.datetime, sender: str
+) -> EmailMessage:
+    """The mail with the link that confirms ``recipient`` (frameforge_api.services.verification):
+    a fixed subject and text around the link, nothing the user typed. Its Message-ID is the
+    same for every delivery of one link, so a mail client shows a duplicate as one message."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = email.utils.format_datetime(utcnow())
+    digest = hashlib.sha256(link.encode()).hexdigest()[:32]
+    message["Message-ID"] = f"<verify.{digest}@{_domain(sender)}>"
+    message["Subject"] = VERIFICATION_SUBJECT
+    message.set_content(
+        "Hello,\n\n"
+        "someone, probably you, made a FrameForge account with this address. Follow this "
+        f"link to confirm it (it works until {expires_at:%Y-%m-%d %H:%M} UTC):\n\n"
+        f"{link}\n\n"
+        "FrameForge sends no other email to this address until it is confirmed. If you did "
+        "not make the account, ignore this message.\n",
+        cte="7bit",  # ASCII, and the link stays one line
+    )
     return message
 
 

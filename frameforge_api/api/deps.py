@@ -28,7 +28,6 @@ from frameforge_api.services import accounts
 from frameforge_core.errors import NotAuthenticated, RateLimited
 from frameforge_core.models import User
 from frameforge_pipeline.resources import FrameStore
-from frameforge_worker.email import MailTransport
 
 
 async def app_settings(request: Request) -> Settings:
@@ -63,20 +62,7 @@ async def get_cache(request: Request) -> Cache:
     return cache
 
 
-@dataclass(frozen=True)
-class Mail:
-    """How the API mails a user (the verification link): the transport and the sender."""
-
-    transport: MailTransport
-    sender: str
-
-
-async def get_mail(request: Request) -> Mail:
-    return Mail(request.app.state.mail, request.app.state.mail_sender)
-
-
 SettingsDep = Annotated[Settings, Depends(app_settings)]
-MailDep = Annotated[Mail, Depends(get_mail)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 StorageDep = Annotated[FrameStore, Depends(get_storage)]

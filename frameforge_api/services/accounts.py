@@ -23,9 +23,11 @@ from frameforge_api.core.security import (
     hash_password,
     verify_password,
 )
+from frameforge_api.services import verification
 from frameforge_core.database import rows_changed
 from frameforge_core.errors import Conflict, NotAuthenticated
 from frameforge_core.models import RefreshToken, User, new_id
+from frameforge_core.settings import LinkSettings
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,12 @@ class TokenPair:
     expires_in: int
 
 
-def register(session: Session, email: str, password: str) -> User:
-    """Create a user. Raises Conflict when the email is taken."""
-    user = User(email=email.lower(), password_hash=hash_password(password))
+def register(session: Session, email: str, password: str, settings: LinkSettings) -> User:
+    """Create a user, and the mail that asks them to confirm their address in the same
+    transaction (services/verification.py). Raises Conflict when the email is taken."""
+    user = User(id=new_id(), email=email.lower(), password_hash=hash_password(password))
     session.add(user)
+    verification.request(session, user, settings, dt.datetime.now(dt.UTC))
     try:
         session.commit()
     except IntegrityError:
