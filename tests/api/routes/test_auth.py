@@ -4,6 +4,7 @@ import jwt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from frameforge_api.core.security import (
     InvalidToken,
@@ -12,6 +13,8 @@ from frameforge_api.core.security import (
     hash_password,
     verify_password,
 )
+from frameforge_core import messaging
+from frameforge_core.models import OutboxMessage
 from tests.api.conftest import PASSWORD, problem
 
 KEY = "k" * 40
@@ -317,3 +320,31 @@ def test_concurrent_use_of_one_refresh_token_has_one_winner(client, alice):
             )
         )
     assert sorted(codes) == [200, 401, 401, 401]
+
+
+def _verification_mails(client) -> list[str]:
+    """The bodies of the verification mails waiting in the outbox for the worker."""
+    with client.app.state.sessions() as session:
+        return list(
+            session.scalars(
+                select(OutboxMessage.body).where(
+                    OutboxMessage.routing_key == messaging.VERIFICATION_MAIL
+                )
+            )
+        )
+
+
+def test_registering_leaves_the_verification_mail_to_the_worker(client):
+    body = {"email": "new@example.com", "password": PASSWORD}
+    user_id = client.post("/api/v1/auth/register", json=body).json()["id"]
+    [mail] = [
+        messaging.VerificationMail.from_bytes(b.encode()) for b in _verification_mails(client)
+    ]
+    assert mail.user_id == user_id
+    assert mail.link.startswith(f"{client.app.state.settings.public_url}/api/v1/auth/verify-email?")
+    # a taken email makes no user, and so no mail
+    assert client.post("/api/v1/auth/register", json=body).status_code == 409
+    tokens = client.post("/api/v1/auth/login", json=body).json()
+    header = {"Authorization": f"Bearer {tokens['accessToken']}"}
+    assert client.post("/api/v1/auth/verification", headers=header).status_code == 202
+    assert len(_verification_mails(client)) == 2
