@@ -11,6 +11,11 @@ client's included):
   the job in one query (``jobs.owned``), the rate limiter, a 404;
 - ``GET /videos/jobs``: the same check through ``get_current_user``, then an empty page.
 
+Then the caller's query alone, in the same run on the same data (with this checkout's
+code): the user's row by id (what a request read before logins could be signed out) against
+the row by id while the token's login is live (``accounts.signed_in``), CPU and wall
+microseconds per query, best round.
+
 Its login is refreshed ``--refreshes`` times first (a page left open for a day refreshes
 once an hour, each a row of the login's family), and other users' logins fill the table.
 To compare two versions of the code, run it with ``PYTHONPATH`` pointing at each checkout:
@@ -26,14 +31,19 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import jwt
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench._support import scratch_database
 from frameforge_api.core.config import Settings
 from frameforge_api.core.rate_limit import MemoryRateLimiter
 from frameforge_api.main import create_app
+from frameforge_core.models import User
 from frameforge_pipeline.resources import LocalFrameStore
 
 PASSWORD = "correct horse 7"
@@ -104,6 +114,35 @@ def main() -> None:
                     per_request(client, path, header, args.requests) for _ in range(args.rounds)
                 )
                 print(f"  {name:30} {best:7.0f} CPU µs/request")
+            user_id = client.post("/api/v1/auth/validate", headers=header).json()["userId"]
+            login = jwt.decode(header["Authorization"][7:], options={"verify_signature": False})
+            queries(app.state.sessions, user_id, login.get("sid"), args)
+
+
+def queries(sessions: sessionmaker[Session], user_id: str, login: str | None, args: Any) -> None:
+    """The caller's row read the two ways, alternating rounds, best round of each."""
+    from frameforge_api.services import accounts  # this checkout's (signed_in is new)
+
+    if login is None:
+        print("  (this checkout's tokens name no login: the query comparison needs sid)")
+        return
+    ways = {
+        "user by id": select(User).where(User.id == user_id),
+        "user by id, login live": select(User).where(accounts.signed_in(user_id, login)),
+    }
+    best: dict[str, tuple[float, float]] = {}
+    with sessions() as session:
+        for _ in range(args.rounds):
+            for name, query in ways.items():
+                cpu, wall = time.process_time(), time.perf_counter()
+                for _ in range(args.requests):
+                    assert session.scalars(query).one().id == user_id
+                    session.expunge_all()
+                cpu = (time.process_time() - cpu) / args.requests * 1e6
+                wall = (time.perf_counter() - wall) / args.requests * 1e6
+                best[name] = min(best.get(name, (cpu, wall)), (cpu, wall))
+    for name, (cpu, wall) in best.items():
+        print(f"  query: {name:23} {cpu:7.0f} CPU µs {wall:7.0f} wall µs")
 
 
 if __name__ == "__main__":
