@@ -5,7 +5,8 @@
 #   migrations     frameforge migrate
 #   code server    dagster api grpc -h 0.0.0.0 -p 3030 -m frameforge_pipeline.definitions --log-format json
 #   webserver      dagster-webserver -w WORKSPACE --log-format json
-#   daemon         dagster-daemon run -w WORKSPACE --log-format json
+#   daemon         frameforge daemon -w WORKSPACE --log-format json   (compose: dagster-daemon run
+#                  under the heartbeat watch; the chart runs dagster-daemon with a liveness probe)
 #   Dagster runs   dagster api execute_run ...   (K8sRunLauncher sets the arguments)
 # The entrypoint is only tini (signals, zombie reaping): Kubernetes `args`, which the Dagster
 # chart and the run launcher set, and compose `command` replace CMD and run as they are.

@@ -192,16 +192,19 @@ def production_env(tmp: Path, use_s3: bool) -> Iterator[dict[str, str]]:
 
             suffix = uuid.uuid4().hex[:10]
             env |= {
-                "S3_ENDPOINT_URL": endpoint,
-                "S3_UPLOADS_BUCKET": f"uploads-{suffix}",
-                "S3_RESULTS_BUCKET": f"results-{suffix}",
+                "FRAMEFORGE_S3_ENDPOINT_URL": endpoint,
+                "FRAMEFORGE_S3_UPLOADS_BUCKET": f"uploads-{suffix}",
+                "FRAMEFORGE_S3_RESULTS_BUCKET": f"results-{suffix}",
                 "AWS_ACCESS_KEY_ID": "test",
                 "AWS_SECRET_ACCESS_KEY": "test",
                 "AWS_DEFAULT_REGION": "us-east-1",
             }
             s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                               aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
-            for bucket in (env["S3_UPLOADS_BUCKET"], env["S3_RESULTS_BUCKET"]):
+            for bucket in (
+                env["FRAMEFORGE_S3_UPLOADS_BUCKET"],
+                env["FRAMEFORGE_S3_RESULTS_BUCKET"],
+            ):
                 s3.create_bucket(Bucket=bucket)
         saved = {k: os.environ.get(k) for k in [*env, "DAGSTER_HOME"]}
         os.environ.update(env)
@@ -409,13 +412,14 @@ def analyse(
 
 
 def _count_zips(env: dict[str, str]) -> int:
-    if "S3_RESULTS_BUCKET" in env:
+    if "FRAMEFORGE_S3_RESULTS_BUCKET" in env:
         import boto3
 
-        s3 = boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], region_name="us-east-1")
+        endpoint = env["FRAMEFORGE_S3_ENDPOINT_URL"]
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
         count = 0
         for page in s3.get_paginator("list_objects_v2").paginate(
-            Bucket=env["S3_RESULTS_BUCKET"], Prefix="results/"
+            Bucket=env["FRAMEFORGE_S3_RESULTS_BUCKET"], Prefix="results/"
         ):
             count += sum(1 for o in page.get("Contents", []) if o["Key"].endswith("frames.zip"))
         return count

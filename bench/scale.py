@@ -570,7 +570,14 @@ def main() -> None:
                "DATABASE_URL": app_url, "JWT_SECRET": uuid.uuid4().hex * 2}  # fmt: skip
         os.environ.update(env)
         os.environ.pop("DAGSTER_HOME", None)
-        for name in ("RABBITMQ_URL", "REDIS_URL", "S3_RESULTS_BUCKET", "S3_UPLOADS_BUCKET"):
+        for name in (
+            "RABBITMQ_URL",
+            "REDIS_URL",
+            "FRAMEFORGE_S3_RESULTS_BUCKET",
+            "FRAMEFORGE_S3_UPLOADS_BUCKET",
+            "S3_RESULTS_BUCKET",
+            "S3_UPLOADS_BUCKET",
+        ):
             os.environ.pop(name, None)
         from frameforge_core.settings import ensure_dagster_home
 

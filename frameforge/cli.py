@@ -112,6 +112,19 @@ def _parser() -> argparse.ArgumentParser:
         help="every process's log on this terminal instead of in logs/",
     )
     commands.add_parser(
+        "daemon",
+        help="run the Dagster daemon, stopping it (exit 1) when it stops reporting",
+        usage="frameforge daemon [-h] [DAGSTER_DAEMON_RUN_ARGS ...]",
+        description="Run `dagster-daemon run` with the arguments given (e.g. `-w "
+        "workspace.yaml --log-format json`) and watch its heartbeats as `frameforge up` does: "
+        "a daemon one of whose types has not reported for "
+        "FRAMEFORGE_DAEMON_HEARTBEAT_TOLERANCE_SECONDS (a thread stuck on a call that never "
+        "returns) is stopped and the command exits 1, for the container engine or any "
+        "supervisor to restart it (compose restarts what exits, not what is unhealthy). "
+        "SIGTERM and Ctrl-C stop the daemon; the command exits with its code.",
+        formatter_class=_Paragraphs,
+    )
+    commands.add_parser(
         "worker",
         help="relay queued messages and send job notifications (email, webhooks)",
         description="Relay the outbox (jobs created, jobs ended) to RabbitMQ, or straight to "
@@ -163,7 +176,12 @@ class _WithDefaults(_Paragraphs):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "daemon":  # the rest is dagster-daemon run's
+        args.dagster_daemon_args = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "extract":
         return _extract(args)
     if args.command == "query":
@@ -186,6 +204,10 @@ def _service(args: argparse.Namespace) -> int:
         from frameforge.stack import run_stack
 
         return run_stack(args.api_port, args.dagster_port, args.host, verbose=args.verbose)
+    if args.command == "daemon":
+        from frameforge.daemon import run_daemon
+
+        return run_daemon(args.dagster_daemon_args)
     if args.command == "worker":
         from frameforge_worker.worker import main as run_worker
 

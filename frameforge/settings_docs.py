@@ -3,8 +3,9 @@
 ``python -m frameforge.settings_docs`` writes it between the page's markers
 (``tests/test_settings_docs.py`` fails, with this command, when the page is behind the
 models). Each model gets a heading (its docstring's first sentence) and one row a field
-it declares: the variable (and the former name still read), the default, the field's
-``description``. Here, because this package is the only one that imports every process's.
+it declares: the variable (and the former name still read, for one release), the default,
+the field's ``description``. Here, because this package is the only one that imports every
+process's.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def table() -> str:
         lines += ["| variable | default | meaning |", "|---|---|---|"]
         for name, field in _own_fields(model).items():
             first, *former = names(name, field)
-            variable = f"`{first}`" + "".join(f" (or `{old}`)" for old in former)
+            variable = f"`{first}`" + "".join(f" (formerly `{old}`)" for old in former)
             lines.append(f"| {variable} | {_default(field)} | {field.description or ''} |")
     return "\n".join([START, *lines, "", END])
 

@@ -19,11 +19,9 @@ import contextlib
 import errno
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import time
 import urllib.request
 from collections.abc import Callable
@@ -31,12 +29,11 @@ from importlib import resources
 from pathlib import Path
 from typing import IO
 
-import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
-from frameforge.console import fail
-from frameforge.daemon_watch import DaemonWatch
+from frameforge.console import fail, first_line
 from frameforge.job_feed import JobFeed
+from frameforge.supervisor import open_dagster_instance, script, stop_all, supervise
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import (
     DatabaseSettings,
@@ -45,9 +42,6 @@ from frameforge_core.settings import (
     ensure_dagster_home,
 )
 
-# Below the 10 s that docker and podman (and Kubernetes' 30 s) give a container to stop after
-# SIGTERM, before they kill it: the children stop cleanly, and so does `frameforge up`.
-STOP_GRACE_SECONDS = 8
 FEED_SECONDS = 1.0  # how often the job lines look for changes
 
 
@@ -57,16 +51,13 @@ def workspace_file() -> Path:
 
 
 def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]]:
-    # where this Python installs scripts: beside sys.executable in a venv, but elsewhere in a
-    # Debian-style Python (/usr/bin/python3, scripts in /usr/local/bin)
-    bin_dir = Path(sysconfig.get_path("scripts"))
     workspace = str(workspace_file())
     return {
         "api": [sys.executable, "-m", "uvicorn", "frameforge_api.main:app", "--host", host,
                 "--port", str(api_port), "--no-access-log"],
-        "webserver": [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", host,
+        "webserver": [script("dagster-webserver"), "-w", workspace, "-h", host,
                       "-p", str(dagster_port)],
-        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
+        "daemon": [script("dagster-daemon"), "run", "-w", workspace],
         "worker": [sys.executable, "-m", "frameforge.cli", "worker"],
     }  # fmt: skip
 
@@ -77,14 +68,9 @@ def migrate_app_database(say: Callable[[str], object] = print) -> int:
     try:
         migrate(create_db_engine(DatabaseSettings().url))
     except (SQLAlchemyError, OSError) as error:
-        return fail(f"cannot migrate the app database: {_first_line(error)}")
+        return fail(f"cannot migrate the app database: {first_line(error)}")
     say("app database migrated")
     return 0
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def port_taken(host: str, ports: dict[str, int]) -> str | None:
@@ -135,13 +121,9 @@ def run_stack(
     began = time.monotonic()
     if migrate_app_database():
         return 1
-    # Create the instance's storage here, once: the webserver and the daemon starting
-    # together on a new SQLite instance would both try to create its tables.
-    try:
-        with dg.DagsterInstance.get() as instance:
-            instance.get_runs(limit=1)
-    except Exception as error:  # any storage Dagster supports, each with its own errors
-        return fail(f"cannot open the Dagster instance: {_first_line(error)}")
+    if cannot := open_dagster_instance():
+        return fail(cannot)
+    supervision = SupervisorSettings()  # a bad setting is one line before anything starts
     _say(f"data dir      {home}")
     _say(f"logs          {logs}/" + ("" if not verbose else " (--verbose: shown here instead)"))
     _say(f"page          http://{host}:{api_port}/")
@@ -164,33 +146,14 @@ def run_stack(
         outputs[name] = None if verbose else _log_file(logs / f"{name}.log")
         processes[name] = start(name)
     # the watch's reads fail now and then during an outage: its log is no console line (only
-    # a restart is, below)
+    # a restart is)
     logging.getLogger().addHandler(logging.NullHandler())
-    tolerance = SupervisorSettings().daemon_heartbeat_tolerance_seconds
-    watch = DaemonWatch(dg.DagsterInstance.get(), tolerance)
     feed = JobFeed(session_factory(create_db_engine(DatabaseSettings().url)))
     waiting = [f"http://{host}:{api_port}/health", f"http://{host}:{dagster_port}/server_info"]
     looked_at = 0.0
-    stopping = False
 
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    exit_code = 0
-    while not stopping:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                where = "" if verbose else f" (its log: {logs / name}.log)"
-                _say(f"{name} exited with {process.returncode}{where}; stopping the stack")
-                exit_code, stopping = process.returncode or 1, True
-        if not stopping and watch.wedged:  # alive but silent: stuck on a call (see daemon_watch)
-            _say(f"daemon has not reported for {watch.silent_for():.0f} s; restarting it")
-            _stop_all({"daemon": processes["daemon"]})
-            processes["daemon"] = start("daemon")
-            watch.restarted()
+    def each_turn() -> None:
+        nonlocal looked_at
         if waiting and _answers(waiting[0]):
             waiting.pop(0)
             if not waiting:
@@ -199,12 +162,17 @@ def run_stack(
             looked_at = time.monotonic()
             for line in feed.changes():
                 _say(line)
-        time.sleep(0.2)
+
+    ended = supervise(processes, supervision, _say, restart=start, each_turn=each_turn)
+    exit_code = 0
+    if ended.name is not None and ended.returncode is not None:
+        where = "" if verbose else f" (its log: {logs / ended.name}.log)"
+        _say(f"{ended.name} exited with {ended.returncode}{where}; stopping the stack")
+        exit_code = ended.returncode or 1
     for line in feed.changes():  # what happened since the last look
         _say(line)
     _say("stopping")
-    watch.stop()
-    _stop_all(processes)
+    stop_all(processes, _say)
     for output in outputs.values():
         if output is not None:
             output.close()
@@ -225,19 +193,3 @@ def _answers(url: str) -> bool:
     except OSError:
         return False
     return True
-
-
-def _stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    """SIGTERM to every running process group, SIGKILL (said out loud) to any still running
-    after ``STOP_GRACE_SECONDS``."""
-    running = {name: p for name, p in processes.items() if p.poll() is None}
-    for process in running.values():
-        os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for name, process in running.items():
-        try:
-            process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            print(f"{name} did not stop within {STOP_GRACE_SECONDS} s; killed", flush=True)
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()

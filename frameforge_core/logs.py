@@ -3,7 +3,8 @@ through the job's messages and Dagster run to the email.
 
 ``bound(trace_id=..., user_id=...)`` sets context for the code inside it;
 ``current_trace_id()`` reads it. ``configure(service)`` makes every record of the process
-a JSON line carrying that context (``JsonFormatter``).
+a JSON line carrying that context (``JsonFormatter``), and says which former setting names
+the process was started with (``warn_of_former_names``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from frameforge_core.settings import LogSettings
+from frameforge_core.settings import LogSettings, former_names_in
 
 trace_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace_id", default=None)
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -129,3 +130,23 @@ def configure(service: str, level: str | None = None, adopt: Iterable[str] = ())
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    warn_of_former_names()
+
+
+def warn_of_former_names(environ: Mapping[str, str] = os.environ) -> None:
+    """One warning naming each former setting name set in ``environ`` (``SMTP_HOST``) with
+    its name now (``FRAMEFORGE_SMTP_HOST``), or that it is ignored when both are set; nothing
+    when there is none. Called where a process starts, once its logging is set up."""
+    renamed = former_names_in(environ)
+    if not renamed:
+        return
+    names = ", ".join(
+        f"{old} (ignored: {now} is set)" if now in environ else f"{old} (now {now})"
+        for old, now in sorted(renamed.items())
+    )
+    logging.getLogger("frameforge.settings").warning(
+        "started with former setting names, read for this release only: %s; rename them "
+        "(docs/configuration.md)",
+        names,
+        extra={"context": {"renamed": renamed}},
+    )

@@ -5,7 +5,8 @@ One convention for the names: a field reads ``FRAMEFORGE_`` + its name in capita
 (``log_level``: ``FRAMEFORGE_LOG_LEVEL``), except where a standard name exists, read as is
 (``DATABASE_URL``, ``RABBITMQ_URL``, ``REDIS_URL``, ``JWT_SECRET``, and the names Dagster and
 AWS read themselves: ``DAGSTER_HOME``, ``DAGSTER_PG_URL``, ``AWS_DEFAULT_REGION``). Names
-that worked before the prefix (``SMTP_HOST``) are still read (``former``). Each field's
+that worked before the prefix (``SMTP_HOST``) are still read for one release (``former``),
+and a process started with one says so once (``logs.configure``). Each field's
 ``description`` is its line in docs/configuration.md's table (``settings_docs`` writes it).
 Unset means the embedded default: everything in one data dir, no services.
 
@@ -20,6 +21,7 @@ import functools
 import os
 import secrets
 import time
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -47,6 +49,29 @@ class FromEnvironment(BaseSettings):
     field has is an error (a misspelt override never passes unnoticed)."""
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", validate_by_name=True)
+
+
+def _models(base: type[FromEnvironment] = FromEnvironment) -> Iterator[type[FromEnvironment]]:
+    for model in base.__subclasses__():
+        yield model
+        yield from _models(model)
+
+
+def former_names() -> dict[str, str]:
+    """Every former name a settings model reads (``former``), with its name now; the models
+    are those imported so far, so a process gets the names it reads."""
+    renamed: dict[str, str] = {}
+    for model in _models():
+        for field in model.model_fields.values():
+            if isinstance(alias := field.validation_alias, AliasChoices):
+                now, *before = (str(choice) for choice in alias.choices)
+                renamed.update(dict.fromkeys(before, now))
+    return renamed
+
+
+def former_names_in(environ: Mapping[str, str]) -> dict[str, str]:
+    """The former names set in ``environ``, each with its name now."""
+    return {old: now for old, now in former_names().items() if old in environ}
 
 
 class HomeSettings(FromEnvironment):
@@ -412,11 +437,14 @@ class OperationsSettings(RetentionSettings):
 
 
 class SupervisorSettings(FromEnvironment):
-    """What `frameforge up` does about a Dagster daemon that stops reporting."""
+    """What `frameforge up` and `frameforge daemon` do about a Dagster daemon that stops
+    reporting."""
 
     daemon_heartbeat_tolerance_seconds: float = Field(
         120.0,
         gt=30,
-        description="`frameforge up` restarts a Dagster daemon one of whose daemon types has not "
-        "reported (a heartbeat, about every 30 s) for this long",
+        description="`frameforge up` restarts, and `frameforge daemon` stops (exit 1, for its "
+        "supervisor to restart it), a Dagster daemon one of whose daemon types has not "
+        "reported (a heartbeat, about every 30 s) for this long (a daemon that has not "
+        "reported yet since it started: 180 s at least)",
     )

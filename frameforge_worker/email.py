@@ -230,7 +230,7 @@ class DirectoryTransport:
 
 
 def transport(settings: WorkerSettings) -> MailTransport:
-    """SMTP when ``SMTP_HOST`` is set, else the data dir's mail folder."""
+    """SMTP when ``FRAMEFORGE_SMTP_HOST`` is set, else the data dir's mail folder."""
     if settings.smtp_host:
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         return SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_user, password)

@@ -36,7 +36,8 @@ def rows(partition: str, count: int, when: dt.datetime = WHEN) -> pa.Table:
 def home(tmp_path, monkeypatch):
     """A data dir whose store holds two videos: one compacted, one fresh."""
     monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path))
-    monkeypatch.delenv("S3_RESULTS_BUCKET", raising=False)
+    for name in ("FRAMEFORGE_S3_RESULTS_BUCKET", "S3_RESULTS_BUCKET"):  # either name sets it
+        monkeypatch.delenv(name, raising=False)
     from frameforge_pipeline.resources import LocalFrameStore
 
     store = LocalFrameStore(root=str(tmp_path / "store"))
@@ -119,8 +120,8 @@ def test_the_same_view_over_s3(s3_store, monkeypatch):
     index.add_extraction(s3_store, "v2", rows("v2", 2), WHEN + dt.timedelta(hours=1))
     later = WHEN + dt.timedelta(hours=2)
     index.add_extraction(s3_store, "v1", rows("v1", 1, later), later)  # re-extracted
-    monkeypatch.setenv("S3_RESULTS_BUCKET", s3_store.results_bucket)  # as the services have it
-    monkeypatch.setenv("S3_ENDPOINT_URL", s3_store.endpoint_url)
+    monkeypatch.setenv("FRAMEFORGE_S3_RESULTS_BUCKET", s3_store.results_bucket)  # as in services
+    monkeypatch.setenv("FRAMEFORGE_S3_ENDPOINT_URL", s3_store.endpoint_url)
     result = run(COUNT)
     assert result is not None
     assert result.to_pylist() == [{"video_id": "v1", "frames": 1}, {"video_id": "v2", "frames": 2}]
@@ -176,8 +177,8 @@ def test_the_lock_cannot_be_undone(home, capsys, sql):
 
 def test_the_sql_on_s3_reads_no_file_either(s3_store, monkeypatch, capsys):
     index.add_extraction(s3_store, "v1", rows("v1", 4), WHEN)
-    monkeypatch.setenv("S3_RESULTS_BUCKET", s3_store.results_bucket)
-    monkeypatch.setenv("S3_ENDPOINT_URL", s3_store.endpoint_url)
+    monkeypatch.setenv("FRAMEFORGE_S3_RESULTS_BUCKET", s3_store.results_bucket)
+    monkeypatch.setenv("FRAMEFORGE_S3_ENDPOINT_URL", s3_store.endpoint_url)
     assert run("SELECT count(*) AS n FROM frames").to_pylist() == [{"n": 4}]
     bucket = f"s3://{s3_store.results_bucket}"
     for sql in (
@@ -193,7 +194,8 @@ def test_where_there_is_no_frame_index_it_says_so_and_where_it_looked(
 ):
     monkeypatch.chdir(tmp_path)  # no data dir here: ./.frameforge does not exist
     monkeypatch.delenv("FRAMEFORGE_HOME", raising=False)
-    monkeypatch.delenv("S3_RESULTS_BUCKET", raising=False)
+    for name in ("FRAMEFORGE_S3_RESULTS_BUCKET", "S3_RESULTS_BUCKET"):  # either name sets it
+        monkeypatch.delenv(name, raising=False)
     assert main(["query", "SELECT count(*) FROM frames"]) == 1
     out, err = capsys.readouterr()
     assert out == ""

@@ -34,12 +34,12 @@ output "jwt_secret_arn" {
 }
 
 output "s3_uploads_bucket" {
-  description = "S3_UPLOADS_BUCKET."
+  description = "FRAMEFORGE_S3_UPLOADS_BUCKET."
   value       = aws_s3_bucket.main["uploads"].id
 }
 
 output "s3_results_bucket" {
-  description = "S3_RESULTS_BUCKET."
+  description = "FRAMEFORGE_S3_RESULTS_BUCKET."
   value       = aws_s3_bucket.main["results"].id
 }
 

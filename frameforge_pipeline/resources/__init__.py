@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
+from frameforge_core.logs import warn_of_former_names
 from frameforge_core.settings import (
     BrokerSettings,
     DatabaseSettings,
@@ -74,7 +75,8 @@ def resources_for_environment() -> dict[str, Any]:
     """The store, the app database, the job queue and the IO manager the environment names
     (docs/configuration.md), the operator's settings (``operations``, given to the sensors
     and schedules that need them) and a run's limits (``limits``, handed to the engine):
-    read once, where the code location loads."""
+    read once, where the code location loads (which says if a former setting name is set)."""
+    warn_of_former_names()
     database = DatabaseSettings()
     broker = BrokerSettings()
     store = StoreSettings()

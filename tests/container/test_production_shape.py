@@ -129,15 +129,15 @@ def stack(image, tmp_path, postgres_url, dagster_pg_url, rabbitmq_url, moto_endp
         "DAGSTER_PG_URL": dagster_pg_url.replace("://", f"://{user}@"),
         "RABBITMQ_URL": rabbitmq_url,
         "REDIS_URL": REDIS_URL,
-        "S3_ENDPOINT_URL": moto_endpoint,
-        "S3_UPLOADS_BUCKET": f"uploads-{suffix}",
-        "S3_RESULTS_BUCKET": f"results-{suffix}",
+        "FRAMEFORGE_S3_ENDPOINT_URL": moto_endpoint,
+        "FRAMEFORGE_S3_UPLOADS_BUCKET": f"uploads-{suffix}",
+        "FRAMEFORGE_S3_RESULTS_BUCKET": f"results-{suffix}",
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "SMTP_HOST": smtp_server.host,
-        "SMTP_PORT": str(smtp_server.port),
-        "SMTP_FROM": "FrameForge <frames@example.com>",
+        "FRAMEFORGE_SMTP_HOST": smtp_server.host,
+        "FRAMEFORGE_SMTP_PORT": str(smtp_server.port),
+        "FRAMEFORGE_SMTP_FROM": "FrameForge <frames@example.com>",
         "FRAMEFORGE_NOTIFY_BACKOFF_SECONDS": "0.2",
     }
     home.mkdir()
@@ -165,7 +165,7 @@ def start_production_shape(stack: Stack) -> None:
         *health, "-p", str(code), check=False).returncode == 0)  # fmt: skip
     stack.start("webserver", "dagster-webserver", "-h", "127.0.0.1", "-p", str(web),
                 *workspace, *json_logs)  # fmt: skip
-    stack.start("daemon", "dagster-daemon", "run", *workspace, *json_logs)
+    stack.start("daemon", "frameforge", "daemon", *workspace, *json_logs)
     stack.start("worker", "frameforge", "worker")
     stack.start("api", "uvicorn", "frameforge_api.main:app", "--host", "127.0.0.1",
                 "--port", str(api))  # fmt: skip

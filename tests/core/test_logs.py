@@ -14,6 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from frameforge_core.logs import JsonFormatter, bound, configure
+from frameforge_core.settings import former_names
+from frameforge_worker.settings import WorkerSettings
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 REQUIRED = {"timestamp", "level", "service", "traceId", "message"}
@@ -146,3 +148,31 @@ def test_configure_refuses_unknown_settings(root_logger, monkeypatch, variable, 
     monkeypatch.setenv(variable, value)
     with pytest.raises(ValueError, match=variable):
         configure("api")
+
+
+def test_a_process_started_with_former_setting_names_says_so_once(root_logger, monkeypatch, capsys):
+    monkeypatch.setenv("SMTP_HOST", "mail.example.com")
+    monkeypatch.setenv("S3_RESULTS_BUCKET", "old-results")
+    monkeypatch.setenv("FRAMEFORGE_S3_RESULTS_BUCKET", "results")
+    configure("worker")
+    [entry] = [strict_json(line) for line in capsys.readouterr().err.splitlines()]
+    assert entry["level"] == "warning"
+    assert "SMTP_HOST (now FRAMEFORGE_SMTP_HOST)" in entry["message"]
+    assert "S3_RESULTS_BUCKET (ignored: FRAMEFORGE_S3_RESULTS_BUCKET is set)" in entry["message"]
+    assert entry["context"] == {
+        "renamed": {
+            "S3_RESULTS_BUCKET": "FRAMEFORGE_S3_RESULTS_BUCKET",
+            "SMTP_HOST": "FRAMEFORGE_SMTP_HOST",
+        }
+    }
+    assert WorkerSettings().smtp_host == "mail.example.com"  # still read, for this release
+
+
+def test_a_process_started_with_the_names_of_now_says_nothing_of_them(
+    root_logger, monkeypatch, capsys
+):
+    for old in former_names():
+        monkeypatch.delenv(old, raising=False)
+    monkeypatch.setenv("FRAMEFORGE_SMTP_HOST", "mail.example.com")
+    configure("worker")
+    assert capsys.readouterr().err == ""

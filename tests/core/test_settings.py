@@ -23,6 +23,7 @@ from frameforge_core.settings import (
     PictureLimitSettings,
     StoreSettings,
     ensure_dagster_home,
+    former_names,
 )
 from frameforge_worker.settings import WorkerSettings
 
@@ -168,6 +169,18 @@ def test_every_field_is_prefixed_or_a_standard_name():
             else:
                 assert first == PREFIX + field.upper(), (model, field)
                 assert former in ([], [field.upper()]), (model, field)
+
+
+def test_the_former_names_are_every_model_s_former_aliases():
+    """What the start warning and the deployment files' check know as former names is what
+    the models read (``former``), every process's model included."""
+    aliases = {}
+    for model in settings_docs.MODELS:
+        for field, info in model.model_fields.items():
+            now, *before = settings_docs.names(field, info)
+            aliases.update(dict.fromkeys(before, now))
+    assert former_names() == aliases
+    assert {"S3_RESULTS_BUCKET", "SMTP_HOST", "URL_TTL_SECONDS"} <= aliases.keys()
 
 
 def test_a_misspelt_override_is_refused():

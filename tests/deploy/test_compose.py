@@ -20,6 +20,7 @@ import pytest
 import yaml
 from sqlalchemy import make_url
 
+from frameforge import settings_docs
 from frameforge_core.connection_bounds import POSTGRES_PARAMETERS
 from tests.deploy.tools import REPO, missing
 
@@ -37,12 +38,13 @@ MONITORING = {"prometheus", "grafana"}
 # The variables the Kubernetes deployment sets, by the same names.
 KUBERNETES_NAMES = {
     "FRAMEFORGE_ENV", "JWT_SECRET", "DATABASE_URL", "RABBITMQ_URL", "REDIS_URL",
-    "S3_UPLOADS_BUCKET", "S3_RESULTS_BUCKET", "S3_ENDPOINT_URL",
+    "FRAMEFORGE_S3_UPLOADS_BUCKET", "FRAMEFORGE_S3_RESULTS_BUCKET", "FRAMEFORGE_S3_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-    "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM",
+    "FRAMEFORGE_SMTP_HOST", "FRAMEFORGE_SMTP_PORT", "FRAMEFORGE_SMTP_USER",
+    "FRAMEFORGE_SMTP_PASSWORD", "FRAMEFORGE_SMTP_FROM",
     "FRAMEFORGE_PUBLIC_URL", "DAGSTER_HOME",
 }  # fmt: skip
-SECRETS = {"JWT_SECRET", "AWS_SECRET_ACCESS_KEY", "SMTP_PASSWORD"}
+SECRETS = {"JWT_SECRET", "AWS_SECRET_ACCESS_KEY", "FRAMEFORGE_SMTP_PASSWORD"}
 
 
 @cache
@@ -119,6 +121,10 @@ def test_every_frameforge_role_runs_the_image_built_from_the_dockerfile():
     commands = {name: services()[name]["command"] for name in FRAMEFORGE_SERVICES}
     assert commands["migrate"] == ["frameforge", "migrate"]
     assert commands["worker"] == ["frameforge", "worker"]
+    # under the heartbeat watch, which exits for the engine to restart a wedged daemon: compose
+    # restarts what exits, never what is only unhealthy
+    assert commands["dagster-daemon"][:2] == ["frameforge", "daemon"]
+    assert services()["dagster-daemon"]["restart"] == "unless-stopped"
     assert commands["api"] == [
         "uvicorn", "frameforge_api.main:app", "--host", "0.0.0.0", "--port", "8000",
     ]  # fmt: skip
@@ -141,7 +147,7 @@ def test_every_frameforge_service_has_a_memory_reservation_and_limit():
         assert int(memory["reservations"]["memory"]) < int(memory["limits"]["memory"]), name
 
 
-@pytest.mark.parametrize("subcommand", ["migrate", "worker"])
+@pytest.mark.parametrize("subcommand", ["migrate", "worker", "daemon"])
 def test_the_frameforge_subcommands_exist(subcommand: str):
     (script,) = importlib.metadata.entry_points(group="console_scripts", name="frameforge")
     with pytest.raises(SystemExit) as exit_:
@@ -198,7 +204,7 @@ def test_the_environment_has_the_kubernetes_names_and_points_at_the_stack():
     assert dict(dagster.query) == POSTGRES_PARAMETERS  # Dagster's processes read it as is
     assert re.fullmatch(r"amqp://[^:]+:[^@]+@rabbitmq:5672/%2F", environment["RABBITMQ_URL"])
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
-    assert environment["S3_ENDPOINT_URL"] == "http://minio:9000"
+    assert environment["FRAMEFORGE_S3_ENDPOINT_URL"] == "http://minio:9000"
     assert environment["DAGSTER_HOME"] == "/opt/dagster/dagster_home"
 
 
@@ -211,11 +217,17 @@ def test_every_variable_is_one_the_code_or_its_libraries_read():
     sources += [path.read_text() for path in (REPO / "frameforge_worker").rglob("*.py")]
     sources.append((DAGSTER_FILES / "dagster.yaml").read_text())
     code = "\n".join(sources)
+    settings = {
+        variable
+        for model in settings_docs.MODELS
+        for field, info in model.model_fields.items()
+        for variable in settings_docs.names(field, info)
+    }
     for name in services()["api"]["environment"]:
         if name.startswith("AWS_") or name == "DAGSTER_HOME":
             continue  # boto3's and Dagster's own
-        # a settings field reads its variable case-insensitively (pydantic-settings)
-        assert re.search(rf"\b{name}\b", code, re.IGNORECASE) or name.lower() in code, name
+        # a settings model's variable, or one the code reads itself
+        assert name in settings or re.search(rf"\b{name}\b", code, re.IGNORECASE), name
 
 
 def test_no_secret_is_written_into_the_compose_file():
@@ -238,7 +250,7 @@ def test_the_example_env_has_only_placeholders():
     for key in ("JWT_SECRET", "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "GRAFANA_ADMIN_PASSWORD"):
         assert "change-me" in values[key], key
     assert "change-me" in values["AWS_SECRET_ACCESS_KEY"]
-    assert values["SMTP_PASSWORD"] == ""
+    assert values["FRAMEFORGE_SMTP_PASSWORD"] == ""
     assert len(values["JWT_SECRET"]) >= 32  # what the API demands in production
 
 

@@ -196,7 +196,7 @@ def test_the_chart_holds_no_secret(frameforge_objects: Objects, render_frameforg
 
     config = frameforge_objects[("ConfigMap", "frameforge-env")]["data"]
     assert config["FRAMEFORGE_ENV"] == "production"
-    assert "S3_ENDPOINT_URL" not in config  # empty: left out, so AWS's endpoint is used
+    assert "FRAMEFORGE_S3_ENDPOINT_URL" not in config  # empty: left out: AWS's endpoint
     for key, value in config.items():  # no credentials slipped into the ConfigMap
         assert not any(word in key for word in ("SECRET", "PASSWORD", "TOKEN")), key
         assert not re.search(r"://[^/@]*:[^/@]*@", value), key  # no user:password@host URL
@@ -313,3 +313,18 @@ def test_the_values_schema_refuses(render_frameforge: Any, setting: str, message
     """A typo, a secret in the ConfigMap, a nonsense number: refused before anything renders."""
     with pytest.raises(AssertionError, match=re.escape(message)):
         render_frameforge(setting)
+
+
+def test_a_former_name_beside_its_name_now_is_refused(render_frameforge: Any) -> None:
+    """A values file from before the FRAMEFORGE_ names (``config.SMTP_HOST``) merged with the
+    chart's defaults (``config.FRAMEFORGE_SMTP_HOST``) would give one setting two values, the
+    chart's winning: refused, naming both. Alone, a former name still reaches the pods (they
+    read it, and say so once at start)."""
+    with pytest.raises(AssertionError, match=r"SMTP_HOST and FRAMEFORGE_SMTP_HOST name one"):
+        render_frameforge("config.SMTP_HOST=mail.corp.example")
+    with pytest.raises(AssertionError, match=r"SMTP_PASSWORD and FRAMEFORGE_SMTP_PASSWORD"):
+        render_frameforge("secrets.SMTP_PASSWORD=pw", "secrets.FRAMEFORGE_SMTP_PASSWORD=pw")
+    objects = tools.by_kind(
+        render_frameforge("config.SMTP_PORT=2525", "config.FRAMEFORGE_SMTP_PORT=")
+    )
+    assert objects[("ConfigMap", "frameforge-env")]["data"]["SMTP_PORT"] == "2525"

@@ -71,12 +71,12 @@ def production_env(tmp_path, monkeypatch, postgres_url, rabbitmq_url, moto_endpo
         "DAGSTER_PG_URL": postgres_url.replace("postgresql+psycopg://", "postgresql://"),
         "RABBITMQ_URL": rabbitmq_url,
         "REDIS_URL": REDIS_URL,
-        "S3_ENDPOINT_URL": moto_endpoint,
-        "S3_UPLOADS_BUCKET": f"uploads-{suffix}",
-        "S3_RESULTS_BUCKET": f"results-{suffix}",
-        "SMTP_HOST": smtp_server.host,
-        "SMTP_PORT": str(smtp_server.port),
-        "SMTP_FROM": "FrameForge <frames@example.com>",
+        "FRAMEFORGE_S3_ENDPOINT_URL": moto_endpoint,
+        "FRAMEFORGE_S3_UPLOADS_BUCKET": f"uploads-{suffix}",
+        "FRAMEFORGE_S3_RESULTS_BUCKET": f"results-{suffix}",
+        "FRAMEFORGE_SMTP_HOST": smtp_server.host,
+        "FRAMEFORGE_SMTP_PORT": str(smtp_server.port),
+        "FRAMEFORGE_SMTP_FROM": "FrameForge <frames@example.com>",
         "FRAMEFORGE_NOTIFY_BACKOFF_SECONDS": "0.2",
         "FRAMEFORGE_WEBHOOK_ALLOW_PRIVATE": "1",  # the test's receiver is on loopback
     }
@@ -105,7 +105,8 @@ def test_upload_to_email_in_the_production_configuration(
 
         data = make_clip("cfr.mp4", seconds=5).path.read_bytes()
         slot = client.post("/api/v1/videos/upload-url", json={"filename": "clip.mp4"}).json()
-        assert slot["uploadUrl"].startswith(production_env["S3_ENDPOINT_URL"])  # presigned PUT
+        endpoint = production_env["FRAMEFORGE_S3_ENDPOINT_URL"]
+        assert slot["uploadUrl"].startswith(endpoint)  # presigned PUT
         put = httpx2.request(
             slot["method"], slot["uploadUrl"], content=data, headers=slot["headers"]
         )

@@ -61,9 +61,9 @@ def test_a_retry_in_a_fresh_process_resumes_from_s3(s3_store, make_clip, tmp_pat
         "DAGSTER_HOME": str(tmp_path / "dagster"),  # the instance: run records only
         "FRAMEFORGE_HOME": str(tmp_path / "pod"),
         "DATABASE_URL": database.url,  # the app database, where frames looks up the job
-        "S3_RESULTS_BUCKET": s3_store.results_bucket,
-        "S3_UPLOADS_BUCKET": s3_store.uploads_bucket,
-        "S3_ENDPOINT_URL": s3_store.endpoint_url or "",
+        "FRAMEFORGE_S3_RESULTS_BUCKET": s3_store.results_bucket,
+        "FRAMEFORGE_S3_UPLOADS_BUCKET": s3_store.uploads_bucket,
+        "FRAMEFORGE_S3_ENDPOINT_URL": s3_store.endpoint_url or "",
     }
     (tmp_path / "dagster").mkdir()
     first_pod = tmp_path / "first-pod"
@@ -90,5 +90,6 @@ def test_a_retry_in_a_fresh_process_resumes_from_s3(s3_store, make_clip, tmp_pat
 def test_the_embedded_default_keeps_step_outputs_on_the_local_disk(monkeypatch, tmp_path):
     from frameforge_pipeline.resources import resources_for_environment
 
-    monkeypatch.delenv("S3_RESULTS_BUCKET", raising=False)
+    for name in ("FRAMEFORGE_S3_RESULTS_BUCKET", "S3_RESULTS_BUCKET"):  # either name sets it
+        monkeypatch.delenv(name, raising=False)
     assert "io_manager" not in resources_for_environment()  # Dagster's own, on local disk

@@ -1,3 +1,4 @@
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -5,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from frameforge_pipeline.definitions import defs
+from frameforge_pipeline.resources import resources_for_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = Path(sys.executable).with_name("dagster")
@@ -36,3 +38,15 @@ def test_workspace_yaml_loads_with_the_dagster_cli(tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_code_location_says_which_former_setting_names_it_was_started_with(
+    monkeypatch, tmp_path, caplog
+):
+    """Every Dagster process serving or running the code location reads its settings here."""
+    monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path))
+    monkeypatch.setenv("S3_ENDPOINT_URL", "http://s3.example")
+    with caplog.at_level(logging.WARNING, logger="frameforge.settings"):
+        resources_for_environment()
+    [warning] = [r for r in caplog.records if r.name == "frameforge.settings"]
+    assert "S3_ENDPOINT_URL (now FRAMEFORGE_S3_ENDPOINT_URL)" in warning.getMessage()

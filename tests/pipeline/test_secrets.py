@@ -11,7 +11,7 @@ SECRETS = {
     "RABBITMQ_URL": "amqp://ff:mq-pass-91c2@mq:5672/%2F",
     "DAGSTER_PG_URL": "postgresql://dagster:dagster-pass-77e1@db:5432/dagster",
     "JWT_SECRET": "jwt-secret-0123456789abcdef0123456789abcdef",
-    "SMTP_PASSWORD": "smtp-pass-5d3b",
+    "FRAMEFORGE_SMTP_PASSWORD": "smtp-pass-5d3b",
     "AWS_SECRET_ACCESS_KEY": "aws-secret-2b9e",
     "REDIS_URL": "redis://:redis-pass-6a0f@cache:6379/0",
 }
@@ -32,7 +32,7 @@ print(serialize_value(RepositorySnap.from_def(defs.get_repository_def())))
 
 def test_the_code_location_serves_no_secret(tmp_path):
     env = {**os.environ, **SECRETS, "FRAMEFORGE_HOME": str(tmp_path),
-           "FRAMEFORGE_ENV": "production", "S3_RESULTS_BUCKET": "results",
+           "FRAMEFORGE_ENV": "production", "FRAMEFORGE_S3_RESULTS_BUCKET": "results",
            "AWS_ACCESS_KEY_ID": "AKIATEST"}  # fmt: skip
     served = subprocess.run(
         [sys.executable, "-c", SERVE], env=env, capture_output=True, text=True, timeout=120

@@ -76,7 +76,8 @@ def test_message_id_is_stable_per_event(sessions, links):
 
 def test_without_smtp_host_emails_become_eml_files_in_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path))
-    monkeypatch.delenv("SMTP_HOST", raising=False)
+    for name in ("FRAMEFORGE_SMTP_HOST", "SMTP_HOST"):  # either name sets it
+        monkeypatch.delenv(name, raising=False)
     transport = mail.transport(WorkerSettings())
     message = EmailMessage()
     message["To"] = "ada@example.com"
@@ -92,7 +93,7 @@ def test_without_smtp_host_emails_become_eml_files_in_the_data_dir(tmp_path, mon
 
 
 def test_smtp_host_selects_smtp(monkeypatch):
-    monkeypatch.setenv("SMTP_HOST", "mail.example.com")
+    monkeypatch.setenv("FRAMEFORGE_SMTP_HOST", "mail.example.com")
     transport = mail.transport(WorkerSettings())
     assert isinstance(transport, mail.SmtpTransport)
     assert (transport.host, transport.port) == ("mail.example.com", 587)

@@ -26,7 +26,7 @@ from tests.worker import support
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FRAMEFORGE_HOME", str(tmp_path / "home"))
-    for name in ("RABBITMQ_URL", "SMTP_HOST"):
+    for name in ("RABBITMQ_URL", "FRAMEFORGE_SMTP_HOST", "SMTP_HOST"):  # either SMTP name
         monkeypatch.delenv(name, raising=False)
     return tmp_path / "home"
 

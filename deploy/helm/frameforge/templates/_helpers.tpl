@@ -77,3 +77,16 @@ imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* Refuses a setting given both by its former name (its name without FRAMEFORGE_) and by
+its name now: a values file from before the names changed, merged with this chart's
+defaults, would otherwise give one setting two values and the chart's would win. */}}
+{{- define "frameforge.oneNamePerSetting" -}}
+{{- $given := merge (deepCopy .Values.config) (deepCopy .Values.secrets) -}}
+{{- range $name, $value := $given -}}
+{{- $former := trimPrefix "FRAMEFORGE_" $name -}}
+{{- if and (ne $former $name) (ne (toString $value) "") (ne (toString (get $given $former)) "") -}}
+{{- fail (printf "%s and %s name one setting (%s is its former name): keep %s only (docs/configuration.md)" $former $name $former $name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
