@@ -14,7 +14,8 @@ client's included):
 Then the caller's query alone, in the same run on the same data (with this checkout's
 code): the user's row by id (what a request read before logins could be signed out) against
 the row by id while the token's login is live (``accounts.signed_in``), CPU and wall
-microseconds per query, best round.
+microseconds per query, best round, and on PostgreSQL its own execution time (EXPLAIN
+ANALYZE).
 
 Its login is refreshed ``--refreshes`` times first (a page left open for a day refreshes
 once an hour, each a row of the login's family), and other users' logins fill the table.
@@ -36,7 +37,7 @@ from typing import Any
 import dagster as dg
 import jwt
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench._support import scratch_database
@@ -141,8 +142,24 @@ def queries(sessions: sessionmaker[Session], user_id: str, login: str | None, ar
                 cpu = (time.process_time() - cpu) / args.requests * 1e6
                 wall = (time.perf_counter() - wall) / args.requests * 1e6
                 best[name] = min(best.get(name, (cpu, wall)), (cpu, wall))
+        server = {name: server_time(session, query) for name, query in ways.items()}
     for name, (cpu, wall) in best.items():
-        print(f"  query: {name:23} {cpu:7.0f} CPU µs {wall:7.0f} wall µs")
+        inside = "" if server[name] is None else f" {server[name]:7.0f} µs in PostgreSQL"
+        print(f"  query: {name:23} {cpu:7.0f} CPU µs {wall:7.0f} wall µs{inside}")
+
+
+def server_time(session: Session, query: Select[Any]) -> float | None:
+    """PostgreSQL's own execution time of ``query`` (EXPLAIN ANALYZE, best of 50), in µs:
+    the client's CPU and a loaded machine's scheduling left out. None on SQLite."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        return None
+    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    plans = [
+        session.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")).scalar_one()[0]
+        for _ in range(50)
+    ]
+    return min(float(plan["Execution Time"]) for plan in plans) * 1000
 
 
 if __name__ == "__main__":
