@@ -31,10 +31,8 @@ from frameforge_api.core.telemetry import TelemetryMiddleware
 from frameforge_core import connection_bounds, database, heap, logs
 from frameforge_core.bounded_instance import bounded
 from frameforge_core.database import create_db_engine, migrate, session_factory
-from frameforge_core.mail import MailTransport, transport
 from frameforge_core.settings import (
     DatabaseSettings,
-    MailSettings,
     StoreSettings,
     ensure_dagster_home,
 )
@@ -113,7 +111,6 @@ def create_app(
     database_url: str | None = None,
     rate_limiter: RateLimiter | None = None,
     cache: Cache | None = None,
-    mail: MailTransport | None = None,
 ) -> FastAPI:
     """The API. Tests pass their own instance, store and database; by default they come
     from the environment, and the database is migrated (once, under a lock) here.
@@ -137,9 +134,6 @@ def create_app(
     app.state.instance = bounded(instance, settings.dagster_timeout_seconds)
     app.state.storage = storage or storage_for(StoreSettings())
     app.state.sessions = session_factory(engine)
-    mail_settings = MailSettings()  # the worker's too: FRAMEFORGE_SMTP_*, or the data dir's
-    app.state.mail = mail or transport(mail_settings)
-    app.state.mail_sender = mail_settings.smtp_from
     shared = _redis(settings.redis_url)
     app.state.rate_limiter = rate_limiter or limiter(shared, LIMIT, WINDOW)
     app.state.auth_limits = AuthLimits.build(

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from frameforge_core import outbox
 from frameforge_core.backoff import Sleep, stoppable_sleep
 from frameforge_core.lifecycle import JobStatus
-from frameforge_core.messaging import JOB_COMPLETED, JOB_FAILED
+from frameforge_core.messaging import JOB_COMPLETED, JOB_FAILED, VERIFICATION_MAIL
 from frameforge_core.models import OutboxMessage, VideoJob, utcnow
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,8 @@ class DatabaseJobSource(JobSource):
         interval: float,
     ) -> None:
         """Every ``interval``, unsent outbox rows are handled here: ``video.job.created``
-        needs nothing (the sensor reads the rows), a finished job's event goes to the handler.
+        needs nothing (the sensor reads the rows), a finished job's event and a verification
+        mail go to the handler.
 
         A row that cannot be handled is logged and counts as sent (the notification log
         keeps its attempts): without a dead-letter queue, retrying it forever would block
@@ -116,7 +117,7 @@ class DatabaseJobSource(JobSource):
         handler = make_handler(stoppable_sleep(stop))
 
         def send(row: OutboxMessage) -> None:
-            if row.routing_key not in (JOB_COMPLETED, JOB_FAILED):
+            if row.routing_key not in (JOB_COMPLETED, JOB_FAILED, VERIFICATION_MAIL):
                 return
             reason = handler.process(row.body.encode(), row.trace_id)
             if reason is not None:

@@ -36,6 +36,7 @@ QUEUES = (JOBS_QUEUE, JOBS_DLQ, JOBS_RETRY_QUEUE, NOTIFICATIONS_QUEUE, NOTIFICAT
 JOB_CREATED = "video.job.created"
 JOB_COMPLETED = "video.job.completed"
 JOB_FAILED = "video.job.failed"
+VERIFICATION_MAIL = "account.verification.mail"  # a link to confirm a new address, to be mailed
 
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 JOBS_TTL_MS = 60 * 60 * 1000  # 1 h
@@ -90,7 +91,7 @@ class Topology:
                 "x-dead-letter-routing-key": n(NOTIFICATIONS_DLQ),
             },
         )
-        for key in (JOB_COMPLETED, JOB_FAILED):
+        for key in (JOB_COMPLETED, JOB_FAILED, VERIFICATION_MAIL):
             channel.queue_bind(n(NOTIFICATIONS_QUEUE), n(EVENTS_EXCHANGE), routing_key=key)
         channel.queue_declare(n(NOTIFICATIONS_DLQ), durable=True)
 
@@ -172,6 +173,50 @@ class JobMessage:
         if not isinstance(message.event, str) or type(message.attempt) is not int:
             raise ValueError("malformed job message: event must be text, attempt a number")
         return message
+
+
+@dataclass(frozen=True)
+class VerificationMail:
+    """The body of a ``VERIFICATION_MAIL`` message: mail the user ``link``, the signed link
+    that confirms their address (made by the API, which holds the key), valid until
+    ``expires_at`` (ISO 8601). The worker reads the address from the user's row."""
+
+    user_id: str
+    link: str
+    expires_at: str
+    event: str = VERIFICATION_MAIL
+    version: int = SCHEMA_VERSION
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, body: bytes) -> VerificationMail:
+        """Raises ValueError for a malformed body or an unknown schema version."""
+        try:
+            message = cls(**json.loads(body))
+        except (json.JSONDecodeError, TypeError) as error:
+            raise ValueError(f"malformed verification message: {error}") from None
+        if message.version != SCHEMA_VERSION:
+            raise ValueError(f"unknown verification message version {message.version}")
+        if not isinstance(message.user_id, str) or not _ID.fullmatch(message.user_id):
+            raise ValueError("malformed verification message: bad user id")
+        if not isinstance(message.link, str) or not isinstance(message.expires_at, str):
+            raise ValueError("malformed verification message: link and expiry must be text")
+        return message
+
+
+Message = JobMessage | VerificationMail
+
+
+def message_from_bytes(body: bytes) -> Message:
+    """The message ``body`` holds, told apart by its event. Raises ValueError for a
+    malformed body or an unknown schema version."""
+    try:
+        mail = json.loads(body).get("event") == VERIFICATION_MAIL
+    except (json.JSONDecodeError, AttributeError):
+        mail = False  # JobMessage says what is wrong with it
+    return VerificationMail.from_bytes(body) if mail else JobMessage.from_bytes(body)
 
 
 def connection_parameters(url: str) -> pika.URLParameters:

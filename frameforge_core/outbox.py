@@ -1,6 +1,7 @@
 """The transactional outbox: messages committed with the change they announce, sent later.
 
-Writers call ``add`` inside the transaction that changes a job; nothing is sent then. A relay
+Writers call ``add`` inside the transaction that changes a job (or, for the mail that
+confirms a new address, makes the user); nothing is sent then. A relay
 (``relay``) sends unpublished rows in order and stamps them, so a crash between commit and
 send only delays a message: delivery is at least once, and every consumer is idempotent.
 """
@@ -16,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from frameforge_core.database import rows_changed
-from frameforge_core.messaging import JobMessage
+from frameforge_core.messaging import Message
 from frameforge_core.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 Send = Callable[[OutboxMessage], None]
 
 
-def add(session: Session, exchange: str, message: JobMessage, trace_id: str | None) -> None:
+def add(session: Session, exchange: str, message: Message, trace_id: str | None) -> None:
     """Queue ``message`` for ``exchange``; it is sent only if the session commits."""
     session.add(
         OutboxMessage(

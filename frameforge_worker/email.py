@@ -1,8 +1,10 @@
-"""The email that tells a user their job is done (it leaves through
-``frameforge_core.mail``'s transports, as the API's account mail does)."""
+"""The emails the worker sends: a job's outcome, and the link that confirms a new address
+(they leave through ``frameforge_core.mail``'s transports)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from email.message import EmailMessage
 
 from frameforge_core.mail import addressed
@@ -36,6 +38,30 @@ def compose(notice: JobNotice, sender: str, links: Links) -> EmailMessage:
         message["Subject"] = FAILED_SUBJECT
         text = _failed_text(notice, links.job_page(notice.job_id), links.retry(notice.job_id))
     message.set_content(text, cte=_transfer_encoding(text))
+    return message
+
+
+VERIFICATION_SUBJECT = "Confirm your email address for FrameForge"
+
+
+def compose_verification(
+    recipient: str, link: str, expires_at: dt.datetime, sender: str
+) -> EmailMessage:
+    """The mail with the link that confirms ``recipient`` (frameforge_api.services.verification):
+    a fixed subject and text around the link, nothing the user typed. Its Message-ID is the
+    same for every delivery of one link, so a mail client shows a duplicate as one message."""
+    digest = hashlib.sha256(link.encode()).hexdigest()[:32]
+    message = addressed(sender, recipient, f"verify.{digest}", utcnow())
+    message["Subject"] = VERIFICATION_SUBJECT
+    message.set_content(
+        "Hello,\n\n"
+        "someone, probably you, made a FrameForge account with this address. Follow this "
+        f"link to confirm it (it works until {expires_at:%Y-%m-%d %H:%M} UTC):\n\n"
+        f"{link}\n\n"
+        "FrameForge sends no other email to this address until it is confirmed. If you did "
+        "not make the account, ignore this message.\n",
+        cte="7bit",  # ASCII, and the link stays one line
+    )
     return message
 
 

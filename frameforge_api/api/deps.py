@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import dagster as dg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from frameforge_api.core import metrics
@@ -23,8 +24,8 @@ from frameforge_api.core.cache import Cache
 from frameforge_api.core.config import Settings
 from frameforge_api.core.rate_limit import AuthLimits, RateLimiter
 from frameforge_api.core.security import InvalidToken, decode_token
+from frameforge_api.services import accounts
 from frameforge_core.errors import NotAuthenticated, RateLimited
-from frameforge_core.mail import MailTransport
 from frameforge_core.models import User
 from frameforge_pipeline.resources import FrameStore
 
@@ -61,20 +62,7 @@ async def get_cache(request: Request) -> Cache:
     return cache
 
 
-@dataclass(frozen=True)
-class Mail:
-    """How the API mails a user (the verification link): the transport and the sender."""
-
-    transport: MailTransport
-    sender: str
-
-
-async def get_mail(request: Request) -> Mail:
-    return Mail(request.app.state.mail, request.app.state.mail_sender)
-
-
 SettingsDep = Annotated[Settings, Depends(app_settings)]
-MailDep = Annotated[Mail, Depends(get_mail)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 StorageDep = Annotated[FrameStore, Depends(get_storage)]
@@ -122,15 +110,22 @@ TokenClaims = Annotated[dict[str, Any], Depends(get_token_claims)]
 
 @dataclass(frozen=True)
 class Caller:
-    """The bearer of a valid access token, whose user is not read yet: a route can read the
-    user's row together with what it needs (one query, see services/jobs.owned) and then
-    ``admit`` them."""
+    """The bearer of a valid access token, whose user is not read yet: a route reads the
+    user's row (``row``: the user, while the token's login is not signed out) together with
+    what it needs (one query, see services/jobs.owned) and then ``admit`` them."""
 
     user_id: str
+    login: str | None  # the token's ``sid``: None in a token made before tokens named it
     request: Request
 
+    @property
+    def row(self) -> ColumnElement[bool]:
+        """The condition that selects the caller's row of ``users``, if they are signed in."""
+        return accounts.signed_in(self.user_id, self.login)
+
     def admit(self, user_exists: bool) -> None:
-        """Raises NotAuthenticated when the user is gone, RateLimited past the limit."""
+        """Raises NotAuthenticated when the user is gone or the login signed out (as for an
+        expired token: either way, sign in again), RateLimited past the limit."""
         if not user_exists:
             raise NotAuthenticated("invalid or expired access token")
         self.request.state.user_id = self.user_id  # for the access log line (core/telemetry.py)
@@ -138,7 +133,8 @@ class Caller:
 
 
 async def get_caller(request: Request, claims: TokenClaims) -> Caller:
-    return Caller(str(claims["sub"]), request)
+    login = claims.get("sid")
+    return Caller(str(claims["sub"]), None if login is None else str(login), request)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -147,9 +143,9 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 def get_current_user(caller: CallerDep, session: SessionDep) -> User:
     """The user of a valid access token, within the rate limit.
 
-    Raises NotAuthenticated when the user is gone, RateLimited past the limit.
+    Raises NotAuthenticated when the user is gone or signed out, RateLimited past the limit.
     """
-    user = session.get(User, caller.user_id)
+    user = session.scalar(select(User).where(caller.row))
     session.commit()  # hand the connection back while the request waits for its next thread
     caller.admit(user is not None)
     assert user is not None

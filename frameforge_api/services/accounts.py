@@ -1,11 +1,17 @@
-"""Users and their tokens: registration, login, refresh-token rotation."""
+"""Users and their tokens: registration, login, refresh-token rotation, signing out.
+
+A login is a family of refresh tokens (each one traded for the next); the family's id is
+the ``sid`` claim of every access token issued with them. Signing out, or a replayed
+refresh token, revokes the family, and the access tokens naming it are refused from the
+next request on (``signed_in``), not an hour later when they expire.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,9 +23,11 @@ from frameforge_api.core.security import (
     hash_password,
     verify_password,
 )
+from frameforge_api.services import verification
 from frameforge_core.database import rows_changed
 from frameforge_core.errors import Conflict, NotAuthenticated
 from frameforge_core.models import RefreshToken, User, new_id
+from frameforge_core.settings import LinkSettings
 
 
 @dataclass(frozen=True)
@@ -29,10 +37,12 @@ class TokenPair:
     expires_in: int
 
 
-def register(session: Session, email: str, password: str) -> User:
-    """Create a user. Raises Conflict when the email is taken."""
-    user = User(email=email.lower(), password_hash=hash_password(password))
+def register(session: Session, email: str, password: str, settings: LinkSettings) -> User:
+    """Create a user, and the mail that asks them to confirm their address in the same
+    transaction (services/verification.py). Raises Conflict when the email is taken."""
+    user = User(id=new_id(), email=email.lower(), password_hash=hash_password(password))
     session.add(user)
+    verification.request(session, user, settings, dt.datetime.now(dt.UTC))
     try:
         session.commit()
     except IntegrityError:
@@ -64,12 +74,39 @@ def issue_tokens(
     key = settings.signing_key
     access_lifetime = dt.timedelta(seconds=settings.jwt_expires_in)
     return TokenPair(
-        access_token=create_token(user_id, "access", key, access_lifetime, now),
+        access_token=create_token(
+            user_id, "access", key, access_lifetime, now, sid=refresh.family_id
+        ),
         refresh_token=create_token(
             user_id, "refresh", key, refresh.expires_at - now, now, jti=refresh.id
         ),
         expires_in=settings.jwt_expires_in,
     )
+
+
+def signed_in(user_id: str, login: str | None) -> ColumnElement[bool]:
+    """The condition on ``users`` that holds for the row of ``user_id`` while their login
+    ``login`` (an access token's ``sid``) is not signed out: one more condition in the query
+    that reads the caller's row, not another round trip.
+
+    A login is live while a refresh token of its family is not revoked (signing out and a
+    replay revoke every one); a family whose rows are gone is no login either. Without
+    ``login`` (an access token issued before they named their login) the user's row is
+    enough: such a token works until it expires, at most an hour after the upgrade.
+    """
+    condition = User.id == user_id
+    if login is None:
+        return condition
+    live = (
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.family_id == login,
+            RefreshToken.user_id == User.id,
+            RefreshToken.revoked_at.is_(None),
+        )
+        .exists()
+    )
+    return condition & live
 
 
 def sign_out(session: Session, token: str, settings: Settings, now: dt.datetime) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 from pydantic import ValidationError
-from sqlalchemy import Select, select, true
+from sqlalchemy import ColumnElement, Select, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -185,13 +185,16 @@ def get(session: Session, user: User, job_id: str) -> VideoJob:
     return job
 
 
-def owned(session: Session, user_id: str, job_id: str) -> tuple[bool, VideoJob | None]:
-    """Whether the user exists, and the job if it is theirs (else None, whoever owns it):
-    one query, for a route that needs nothing of the user but its id."""
+def owned(
+    session: Session, caller: ColumnElement[bool], job_id: str
+) -> tuple[bool, VideoJob | None]:
+    """Whether the ``caller``'s row is there (``accounts.signed_in``: the user, signed in),
+    and the job if it is theirs (else None, whoever owns it): one query, for a route that
+    needs nothing of the user but its id."""
     row = session.execute(
         select(User.id, VideoJob)
         .outerjoin(VideoJob, (VideoJob.user_id == User.id) & (VideoJob.id == job_id))
-        .where(User.id == user_id)
+        .where(caller)
     ).one_or_none()
     session.commit()  # the connection goes back to the pool (it is not needed to read ``job``)
     return (False, None) if row is None else (True, row[1])

@@ -8,7 +8,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from email.message import EmailMessage
 
 import pytest
 import uvicorn
@@ -34,29 +33,11 @@ def database(database_url: str, client: TestClient) -> AppDatabase:
     return AppDatabase(url=database_url)
 
 
-class Mailbox:
-    """A mail transport that keeps what the API sends (a unit fake: the SMTP path is
-    tests/integration/test_email_verification.py's)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    def send(self, message: EmailMessage) -> str:
-        self.messages.append(message)
-        return f"kept as message {len(self.messages)}"
-
-
 @pytest.fixture
-def mailbox() -> Mailbox:
-    return Mailbox()
-
-
-@pytest.fixture
-def client(settings, instance, storage, database_url, mailbox) -> TestClient:
+def client(settings, instance, storage, database_url) -> TestClient:
     """The API, called from an address of this test's own: limits per address counted in a
     shared Redis (tests/integration) never add up across tests."""
-    app = create_app(settings, instance=instance, storage=storage, database_url=database_url,
-                     mail=mailbox)  # fmt: skip
+    app = create_app(settings, instance=instance, storage=storage, database_url=database_url)
     return TestClient(app, client=(f"test-{uuid.uuid4().hex[:12]}", 50000))
 
 

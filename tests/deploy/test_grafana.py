@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.api.conftest import client, mailbox, settings  # noqa: F401  (fixtures: the API under test)
+from tests.api.conftest import client, settings  # noqa: F401  (fixtures: the API under test)
 from tests.deploy.promql import (
     ALLOWED_PREFIXES,
     exported_families,

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from frameforge_core import messaging
-from tests.api.conftest import client, mailbox, settings  # noqa: F401  (fixtures: the API under test)
+from tests.api.conftest import client, settings  # noqa: F401  (fixtures: the API under test)
 from tests.deploy.promql import exported_metric_names, metric_names, unknown_names
 from tests.deploy.tools import REPO, find_tool
 

@@ -17,7 +17,6 @@ from tests.api.conftest import (  # noqa: F401
     alice,
     bob,
     client,
-    mailbox,
     settings,
     sign_up,
     upload,

@@ -10,12 +10,14 @@ import pika
 import pytest
 from sqlalchemy import select
 
+from frameforge_api.services import accounts
 from frameforge_core import messaging, outbox
 from frameforge_core.job_source_choice import job_source
 from frameforge_core.messaging import REASON_HEADER, ROUTING_KEY_HEADER, Publisher
 from frameforge_core.models import OutboxMessage
-from frameforge_worker import worker
+from frameforge_worker import email, worker
 from frameforge_worker.settings import WorkerSettings
+from tests.api.conftest import PASSWORD
 from tests.helpers import wait_until
 from tests.integration.conftest import waiting
 from tests.integration.faults.tcp_proxy import TcpProxy
@@ -87,6 +89,25 @@ def test_an_outbox_event_travels_through_rabbitmq_to_an_email_and_is_acked(
     assert waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 0
     with sessions() as session:
         assert session.scalars(select(OutboxMessage.published_at)).one() is not None
+
+
+def test_a_verification_mail_travels_through_rabbitmq_and_survives_a_refusal(
+    rabbitmq_url, database_url, smtp_server, notifier_worker
+):
+    sessions = support.migrated_sessions(database_url)
+    with sessions() as session:
+        accounts.register(session, "new.user@example.com", PASSWORD, support.api_settings())
+    smtp_server.refuse(1)
+
+    notifier_worker.start(rabbitmq_url, database_url)
+    wait_until(lambda: smtp_server.messages)
+
+    [message] = smtp_server.messages
+    assert message["Subject"] == email.VERIFICATION_SUBJECT
+    assert smtp_server.recipients == [["new.user@example.com"]]
+    notifier_worker.stop()
+    assert waiting(rabbitmq_url, messaging.NOTIFICATIONS_QUEUE) == 0
+    assert waiting(rabbitmq_url, messaging.NOTIFICATIONS_DLQ) == 0
 
 
 def test_a_malformed_message_is_dead_lettered_with_the_reason(

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from frameforge_api.services import accounts
 from frameforge_core import messaging, outbox
 from frameforge_core.job_source import DatabaseJobSource
 from frameforge_core.messaging import JobMessage
 from frameforge_core.models import NotificationLog, OutboxMessage
-from frameforge_worker import worker
+from frameforge_worker import email, worker
 from frameforge_worker.settings import WorkerSettings
+from tests.api.conftest import PASSWORD
 from tests.helpers import wait_until
 from tests.worker import support
 
@@ -60,6 +62,29 @@ def test_an_outbox_event_of_a_completed_job_ends_as_an_eml_file(home, sessions, 
     with sessions() as session:
         [row] = session.scalars(select(NotificationLog)).all()
     assert (row.channel, row.status, row.detail) == ("email", "sent", f"written to {eml}")
+
+
+def test_the_embedded_worker_mails_a_new_users_link(home, sessions, database_url):
+    with sessions() as session:
+        accounts.register(session, "new.user@example.com", PASSWORD, support.api_settings())
+    stop = threading.Event()
+    settings = WorkerSettings(relay_interval_seconds=0.05)
+    loop = threading.Thread(
+        target=worker.run,
+        args=(stop, settings, support.api_settings(), database_url, DatabaseJobSource()),
+    )
+    loop.start()
+    try:
+        wait_until(lambda: list((home / "mail").glob("*.eml")), timeout=15)
+        wait_until(lambda: _unpublished(sessions) == 0, timeout=15)
+    finally:
+        stop.set()
+        loop.join(10)
+    assert not loop.is_alive()
+    [eml] = (home / "mail").glob("*.eml")
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["To"] == "new.user@example.com"
+    assert message["Subject"] == email.VERIFICATION_SUBJECT
 
 
 def _unpublished(sessions) -> int:

@@ -1,7 +1,7 @@
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Cookie, Query, Response, status
+from fastapi import APIRouter, Cookie, Query, Response, status
 from fastapi.responses import RedirectResponse
 
 from frameforge_api.api.deps import (
@@ -9,7 +9,6 @@ from frameforge_api.api.deps import (
     ClientAddress,
     CurrentUser,
     InstanceDep,
-    MailDep,
     SessionDep,
     SettingsDep,
     StorageDep,
@@ -45,18 +44,15 @@ def register(
     body: Credentials,
     session: SessionDep,
     settings: SettingsDep,
-    mail: MailDep,
     limits: AuthLimitsDep,
     address: ClientAddress,
-    tasks: BackgroundTasks,
 ) -> UserOut:
     """Create an account, and mail its address a link to confirm it (valid 2 days): no
     other email goes to the address until it is followed. 409 when the email is taken;
     429 past the accounts one address may make."""
     enforce(limits.registrations, f"register:{address}", "per address")
     with metrics.counted(metrics.AUTH_REGISTRATIONS):
-        user = accounts.register(session, body.email, body.password)
-    tasks.add_task(verification.send, mail.transport, mail.sender, settings, user.id, user.email)
+        user = accounts.register(session, body.email, body.password, settings)
     return UserOut(id=user.id, email=user.email, created_at=user.created_at)
 
 
@@ -87,17 +83,17 @@ def verify_email(
 )
 def resend_verification(
     user: CurrentUser,
+    session: SessionDep,
     settings: SettingsDep,
-    mail: MailDep,
     limits: AuthLimitsDep,
-    tasks: BackgroundTasks,
 ) -> Response:
     """Mail a new confirmation link to your address (202), unless it is confirmed already
     (204). 429 past 5 an hour."""
     if user.email_verified_at is not None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     enforce(limits.verification_mails, f"verify:{user.id}", "per account")
-    tasks.add_task(verification.send, mail.transport, mail.sender, settings, user.id, user.email)
+    verification.request(session, user, settings, dt.datetime.now(dt.UTC))
+    session.commit()
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -167,8 +163,9 @@ def logout(
     body: RefreshIn, session: SessionDep, settings: SettingsDep, _: AuthLimitsDep
 ) -> Response:
     """Sign out: the refresh token, and every one this login traded it for, is revoked
-    (a refresh with it is then 401). The access token stays valid until it expires (at
-    most 1 h): forget it. 401 for a token the API did not sign; signing out twice is 204."""
+    (a refresh with it is then 401), and so is every access token of this login, at once
+    (401 "invalid or expired access token", as for an expired one); your other logins go on.
+    401 for a token the API did not sign; signing out twice is 204."""
     accounts.sign_out(session, body.refresh_token, settings, dt.datetime.now(dt.UTC))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -149,8 +149,8 @@ async def list_jobs(
 
 def _owned(caller: Caller, session: Session, job_id: str) -> VideoJob:
     """The job if it is the caller's; 404 otherwise, whoever owns it (401 for a user who is
-    gone, 429 past the rate limit, as every authenticated route)."""
-    user_exists, job = jobs.owned(session, caller.user_id, job_id)
+    gone or signed out, 429 past the rate limit, as every authenticated route)."""
+    user_exists, job = jobs.owned(session, caller.row, job_id)
     caller.admit(user_exists)
     if job is None:
         raise NotFound("no such job")

@@ -22,9 +22,9 @@ def registrations(monkeypatch) -> list[str]:
     seen: list[str] = []
     register = accounts.register
 
-    def recording(session, email, password):
+    def recording(session, email, password, settings):
         seen.append(email)
-        return register(session, email, password)
+        return register(session, email, password, settings)
 
     monkeypatch.setattr(accounts, "register", recording)
     return seen

@@ -4,6 +4,7 @@ import jwt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from frameforge_api.core.security import (
     InvalidToken,
@@ -12,6 +13,8 @@ from frameforge_api.core.security import (
     hash_password,
     verify_password,
 )
+from frameforge_core import messaging
+from frameforge_core.models import OutboxMessage
 from tests.api.conftest import PASSWORD, problem
 
 KEY = "k" * 40
@@ -170,6 +173,72 @@ def test_signing_out_revokes_the_refresh_token_and_its_login_only(client, alice)
     assert client.post("/api/v1/auth/refresh", json={"refreshToken": elsewhere}).status_code == 200
 
 
+def _bearer(tokens: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+
+def _reads(client, header: dict[str, str]) -> list[tuple[int, str]]:
+    """What three routes that read the caller's row their own ways answer ``header``."""
+    answers = [
+        client.get("/api/v1/videos/jobs", headers=header),  # get_current_user
+        client.get("/api/v1/videos/jobs/no-such-job", headers=header),  # jobs.owned
+        client.post("/api/v1/auth/validate", headers=header),
+    ]
+    return [(a.status_code, a.json().get("detail", "")) for a in answers]
+
+
+SIGNED_OUT = [(401, "invalid or expired access token")] * 3
+SIGNED_IN = [(200, ""), (404, "no such job"), (200, "")]
+
+
+def test_signing_out_ends_the_logins_access_tokens_at_once(client, alice, bob):
+    body = {"email": "alice@example.com", "password": PASSWORD}
+    here = client.post("/api/v1/auth/login", json=body).json()
+    elsewhere = client.post("/api/v1/auth/login", json=body).json()
+    traded = client.post("/api/v1/auth/refresh", json={"refreshToken": here["refreshToken"]})
+    assert _reads(client, _bearer(here)) == SIGNED_IN
+
+    out = client.post("/api/v1/auth/logout", json={"refreshToken": traded.json()["refreshToken"]})
+    assert out.status_code == 204
+    # every access token of the login, the one traded for too, is refused as an expired one
+    assert _reads(client, _bearer(here)) == SIGNED_OUT
+    assert _reads(client, _bearer(traded.json())) == SIGNED_OUT
+    # the same user's other login, and another user, go on as before
+    assert _reads(client, _bearer(elsewhere)) == SIGNED_IN
+    assert _reads(client, alice) == SIGNED_IN
+    assert _reads(client, bob) == SIGNED_IN
+
+
+def test_a_replayed_refresh_token_ends_its_logins_access_tokens(client, alice):
+    body = {"email": "alice@example.com", "password": PASSWORD}
+    first = client.post("/api/v1/auth/login", json=body).json()
+    newer = client.post("/api/v1/auth/refresh", json={"refreshToken": first["refreshToken"]})
+    client.post("/api/v1/auth/refresh", json={"refreshToken": first["refreshToken"]})  # replay
+    assert _reads(client, _bearer(newer.json())) == SIGNED_OUT
+    assert _reads(client, alice) == SIGNED_IN
+
+
+def test_an_access_token_made_before_tokens_named_their_login_lasts_its_hour(client, alice):
+    """Tokens issued before access tokens carried ``sid`` cannot be tied to a login: they
+    are accepted until they expire (at most 1 h after the upgrade)."""
+    user_id = client.post("/api/v1/auth/validate", headers=alice).json()["userId"]
+    key = client.app.state.settings.signing_key
+    old = create_token(user_id, "access", key, dt.timedelta(hours=1), dt.datetime.now(dt.UTC))
+    assert "sid" not in decode_token(old, "access", key)
+    assert _reads(client, {"Authorization": f"Bearer {old}"}) == SIGNED_IN
+
+
+def test_an_access_token_names_its_login(client, alice):
+    body = {"email": "alice@example.com", "password": PASSWORD}
+    first = client.post("/api/v1/auth/login", json=body).json()
+    traded = client.post("/api/v1/auth/refresh", json={"refreshToken": first["refreshToken"]})
+    key = client.app.state.settings.signing_key
+    login = decode_token(first["accessToken"], "access", key)["sid"]
+    assert decode_token(traded.json()["accessToken"], "access", key)["sid"] == login
+    other = client.post("/api/v1/auth/login", json=body).json()
+    assert decode_token(other["accessToken"], "access", key)["sid"] != login
+
+
 @pytest.mark.parametrize("token", ["not a token", "x" * 4096])
 def test_signing_out_with_a_token_the_api_did_not_sign_is_401(client, token):
     answer = client.post("/api/v1/auth/logout", json={"refreshToken": token})
@@ -188,11 +257,14 @@ def test_an_access_token_is_not_a_refresh_token(client, alice):
 subjects = st.text(min_size=1, max_size=40)
 
 
-@given(subjects, st.integers(min_value=1, max_value=10**6))
-def test_token_round_trip(subject, seconds):
+@given(subjects, st.integers(min_value=1, max_value=10**6), st.none() | st.uuids())
+def test_token_round_trip(subject, seconds, login):
     now = dt.datetime.now(dt.UTC)
-    token = create_token(subject, "access", KEY, dt.timedelta(seconds=seconds), now)
-    assert decode_token(token, "access", KEY)["sub"] == subject
+    extra = {} if login is None else {"sid": str(login)}
+    token = create_token(subject, "access", KEY, dt.timedelta(seconds=seconds), now, **extra)
+    claims = decode_token(token, "access", KEY)
+    assert claims["sub"] == subject
+    assert claims.get("sid") == extra.get("sid")
 
 
 @given(subjects, st.data())
@@ -248,3 +320,31 @@ def test_concurrent_use_of_one_refresh_token_has_one_winner(client, alice):
             )
         )
     assert sorted(codes) == [200, 401, 401, 401]
+
+
+def _verification_mails(client) -> list[str]:
+    """The bodies of the verification mails waiting in the outbox for the worker."""
+    with client.app.state.sessions() as session:
+        return list(
+            session.scalars(
+                select(OutboxMessage.body).where(
+                    OutboxMessage.routing_key == messaging.VERIFICATION_MAIL
+                )
+            )
+        )
+
+
+def test_registering_leaves_the_verification_mail_to_the_worker(client):
+    body = {"email": "new@example.com", "password": PASSWORD}
+    user_id = client.post("/api/v1/auth/register", json=body).json()["id"]
+    [mail] = [
+        messaging.VerificationMail.from_bytes(b.encode()) for b in _verification_mails(client)
+    ]
+    assert mail.user_id == user_id
+    assert mail.link.startswith(f"{client.app.state.settings.public_url}/api/v1/auth/verify-email?")
+    # a taken email makes no user, and so no mail
+    assert client.post("/api/v1/auth/register", json=body).status_code == 409
+    tokens = client.post("/api/v1/auth/login", json=body).json()
+    header = {"Authorization": f"Bearer {tokens['accessToken']}"}
+    assert client.post("/api/v1/auth/verification", headers=header).status_code == 202
+    assert len(_verification_mails(client)) == 2
