@@ -49,6 +49,7 @@ from frameforge_core.settings import (
 # SIGTERM, before they kill it: the children stop cleanly, and so does `frameforge up`.
 STOP_GRACE_SECONDS = 8
 FEED_SECONDS = 1.0  # how often the job lines look for changes
+CODE_SERVER_LOG_FORMAT = "DAGSTER_CLI_API_GRPC_LOG_FORMAT"
 
 
 def workspace_file() -> Path:
@@ -65,8 +66,10 @@ def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]
         "api": [sys.executable, "-m", "uvicorn", "frameforge_api.main:app", "--host", host,
                 "--port", str(api_port), "--no-access-log"],
         "webserver": [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", host,
-                      "-p", str(dagster_port)],
-        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
+                      "-p", str(dagster_port), "--log-format", "json"],
+        # dagster-daemon, its log fit for a file: no line twice, no idle ticks (dagster_daemon.py)
+        "daemon": [sys.executable, "-m", "frameforge.dagster_daemon", "run", "-w", workspace,
+                   "--log-format", "json"],
         "worker": [sys.executable, "-m", "frameforge.cli", "worker"],
     }  # fmt: skip
 
@@ -132,6 +135,9 @@ def run_stack(
     except OSError as error:
         return fail(f"cannot use the data dir {home}: {error.strerror or error}")
     os.environ.setdefault("FRAMEFORGE_PUBLIC_URL", f"http://{host}:{api_port}")
+    # the code servers that the webserver and the daemon start log JSON too (`dagster api
+    # grpc --log-format`, which they do not pass on, read from the environment)
+    os.environ.setdefault(CODE_SERVER_LOG_FORMAT, "json")
     began = time.monotonic()
     if migrate_app_database():
         return 1

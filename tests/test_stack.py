@@ -6,6 +6,7 @@ and a stop ends every process cleanly."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -146,8 +147,9 @@ def test_the_dagster_commands_are_where_this_python_installs_scripts(monkeypatch
     # a Debian-style Python: /usr/bin/python3, its scripts in /usr/local/bin (here: the venv's)
     monkeypatch.setattr(sys, "executable", "/usr/bin/python3")
     found = commands(8000, 3000, "127.0.0.1")
-    for name in ("webserver", "daemon"):
-        assert Path(found[name][0]).is_file(), found[name]
+    assert Path(found["webserver"][0]).is_file(), found["webserver"]
+    # the daemon: dagster-daemon's own entry point, run by this Python (dagster_daemon.py)
+    assert found["daemon"][:3] == ["/usr/bin/python3", "-m", "frameforge.dagster_daemon"]
 
 
 @pytest.mark.slow
@@ -173,3 +175,10 @@ def test_a_stop_ends_every_process_cleanly_and_exits_0(tmp_path):
     assert code == 0, text
     assert "killed" not in text
     assert "Traceback" not in text
+    # the Dagster processes' logs: JSON lines without colour codes, none written twice
+    for name in ("daemon", "webserver"):
+        lines = (tmp_path / "home" / "logs" / f"{name}.log").read_text().splitlines()[1:]
+        assert lines, name
+        assert all(isinstance(json.loads(line), dict) for line in lines), name
+        assert not any("\x1b[" in line for line in lines), name
+        assert len(set(lines)) == len(lines), name
