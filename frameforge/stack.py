@@ -36,7 +36,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from frameforge.console import fail
 from frameforge.daemon_watch import DaemonWatch
-from frameforge.job_feed import JobFeed
+from frameforge.job_feed import JobFeed, dagster_run_statuses
+from frameforge_core.bounded_instance import bounded
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import (
     DatabaseSettings,
@@ -174,7 +175,8 @@ def run_stack(
     logging.getLogger().addHandler(logging.NullHandler())
     tolerance = SupervisorSettings().daemon_heartbeat_tolerance_seconds
     watch = DaemonWatch(dg.DagsterInstance.get(), tolerance)
-    feed = JobFeed(session_factory(create_db_engine(DatabaseSettings().url)))
+    runs = dagster_run_statuses(bounded(dg.DagsterInstance.get(), FEED_SECONDS))
+    feed = JobFeed(session_factory(create_db_engine(DatabaseSettings().url)), runs)
     waiting = [f"http://{host}:{api_port}/health", f"http://{host}:{dagster_port}/server_info"]
     looked_at = 0.0
     stopping = False
