@@ -4,6 +4,8 @@ whatever calls the root logger, and no line for a sensor tick that found nothing
 import subprocess
 import sys
 
+import pytest
+
 # What the daemon's process does after fit_logging: Dagster gives its loggers a handler
 # (dagster._utils.log.configure_loggers: "dagster" at INFO, to stdout), and Dagster's SQLite
 # event log logs on the root logger when two processes create a run's database at once.
@@ -36,3 +38,17 @@ def test_each_line_once_and_no_idle_ticks():
     [library] = done.stderr.splitlines()  # the root's own line: JSON, not Python's default
     assert '"message": "a library\'s warning"' in library
     assert '"service": "daemon"' in library
+
+
+@pytest.mark.parametrize(("arguments", "code"), [(["--help"], 0), (["no-such-command"], 2)])
+def test_it_ends_with_the_daemon_command_s_exit_code(arguments, code):
+    """Ended at once (console.exit_at_once), without Python's teardown: the code and the
+    output still get out."""
+    done = subprocess.run(
+        [sys.executable, "-m", "frameforge.dagster_daemon", *arguments],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == code, done.stderr
+    assert "Usage: python -m frameforge.dagster_daemon [OPTIONS] COMMAND" in (
+        done.stdout + done.stderr
+    )
