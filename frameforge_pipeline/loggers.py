@@ -64,7 +64,7 @@ def _normal_event(meta: dict[str, Any]) -> tuple[int, str] | None:
     if kind == "RUN_CANCELED":
         return logging.INFO, message
     if kind == "STEP_FAILURE" and _interrupted(getattr(data, "error", None)):
-        return logging.DEBUG, f'step "{meta.get("step_key")}" stopped: the run was canceled'
+        return logging.DEBUG, f'step "{meta.get("step_key")}" interrupted'  # the run says why
     if kind == "STEP_FAILURE" and (reason := _rejection(data)):
         return logging.WARNING, reason
     first = getattr(data, "first_step_failure_event", None) if kind == "RUN_FAILURE" else None

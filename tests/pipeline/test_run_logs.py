@@ -150,7 +150,7 @@ def test_a_cancel_is_one_info_line_without_a_stack_trace(instance, capfd):
     assert canceled["level"] == "info"
     [stopped] = [e for e in entries if e["context"].get("event") == "STEP_FAILURE"]
     assert stopped["level"] == "debug"
-    assert stopped["message"] == 'step "cancelled_while_working" stopped: the run was canceled'
+    assert stopped["message"] == 'step "cancelled_while_working" interrupted'
     assert not any("error" in e["context"] for e in entries)  # no stack trace
 
 
