@@ -68,9 +68,12 @@ def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]
                 "--port", str(api_port), "--no-access-log"],
         "webserver": [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", host,
                       "-p", str(dagster_port), "--log-format", "json"],
-        # dagster-daemon, its log fit for a file: no line twice, no idle ticks (dagster_daemon.py)
+        # dagster-daemon, its log fit for a file: no line twice, no idle ticks (dagster_daemon.py).
+        # It replaces its code server every minute and leaves the old one to time out, which
+        # says so ("No heartbeat received in 20 seconds, shutting down") at warning: its code
+        # servers log errors only (the webserver's, which loads the same code, says the rest).
         "daemon": [sys.executable, "-m", "frameforge.dagster_daemon", "run", "-w", workspace,
-                   "--log-format", "json"],
+                   "--log-format", "json", "--code-server-log-level", "error"],
         "worker": [sys.executable, "-m", "frameforge.cli", "worker"],
     }  # fmt: skip
 
