@@ -201,13 +201,15 @@ def _service(args: argparse.Namespace) -> int:
 
         return run_demo()
     if args.command == "up":
+        from frameforge.console import exit_at_once
         from frameforge.stack import run_stack
 
-        return run_stack(args.api_port, args.dagster_port, args.host, verbose=args.verbose)
+        exit_at_once(run_stack(args.api_port, args.dagster_port, args.host, verbose=args.verbose))
     if args.command == "daemon":
+        from frameforge.console import exit_at_once
         from frameforge.daemon import run_daemon
 
-        return run_daemon(args.dagster_daemon_args)
+        exit_at_once(run_daemon(args.dagster_daemon_args))
     if args.command == "worker":
         from frameforge_worker.worker import main as run_worker
 

@@ -1,6 +1,6 @@
-"""`frameforge daemon`: `dagster-daemon run` under the heartbeat watch that `frameforge up` keeps
-(supervisor.py, daemon_watch.py), for deployments whose supervisor restarts a process only
-when it exits.
+"""`frameforge daemon`: `dagster-daemon run` (its log made fit to read: dagster_daemon.py)
+under the heartbeat watch that `frameforge up` keeps (supervisor.py, daemon_watch.py), for
+deployments whose supervisor restarts a process only when it exits.
 
 Compose is one: a healthcheck only marks a container unhealthy, and Docker and Podman restart
 containers that exit, not unhealthy ones. So a daemon one of whose types has not reported for
@@ -18,9 +18,9 @@ import subprocess
 
 from frameforge.console import fail
 from frameforge.supervisor import (
+    dagster_daemon,
     exit_code,
     open_dagster_instance,
-    script,
     stop_all,
     supervise,
 )
@@ -35,14 +35,13 @@ def run_daemon(arguments: list[str]) -> int:
     """Runs ``dagster-daemon run ARGUMENTS`` until it exits, is wedged, or a stop is asked for;
     the exit code: the daemon's, or ``EXIT_WEDGED``."""
     logs.configure("daemon")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # the instance's schema: no news
     settings = SupervisorSettings()  # a bad setting is one line before anything starts
     ensure_dagster_home()  # an explicit $DAGSTER_HOME as it is, else the data dir's instance
     if cannot := open_dagster_instance():
         return fail(cannot)
     if arguments[:1] == ["--"]:  # `frameforge daemon -- -w workspace.yaml`
         arguments = arguments[1:]
-    daemon = subprocess.Popen([script("dagster-daemon"), "run", *arguments], start_new_session=True)
+    daemon = subprocess.Popen(dagster_daemon("run", *arguments), start_new_session=True)
     processes = {"daemon": daemon}
     ended = supervise(processes, settings, log.error)
     stop_all(processes, log.error)

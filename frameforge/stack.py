@@ -29,11 +29,19 @@ from importlib import resources
 from pathlib import Path
 from typing import IO
 
+import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
 from frameforge.console import fail, first_line
-from frameforge.job_feed import JobFeed
-from frameforge.supervisor import open_dagster_instance, script, stop_all, supervise
+from frameforge.job_feed import JobFeed, dagster_run_statuses
+from frameforge.supervisor import (
+    dagster_daemon,
+    open_dagster_instance,
+    script,
+    stop_all,
+    supervise,
+)
+from frameforge_core.bounded_instance import bounded
 from frameforge_core.database import create_db_engine, migrate, session_factory
 from frameforge_core.settings import (
     DatabaseSettings,
@@ -43,6 +51,7 @@ from frameforge_core.settings import (
 )
 
 FEED_SECONDS = 1.0  # how often the job lines look for changes
+CODE_SERVER_LOG_FORMAT = "DAGSTER_CLI_API_GRPC_LOG_FORMAT"
 
 
 def workspace_file() -> Path:
@@ -56,8 +65,12 @@ def commands(api_port: int, dagster_port: int, host: str) -> dict[str, list[str]
         "api": [sys.executable, "-m", "uvicorn", "frameforge_api.main:app", "--host", host,
                 "--port", str(api_port), "--no-access-log"],
         "webserver": [script("dagster-webserver"), "-w", workspace, "-h", host,
-                      "-p", str(dagster_port)],
-        "daemon": [script("dagster-daemon"), "run", "-w", workspace],
+                      "-p", str(dagster_port), "--log-format", "json"],
+        # The daemon replaces its code server every minute and leaves the old one to time out,
+        # which says so ("No heartbeat received in 20 seconds, shutting down") at warning: its
+        # code servers log errors only (the webserver's, which loads the same code, says the rest).
+        "daemon": dagster_daemon("run", "-w", workspace, "--log-format", "json",
+                                 "--code-server-log-level", "error"),
         "worker": [sys.executable, "-m", "frameforge.cli", "worker"],
     }  # fmt: skip
 
@@ -118,6 +131,9 @@ def run_stack(
     except OSError as error:
         return fail(f"cannot use the data dir {home}: {error.strerror or error}")
     os.environ.setdefault("FRAMEFORGE_PUBLIC_URL", f"http://{host}:{api_port}")
+    # the code servers that the webserver and the daemon start log JSON too (`dagster api
+    # grpc --log-format`, which they do not pass on, read from the environment)
+    os.environ.setdefault(CODE_SERVER_LOG_FORMAT, "json")
     began = time.monotonic()
     if migrate_app_database():
         return 1
@@ -148,7 +164,8 @@ def run_stack(
     # the watch's reads fail now and then during an outage: its log is no console line (only
     # a restart is)
     logging.getLogger().addHandler(logging.NullHandler())
-    feed = JobFeed(session_factory(create_db_engine(DatabaseSettings().url)))
+    runs = dagster_run_statuses(bounded(dg.DagsterInstance.get(), FEED_SECONDS))
+    feed = JobFeed(session_factory(create_db_engine(DatabaseSettings().url)), runs)
     waiting = [f"http://{host}:{api_port}/health", f"http://{host}:{dagster_port}/server_info"]
     looked_at = 0.0
 

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from frameforge_core.settings import LogSettings, former_names_in
@@ -126,6 +126,10 @@ def configure(service: str, level: str | None = None, adopt: Iterable[str] = ())
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic's two lines each time a database's schema is checked (ours once per process,
+    # and each of the embedded Dagster instance's SQLite storages as it opens): debug lines;
+    # the migrations it runs are still info
+    demote("alembic.runtime.migration", lambda m: m.startswith(("Context impl ", "Will assume ")))
     for name in adopt:
         logger = logging.getLogger(name)
         logger.handlers.clear()
@@ -150,3 +154,24 @@ def warn_of_former_names(environ: Mapping[str, str] = os.environ) -> None:
         names,
         extra={"context": {"renamed": renamed}},
     )
+
+
+def demote(logger: str, idle: Callable[[str], bool]) -> None:
+    """Make the info lines of ``logger`` whose message is ``idle`` debug lines, written only
+    where that logger is set to DEBUG. Once per logger (later calls are ignored)."""
+    target = logging.getLogger(logger)
+    if any(isinstance(f, _Demoted) for f in target.filters):
+        return
+    target.addFilter(_Demoted(target, idle))
+
+
+class _Demoted(logging.Filter):
+    def __init__(self, target: logging.Logger, idle: Callable[[str], bool]) -> None:
+        super().__init__()
+        self.target, self.idle = target, idle
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not self.idle(record.getMessage()):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return self.target.isEnabledFor(logging.DEBUG)

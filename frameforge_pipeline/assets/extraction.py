@@ -85,11 +85,13 @@ def rejected(
 ) -> dg.Failure:
     """The failure of a run on a video the engine refuses: the user's input, not an outage.
     Tagged ``frameforge/rejected`` (the refusal's kind), so that an operator tells it from
-    an internal error in the Runs list and filters by it; not retried."""
-    context.instance.add_run_tags(context.run.run_id, {job_runs.REJECTED_TAG: type(error).__name__})
+    an internal error in the Runs list and filters by it; not retried. Its metadata carries the
+    same key, by which the run's logger tells it from a fault (loggers.py)."""
+    kind = type(error).__name__
+    context.instance.add_run_tags(context.run.run_id, {job_runs.REJECTED_TAG: kind})
     return dg.Failure(
         description=rejection(error),
-        metadata={"reason": str(error), "error": type(error).__name__},
+        metadata={"reason": str(error), job_runs.REJECTED_TAG: kind},
         allow_retries=False,
     )
 

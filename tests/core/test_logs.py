@@ -176,3 +176,23 @@ def test_a_process_started_with_the_names_of_now_says_nothing_of_them(
     monkeypatch.setenv("FRAMEFORGE_SMTP_HOST", "mail.example.com")
     configure("worker")
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_alembic_checking_a_schema_is_a_debug_line(root_logger, monkeypatch, capsys, level):
+    """Said once per process and per Dagster SQLite storage at every start: no news at info.
+    A migration that runs is."""
+    monkeypatch.setenv("FRAMEFORGE_LOG_LEVEL", level)
+    configure("api")
+    alembic = logging.getLogger("alembic.runtime.migration")
+    alembic.info("Context impl %s.", "SQLiteImpl")
+    alembic.info("Will assume %s DDL.", "non-transactional")
+    alembic.info("Running upgrade %s -> %s, %s", "0041", "0042", "renditions")
+    lines = [strict_json(line) for line in capsys.readouterr().err.splitlines()]
+    upgrade = {"level": "info", "message": "Running upgrade 0041 -> 0042, renditions"}
+    checks = [
+        {"level": "debug", "message": "Context impl SQLiteImpl."},
+        {"level": "debug", "message": "Will assume non-transactional DDL."},
+    ]
+    expected = [*checks, upgrade] if level == "DEBUG" else [upgrade]
+    assert [{"level": e["level"], "message": e["message"]} for e in lines] == expected

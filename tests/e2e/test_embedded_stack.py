@@ -108,9 +108,11 @@ def test_upload_to_zip_through_the_running_stack(
     for job_id, last in [(good, "completed: 5 frames"), (bad, "failed: video rejected"),
                          (slow, "cancelled")]:  # fmt: skip
         lines = [line for line in jobs if f"job {job_id[:8]}  clip.mp4  " in line]
-        assert 1 <= len(lines) <= 3, jobs  # queued, submitted, its end (a poll may see two at once)
+        # queued, submitted, running, its end (a look may see two at once: running is then
+        # left out)
+        assert 1 <= len(lines) <= 4, jobs
         assert last in lines[-1]
-    assert len(jobs) <= 9, jobs
+    assert len(jobs) <= 12, jobs
     logs = tmp_path / "home" / "logs"
     assert "Sensor" in (logs / "daemon.log").read_text()  # ticks and runs: in the daemon's log
     assert f"/api/v1/videos/jobs/{good}" in (logs / "api.log").read_text()
