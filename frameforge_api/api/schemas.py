@@ -211,6 +211,10 @@ class JobOut(Body):
     options: ExtractOptions
     video: dict[str, Any] = Field(description="facts of the video: container, codec, size, fps")
     error: str | None
+    retryable: bool = Field(
+        description="whether POST …/retry may run the job again: failed or cancelled, and "
+        "not failed by its video (a rejected video fails the same way; upload another file)"
+    )
     download_url: str | None
     download_expires_at: Instant | None
     results_expired_at: Instant | None = Field(
