@@ -155,7 +155,7 @@ class UploadUrlIn(Body):
     content_type: str = Field(
         "application/octet-stream", max_length=100, pattern=MEDIA_TYPE, examples=["video/mp4"]
     )
-    size_bytes: int | None = Field(None, gt=0)
+    size_bytes: int | None = Field(None, ge=0, description="0 is refused: the file is empty")
 
 
 class UploadUrlOut(Body):

@@ -313,9 +313,9 @@ def retry(
     """
     run = job_runs.current_run(instance, job)
     status = _status(job, run)
-    if status == JobStatus.FAILED and run is not None:
-        if reason := job_runs.rejection_reason(instance, run):
-            raise Conflict(f"this video cannot be processed: {reason}; upload a different file")
+    failed = run if status == JobStatus.FAILED else None
+    if failed and (reason := job_runs.rejection_reason(instance, failed)):
+        raise Conflict(f"this video cannot be processed: {reason}; upload a different file")
     attempt = job.attempt
     session.commit()  # nothing pending: the quota lock begins the transaction
     quotas.hold(session, job.user_id)

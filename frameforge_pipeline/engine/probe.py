@@ -23,6 +23,7 @@ from av.video.reformatter import ColorTrc
 from av.video.stream import VideoStream
 
 from frameforge_pipeline.engine.errors import (
+    EMPTY_FILE,
     CorruptVideoError,
     EmptyFileError,
     NotAVideoError,
@@ -145,7 +146,7 @@ def _open(
     error that means the bytes are not a readable container."""
     # complexity 12: each way a file fails to be a video gets its own error and message
     if size == 0:
-        raise EmptyFileError("the file is empty (0 bytes)")
+        raise EmptyFileError(EMPTY_FILE)
     try:
         container = av.open(location, metadata_errors="ignore", timeout=timeout)
     except unreadable as error:

@@ -91,6 +91,7 @@ def test_job_video_facts_never_show_where_the_file_lives():
         options=ExtractOptions(),
         video=facts,
         error=None,
+        retryable=False,
         download_url=None,
         download_expires_at=None,
         created_at=dt.datetime.now(dt.UTC),
