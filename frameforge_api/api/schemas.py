@@ -30,8 +30,6 @@ MAX_SEQ = 2**31 - 1  # video_jobs.seq is a 32-bit integer (PostgreSQL refuses la
 MEDIA_TYPE = (
     r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}(\s*;[ -~]*)?$"
 )
-# Metadata keys whose values are where a file lives on the server, never shown to users
-_SERVER_LOCATIONS = frozenset({"source", "location", "path", "uri", "url", "key", "storage_key"})
 
 
 def _no_control_characters(text: str) -> str:
@@ -190,6 +188,40 @@ class JobCreated(Body):
     )
 
 
+class VideoFactsOut(BaseModel):
+    """What the run's probe found of the video (``null`` until its run has probed it, and
+    for a fact the file does not give): camelCase as the rest of the API. The manifest in
+    the ZIP keeps the engine's snake_case names (``coded_width``)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    container: str | None = Field(
+        None, description="the container's short name: mp4, mov, webm, mkv, avi, …"
+    )
+    demuxer: str | None = Field(
+        None, description="FFmpeg's, named after every format it reads", examples=["mov,mp4"]
+    )
+    codec: str | None = None
+    width: int | None = Field(None, description="displayed, upright")
+    height: int | None = None
+    coded_width: int | None = Field(None, description="as stored, before rotation and aspect")
+    coded_height: int | None = None
+    rotation: int | None = Field(None, description="degrees clockwise to turn it upright")
+    sample_aspect_ratio: str | None = Field(None, examples=["1", "4/3"])
+    ignored_sample_aspect_ratio: str | None = Field(
+        None, description="an implausible one the file declares, ignored (square pixels)"
+    )
+    fps: float | None = Field(None, description="the average frame rate")
+    fps_exact: str | None = Field(None, examples=["30000/1001"])
+    duration: float | None = Field(None, description="seconds")
+    frame_count: int | None = Field(None, description="as the container declares it")
+    pixel_format: str | None = None
+    color_trc: str | None = Field(None, description="transfer characteristic: bt709, …")
+    has_audio: bool | None = None
+    size_bytes: int | None = None
+    sha256: str | None = Field(None, description="of the file, as the frame index has it")
+
+
 class JobOut(Body):
     job_id: str
     video_id: str
@@ -209,7 +241,7 @@ class JobOut(Body):
         "beforehand (scene mode finds its cuts as it goes)"
     )
     options: ExtractOptions
-    video: dict[str, Any] = Field(description="facts of the video: container, codec, size, fps")
+    video: VideoFactsOut
     error: str | None
     retryable: bool = Field(
         description="whether POST …/retry may run the job again: failed or cancelled, and "
@@ -225,21 +257,6 @@ class JobOut(Body):
     created_at: Instant
     started_at: Instant | None  # when its run's process started
     finished_at: Instant | None
-
-    @field_validator("video")
-    @classmethod
-    def _no_server_locations(cls, facts: dict[str, Any]) -> dict[str, Any]:
-        """Facts only: where the file lives on the server (a path, a store URI) is not the
-        user's business, whatever the pipeline's metadata calls it."""
-        return {
-            name: value
-            for name, value in facts.items()
-            if name.lower() not in _SERVER_LOCATIONS and not _is_location(value)
-        }
-
-
-def _is_location(value: Any) -> bool:
-    return isinstance(value, str) and (value.startswith(("/", "file:")) or "://" in value)
 
 
 class JobPage(Body):

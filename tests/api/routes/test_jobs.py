@@ -65,6 +65,10 @@ def test_job_goes_from_queued_to_completed_with_a_download(
     assert done["progress"] == 1
     assert done["frameCount"] == 10
     assert done["video"]["codec"] == "h264"
+    assert done["video"]["container"] == "mp4"  # not FFmpeg's "mov,mp4,m4a,3gp,3g2,mj2"
+    assert (done["video"]["codedWidth"], done["video"]["hasAudio"]) == (320, False)
+    assert done["video"]["sizeBytes"] > 0
+    assert not [name for name in done["video"] if "_" in name]  # camelCase as all of the API
     assert done["options"]["fps"] == 2
 
     archive = client.get(done["downloadUrl"])
