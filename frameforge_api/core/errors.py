@@ -139,8 +139,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        if error.status_code == 405:
-            allowed = _allowed_methods(request)
+        if error.status_code == 405 and (allowed := _allowed_methods(request)):
             detail = f"{request.method} is not allowed here; this path allows {allowed}"
             return problem_response(405, detail, {**(error.headers or {}), "Allow": allowed})
         return problem_response(error.status_code, str(error.detail), error.headers)
