@@ -16,6 +16,7 @@ from pydantic import (
     UrlConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -220,6 +221,19 @@ class VideoFactsOut(BaseModel):
     has_audio: bool | None = None
     size_bytes: int | None = None
     sha256: str | None = Field(None, description="of the file, as the frame index has it")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _demuxer_of_an_earlier_probe(cls, facts: Any) -> Any:
+        """Facts probed before ``container`` was a short name held FFmpeg's demuxer there
+        (``mov,mp4,m4a,3gp,3g2,mj2``, which cannot tell mp4 from mov): it is the demuxer."""
+        if (
+            isinstance(facts, dict)
+            and "demuxer" not in facts
+            and "," in str(facts.get("container"))
+        ):
+            return {**facts, "container": None, "demuxer": facts["container"]}
+        return facts
 
 
 class JobOut(Body):

@@ -99,7 +99,7 @@ def test_job_video_facts_never_show_where_the_file_lives():
         finished_at=None,
     )
     assert job.video.model_dump(exclude_none=True) == {
-        "container": "mov,mp4,m4a,3gp,3g2,mj2",
+        "demuxer": "mov,mp4,m4a,3gp,3g2,mj2",  # what a probe before short names called it
         "width": 1280,
     }
 
