@@ -16,6 +16,7 @@ from pydantic import (
     UrlConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -30,8 +31,6 @@ MAX_SEQ = 2**31 - 1  # video_jobs.seq is a 32-bit integer (PostgreSQL refuses la
 MEDIA_TYPE = (
     r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}(\s*;[ -~]*)?$"
 )
-# Metadata keys whose values are where a file lives on the server, never shown to users
-_SERVER_LOCATIONS = frozenset({"source", "location", "path", "uri", "url", "key", "storage_key"})
 
 
 def _no_control_characters(text: str) -> str:
@@ -155,7 +154,7 @@ class UploadUrlIn(Body):
     content_type: str = Field(
         "application/octet-stream", max_length=100, pattern=MEDIA_TYPE, examples=["video/mp4"]
     )
-    size_bytes: int | None = Field(None, gt=0)
+    size_bytes: int | None = Field(None, ge=0, description="0 is refused: the file is empty")
 
 
 class UploadUrlOut(Body):
@@ -190,6 +189,53 @@ class JobCreated(Body):
     )
 
 
+class VideoFactsOut(BaseModel):
+    """What the run's probe found of the video (``null`` until its run has probed it, and
+    for a fact the file does not give): camelCase as the rest of the API. The manifest in
+    the ZIP keeps the engine's snake_case names (``coded_width``)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    container: str | None = Field(
+        None, description="the container's short name: mp4, mov, webm, mkv, avi, …"
+    )
+    demuxer: str | None = Field(
+        None, description="FFmpeg's, named after every format it reads", examples=["mov,mp4"]
+    )
+    codec: str | None = None
+    width: int | None = Field(None, description="displayed, upright")
+    height: int | None = None
+    coded_width: int | None = Field(None, description="as stored, before rotation and aspect")
+    coded_height: int | None = None
+    rotation: int | None = Field(None, description="degrees clockwise to turn it upright")
+    sample_aspect_ratio: str | None = Field(None, examples=["1", "4/3"])
+    ignored_sample_aspect_ratio: str | None = Field(
+        None, description="an implausible one the file declares, ignored (square pixels)"
+    )
+    fps: float | None = Field(None, description="the average frame rate")
+    fps_exact: str | None = Field(None, examples=["30000/1001"])
+    duration: float | None = Field(None, description="seconds")
+    frame_count: int | None = Field(None, description="as the container declares it")
+    pixel_format: str | None = None
+    color_trc: str | None = Field(None, description="transfer characteristic: bt709, …")
+    has_audio: bool | None = None
+    size_bytes: int | None = None
+    sha256: str | None = Field(None, description="of the file, as the frame index has it")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _demuxer_of_an_earlier_probe(cls, facts: Any) -> Any:
+        """Facts probed before ``container`` was a short name held FFmpeg's demuxer there
+        (``mov,mp4,m4a,3gp,3g2,mj2``, which cannot tell mp4 from mov): it is the demuxer."""
+        if (
+            isinstance(facts, dict)
+            and "demuxer" not in facts
+            and "," in str(facts.get("container"))
+        ):
+            return {**facts, "container": None, "demuxer": facts["container"]}
+        return facts
+
+
 class JobOut(Body):
     job_id: str
     video_id: str
@@ -209,8 +255,12 @@ class JobOut(Body):
         "beforehand (scene mode finds its cuts as it goes)"
     )
     options: ExtractOptions
-    video: dict[str, Any] = Field(description="facts of the video: container, codec, size, fps")
+    video: VideoFactsOut
     error: str | None
+    retryable: bool = Field(
+        description="whether POST …/retry may run the job again: failed or cancelled, and "
+        "not failed by its video (a rejected video fails the same way; upload another file)"
+    )
     download_url: str | None
     download_expires_at: Instant | None
     results_expired_at: Instant | None = Field(
@@ -221,21 +271,6 @@ class JobOut(Body):
     created_at: Instant
     started_at: Instant | None  # when its run's process started
     finished_at: Instant | None
-
-    @field_validator("video")
-    @classmethod
-    def _no_server_locations(cls, facts: dict[str, Any]) -> dict[str, Any]:
-        """Facts only: where the file lives on the server (a path, a store URI) is not the
-        user's business, whatever the pipeline's metadata calls it."""
-        return {
-            name: value
-            for name, value in facts.items()
-            if name.lower() not in _SERVER_LOCATIONS and not _is_location(value)
-        }
-
-
-def _is_location(value: Any) -> bool:
-    return isinstance(value, str) and (value.startswith(("/", "file:")) or "://" in value)
 
 
 class JobPage(Body):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import http
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagster_postgres.utils import DagsterPostgresException
@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from frameforge_core import errors, logs
 
@@ -85,6 +86,36 @@ def _field(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _unread_body(errors: Sequence[Any]) -> tuple[int, str] | None:
+    """The answer to a body that could not be read as JSON at all, in the words of the
+    person who sent it: another media type (a form, text) is a 415; JSON that does not
+    parse a 422 saying where it stops. None for a body read, whose fields are checked."""
+    for problem in errors:
+        if problem["type"] == "json_invalid":
+            position = problem["loc"][-1]
+            reason = str(problem.get("ctx", {}).get("error", "")).removesuffix(" at")
+            reason = reason[:1].lower() + reason[1:]
+            return 422, f"the body is not valid JSON: {reason} at character {position + 1}"
+        # FastAPI hands a route expecting JSON the raw bytes of any other media type
+        if tuple(problem["loc"]) == ("body",) and isinstance(problem.get("input"), bytes):
+            return 415, "send the body as application/json"
+    return None
+
+
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods some route serves on the request's path (Starlette's ``Allow`` names
+    only the first route's: ``GET`` where ``POST`` is allowed too)."""
+
+    def served(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
+
+    return ", ".join(filter(served, METHODS))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.FrameForgeError)
     async def _domain(_: Request, error: errors.FrameForgeError) -> JSONResponse:
@@ -107,11 +138,16 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, _unreachable)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 405 and (allowed := _allowed_methods(request)):
+            detail = f"{request.method} is not allowed here; this path allows {allowed}"
+            return problem_response(405, detail, {**(error.headers or {}), "Allow": allowed})
         return problem_response(error.status_code, str(error.detail), error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        if unread := _unread_body(error.errors()):
+            return problem_response(unread[0], unread[1])
         errors = [
             {"field": _field(e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
             for e in error.errors()

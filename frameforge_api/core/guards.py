@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frameforge_api.core.errors import problem_response
+from frameforge_api.core.sizes import size_text
 
 # Unicode categories no file name, id or password needs: controls (NUL, CR, LF, ESC, …),
 # surrogates (not encodable as UTF-8), line and paragraph separators.
@@ -47,7 +48,7 @@ class BodyTooLarge(HTTPException):
     raised while it reads a body on as they are, and the app's handler answers the 413."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than the {limit} bytes allowed")
+        super().__init__(413, f"the request body is larger than the {size_text(limit)} allowed")
 
 
 class BodyLimitMiddleware:

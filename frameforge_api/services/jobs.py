@@ -309,11 +309,16 @@ def retry(
 ) -> None:
     """Queue another attempt of a failed or cancelled job; it resumes from the failure.
 
-    Raises Conflict for a job that is queued, running or completed (or retried meanwhile),
-    TooManyJobs when its user has as many unfinished jobs as allowed, QuotaExceeded when
-    their storage is full.
+    Raises Conflict for a job that is queued, running or completed (or retried meanwhile)
+    and for one whose video the engine refused (it would fail the same way, and mail its
+    user again), TooManyJobs when its user has as many unfinished jobs as allowed,
+    QuotaExceeded when their storage is full.
     """
-    status = _status(job, job_runs.current_run(instance, job))
+    run = job_runs.current_run(instance, job)
+    status = _status(job, run)
+    failed = run if status == JobStatus.FAILED else None
+    if failed and (reason := job_runs.rejection_reason(instance, failed)):
+        raise Conflict(f"this video cannot be processed: {reason}; upload a different file")
     attempt = job.attempt
     session.commit()  # nothing pending: the quota lock begins the transaction
     quotas.hold(session, job.user_id)

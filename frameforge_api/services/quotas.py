@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from frameforge_api.core.config import Settings
+from frameforge_api.core.sizes import size_text
 from frameforge_core import storage_use
 from frameforge_core.errors import Invalid, QuotaExceeded, TooManyJobs
 from frameforge_core.lifecycle import UNFINISHED
@@ -138,13 +139,3 @@ def job_limits(settings: JobQuotaSettings) -> Limits:
     return Limits.build(
         max_seconds=settings.quota_video_seconds, max_frames=settings.quota_frames_per_job
     )
-
-
-def size_text(size: int) -> str:
-    """``600 bytes``, ``1.5 MiB``, ``20.0 GiB``."""
-    if size < 1024:
-        return f"{size} bytes"
-    value, units = size / 1024, ["KiB", "MiB", "GiB", "TiB"]
-    while value >= 1024 and len(units) > 1:
-        value, units = value / 1024, units[1:]
-    return f"{value:.1f} {units[0]}"

@@ -11,12 +11,14 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from frameforge_api.core.config import Settings
+from frameforge_api.core.sizes import size_text
 from frameforge_api.services import expiry, quotas
 from frameforge_core import layout, signing
 from frameforge_core.database import rows_changed
 from frameforge_core.errors import Conflict, EmptyUpload, TooLarge
 from frameforge_core.models import User, Video, new_id
 from frameforge_core.signing import SignedUrl
+from frameforge_pipeline.engine.errors import EMPTY_FILE
 from frameforge_pipeline.resources import FrameStore
 
 
@@ -30,12 +32,17 @@ def create_slot(
     storage: FrameStore,
     now: dt.datetime,
 ) -> tuple[Video, SignedUrl]:
-    """A new video id and the URL to PUT its bytes to. Raises TooLarge when too big,
-    QuotaExceeded when the user's storage quota has no room for it: the slot reserves
-    ``size_bytes``, or the largest upload allowed when it is not declared, until its upload
-    is confirmed (its first job) or swept, unused."""
+    """A new video id and the URL to PUT its bytes to. Raises EmptyUpload for a file of 0
+    bytes, TooLarge when too big, QuotaExceeded when the user's storage quota has no room
+    for it: the slot reserves ``size_bytes``, or the largest upload allowed when it is not
+    declared, until its upload is confirmed (its first job) or swept, unused."""
+    if size_bytes == 0:
+        raise EmptyUpload(EMPTY_FILE)
     if size_bytes is not None and size_bytes > settings.max_upload_bytes:
-        raise TooLarge(f"uploads are limited to {settings.max_upload_bytes} bytes")
+        raise TooLarge(
+            f"uploads are limited to {size_text(settings.max_upload_bytes)}; "
+            f"this file is {size_text(size_bytes)}"
+        )
     quotas.hold(session, user.id)  # until the commit: the slot counts before the next check
     quotas.check_upload(session, user.id, size_bytes, settings)
     video_id = new_id()
@@ -74,16 +81,18 @@ async def receive(
     if video.uploaded_at is not None:
         raise Conflict("this video has already been uploaded")
     if declared_length is not None and declared_length > video.max_bytes:
-        raise TooLarge(f"the upload is larger than the {video.max_bytes} bytes announced")
+        raise TooLarge(f"the upload is larger than the {size_text(video.max_bytes)} announced")
     received = 0
     with storage.open_write(video.storage_key) as target:
         async for chunk in body:
             received += len(chunk)
             if received > video.max_bytes:
-                raise TooLarge(f"the upload is larger than the {video.max_bytes} bytes allowed")
+                raise TooLarge(
+                    f"the upload is larger than the {size_text(video.max_bytes)} allowed"
+                )
             target.write(chunk)
         if received == 0:
-            raise EmptyUpload("the upload is empty")
+            raise EmptyUpload(EMPTY_FILE)
         claimed = rows_changed(  # before the file is put in place: one upload wins
             session,
             update(Video)
@@ -128,7 +137,7 @@ def confirm_upload(
             raise Conflict(f"video {video.id} has not been uploaded yet")
     if size > video.max_bytes:  # S3 refuses a PUT of another length than announced; this,
         storage.delete_prefix(layout.source_prefix(video.id))  # a larger unannounced one
-        raise TooLarge(f"the upload is larger than the {video.max_bytes} bytes allowed")
+        raise TooLarge(f"the upload is larger than the {size_text(video.max_bytes)} allowed")
     if video.uploaded_at is not None:  # received by the API itself (embedded)
         return
     claimed = rows_changed(

@@ -323,7 +323,7 @@ function showJob(job) {
   if (job.downloadUrl) download.href = job.downloadUrl;
   else download.removeAttribute("href");
   $("cancel").hidden = ENDED.has(job.status);
-  $("retry").hidden = !["failed", "cancelled"].includes(job.status);
+  $("retry").hidden = !job.retryable; // a rejected video would fail the same way
   $("delete").hidden = false;
 }
 

@@ -5,6 +5,9 @@ class VideoError(Exception):
     """A video that cannot be processed. ``str(error)`` is the human reason."""
 
 
+EMPTY_FILE = "the file is empty (0 bytes)"  # the API refuses to take one in the same words
+
+
 class EmptyFileError(VideoError):
     """The file has zero bytes."""
 

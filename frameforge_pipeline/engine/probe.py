@@ -23,6 +23,7 @@ from av.video.reformatter import ColorTrc
 from av.video.stream import VideoStream
 
 from frameforge_pipeline.engine.errors import (
+    EMPTY_FILE,
     CorruptVideoError,
     EmptyFileError,
     NotAVideoError,
@@ -40,11 +41,37 @@ _STILL_IMAGE_FORMATS = {"image2", "webp_pipe", "png_pipe", "jpeg_pipe", "bmp_pip
 _TEXT_FORMATS = {"tty", "bin", "xbin", "adf", "idf"}
 
 
+# What WebM may hold (the rest of Matroska is "mkv"); FFmpeg reads both with one demuxer
+_WEBM_VIDEO = frozenset({"vp8", "vp9", "av1"})
+_WEBM_AUDIO = frozenset({"opus", "vorbis"})
+
+
+def container_name(
+    demuxer: str, metadata: dict[str, str], video_codec: str, audio_codecs: list[str]
+) -> str:
+    """The container's short name, as a person calls the file (``mp4``, ``mov``, ``webm``,
+    ``mkv``, ``avi``), from what the file is, not what it is named: FFmpeg names its demuxer
+    after every format it reads (``mov,mp4,m4a,3gp,3g2,mj2``), so the MP4 family is told
+    apart by the file's major brand, and WebM from the rest of Matroska by its codecs."""
+    names = demuxer.split(",")
+    if names[0] == "mov":
+        brand = metadata.get("major_brand", "").strip()
+        if brand in ("qt", ""):  # MP4 starts with its brand; a classic QuickTime file has none
+            return "mov"
+        if brand.startswith(("3gp", "3g2")):
+            return brand[:3]
+        return "mj2" if brand == "mjp2" else "mp4"
+    if names[0] == "matroska":
+        webm = video_codec in _WEBM_VIDEO and set(audio_codecs) <= _WEBM_AUDIO
+        return "webm" if webm else "mkv"
+    return names[0]
+
+
 @dataclasses.dataclass(frozen=True)
 class VideoFacts:
     """Facts of the first video stream. Width and height are the upright display size."""
 
-    container: str
+    container: str  # its short name (container_name): mp4, mov, webm, mkv, avi
     codec: str
     width: int
     height: int
@@ -66,6 +93,9 @@ class VideoFacts:
     # transfer characteristic, FFmpeg's name ("bt709", "smpte2084" for PQ, "arib-std-b67"
     # for HLG); None when the file does not say
     color_trc: str | None = None
+    # FFmpeg's demuxer, named after every format it reads ("mov,mp4,m4a,3gp,3g2,mj2"): what
+    # ``container`` said before it was the short name
+    demuxer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types: rates and durations as numbers, the exact rate also as a string."""
@@ -145,7 +175,7 @@ def _open(
     error that means the bytes are not a readable container."""
     # complexity 12: each way a file fails to be a video gets its own error and message
     if size == 0:
-        raise EmptyFileError("the file is empty (0 bytes)")
+        raise EmptyFileError(EMPTY_FILE)
     try:
         container = av.open(location, metadata_errors="ignore", timeout=timeout)
     except unreadable as error:
@@ -218,8 +248,11 @@ def probe(path: Path, limits: Limits | None = None) -> VideoFacts:
         limits.picture.check(frame.width, frame.height, "the coded picture")
         if rotation in (90, 270):
             display_w, display_h = display_h, display_w
+        audio = [a.codec_context.name for a in container.streams.audio]
         facts = VideoFacts(
-            container=container.format.name,
+            container=container_name(
+                container.format.name, dict(container.metadata), stream.codec_context.name, audio
+            ),
             codec=stream.codec_context.name,
             width=display_w,
             height=display_h,
@@ -231,11 +264,12 @@ def probe(path: Path, limits: Limits | None = None) -> VideoFacts:
             duration=duration,
             frame_count=stream.frames or None,
             pixel_format=frame.format.name,
-            has_audio=bool(container.streams.audio),
+            has_audio=bool(audio),
             size_bytes=path.stat().st_size,
             start_pts=frame.pts,
             ignored_sample_aspect_ratio=ignored,
             color_trc=transfer_name(frame.color_trc or stream.codec_context.color_trc),
+            demuxer=container.format.name,
         )
     if duration is None:  # a file that declares none is measured, up to the limit
         with open_video(path) as (container, stream):

@@ -77,6 +77,7 @@ class RunOutcome:
     frames_expected: int | None = None  # None when they cannot be known beforehand
     video: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    rejected: bool = False  # failed by its video (``REJECTED_TAG``): retrying cannot help
     started_at: float | None = None  # unix time the run process started
     finished_at: float | None = None
 
@@ -248,6 +249,7 @@ def outcome(
             if k != "source"
         },
         error=user_error(instance, run) if status == JobStatus.FAILED else None,
+        rejected=status == JobStatus.FAILED and rejected(run),
         started_at=record.start_time if record else None,
         finished_at=record.end_time if record else None,
     )
@@ -399,6 +401,27 @@ def _latest_metadata(
     if not records or records[0].asset_materialization is None:
         return {}
     return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
+
+
+def rejected(run: dg.DagsterRun) -> bool:
+    """Whether the run failed for good on its video (the engine refused it): the same video
+    fails the same way again, so the job is not retried. A run whose automatic retry never
+    came (``RETRY_OVERDUE_TAG``) failed by an outage, whatever it was tagged."""
+    return REJECTED_TAG in run.tags and run.tags.get(RETRY_OVERDUE_TAG) != "true"
+
+
+def rejection_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | None:
+    """Why the engine refused the run's video (``the video stream cannot be decoded (…)``),
+    without the ``video rejected:`` the job's error starts with; None for a run not
+    ``rejected``."""
+    if not rejected(run):
+        return None
+    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        data = entry.dagster_event.step_failure_data if entry.dagster_event else None
+        failure = data.user_failure_data if data else None
+        if failure is not None and "reason" in failure.metadata:
+            return str(failure.metadata["reason"].value)
+    return user_error(instance, run)
 
 
 def user_error(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from frameforge_api.main import SECURITY_HEADERS, create_app
 from frameforge_api.services import jobs
+from frameforge_core.models import Video, VideoJob
 from tests.api.conftest import problem, sign_up_on
 from tests.integration.conftest import _new_database
 
@@ -124,3 +125,72 @@ def test_a_500_carries_the_security_headers(settings, instance, storage, databas
     assert "a bug" not in answer.text
     assert_secured(answer)
     assert answer.headers["X-Trace-Id"]
+
+
+def test_malformed_json_says_where_it_stops(client, alice, database):
+    answer = client.post(
+        "/api/v1/videos/jobs",
+        content='{"videoId": ',
+        headers={**alice, "Content-Type": "application/json"},
+    )
+    assert problem(answer) == (
+        422,
+        "the body is not valid JSON: expecting value at character 13",
+    )
+    assert "errors" not in answer.json()  # no field named "12"
+    assert_secured(answer)
+    with database.session() as session:
+        assert session.query(VideoJob).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("/api/v1/videos/jobs", "text/plain", '{"videoId": "v"}'),
+        ("/api/v1/videos/upload-url", "text/plain", '{"filename": "clip.mp4"}'),
+        ("/api/v1/auth/login", "application/x-www-form-urlencoded", "email=a%40b.c&password=x"),
+        ("/api/v1/videos/jobs", None, '{"videoId": "v"}'),  # no Content-Type at all
+    ],
+)
+def test_a_body_not_sent_as_json_is_415(client, alice, database, path, content_type, body):
+    headers = {**alice, "Content-Type": content_type} if content_type else alice
+    if content_type is None:  # the test client sets none for raw content
+        assert "content-type" not in client.build_request("POST", path, content=body).headers
+    answer = client.post(path, content=body, headers=headers)
+    assert problem(answer) == (415, "send the body as application/json")
+    assert_secured(answer)
+    with database.session() as session:
+        assert session.query(VideoJob).count() == session.query(Video).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/api/v1/videos/jobs", "GET, POST"), ("/api/v1/videos/upload-url", "POST")],
+)
+def test_a_method_the_path_does_not_allow_is_405(client, alice, upload, path, allowed):
+    video_id = upload(alice, b"any bytes")
+    answer = client.delete(path, headers=alice)
+    assert problem(answer) == (405, f"DELETE is not allowed here; this path allows {allowed}")
+    assert answer.headers["Allow"] == allowed
+    assert_secured(answer)
+    # the video beside those paths is still there, and still deleted by its own path
+    assert client.delete(f"/api/v1/videos/{video_id}", headers=alice).status_code == 204
+
+
+def test_an_empty_file_is_refused_before_its_slot(client, alice, database):
+    answer = _upload_url(client, alice, sizeBytes=0)
+    assert problem(answer) == (400, "the file is empty (0 bytes)")  # as the CLI says it
+    with database.session() as session:
+        assert session.query(Video).count() == 0
+
+
+def test_a_file_over_the_limit_is_told_in_units(
+    settings, instance, storage, database_url, database
+):
+    settings = settings.model_copy(update={"max_upload_bytes": 2 * 2**30})
+    client = TestClient(create_app(settings, instance, storage, database_url))
+    alice = sign_up_on(client, "alice@example.com")
+    answer = _upload_url(client, alice, sizeBytes=3 * 2**30 + 2**30 // 100)
+    assert problem(answer) == (413, "uploads are limited to 2 GiB; this file is 3.0 GiB")
+    with database.session() as session:
+        assert session.query(Video).count() == 0

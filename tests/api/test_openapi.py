@@ -3,7 +3,7 @@ and errors declared as the application/problem+json they are served as."""
 
 import datetime as dt
 
-from frameforge_api.api.schemas import JobOut
+from frameforge_api.api.schemas import JobOut, VideoFactsOut
 from frameforge_pipeline.engine.options import ExtractOptions
 
 OPERATIONS = {
@@ -91,10 +91,24 @@ def test_job_video_facts_never_show_where_the_file_lives():
         options=ExtractOptions(),
         video=facts,
         error=None,
+        retryable=False,
         download_url=None,
         download_expires_at=None,
         created_at=dt.datetime.now(dt.UTC),
         started_at=None,
         finished_at=None,
     )
-    assert job.video == {"container": "mov,mp4,m4a,3gp,3g2,mj2", "width": 1280}
+    assert job.video.model_dump(exclude_none=True) == {
+        "demuxer": "mov,mp4,m4a,3gp,3g2,mj2",  # what a probe before short names called it
+        "width": 1280,
+    }
+
+
+def test_job_video_facts_are_camel_case_as_the_rest_of_the_api():
+    schema = JobOut.model_json_schema(by_alias=True, mode="serialization")
+    facts = schema["$defs"]["VideoFactsOut"]["properties"]
+    assert {"codedWidth", "sizeBytes", "fpsExact", "hasAudio", "frameCount"} <= facts.keys()
+    assert all("_" not in name for name in facts)
+    manifest = {"coded_width": 1920, "size_bytes": 10, "fps_exact": "25", "has_audio": True}
+    shown = VideoFactsOut.model_validate(manifest).model_dump(by_alias=True, exclude_none=True)
+    assert shown == {"codedWidth": 1920, "sizeBytes": 10, "fpsExact": "25", "hasAudio": True}

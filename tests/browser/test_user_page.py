@@ -241,7 +241,7 @@ def test_a_failed_job_says_why_and_is_still_shown_after_a_reload(
     reason = "video rejected: the video stream cannot be decoded"
     expect(page.locator("#job-status")).to_have_text("failed", timeout=JOB_TIMEOUT * 1000)
     expect(page.locator("#job-error")).to_contain_text(reason)
-    expect(page.locator("#retry")).to_be_visible()
+    expect(page.locator("#retry")).to_be_hidden()  # it would fail the same way
     expect(page.locator("#jobs-rows tr .reason")).to_contain_text(reason)
 
     page.reload()  # the card and the list come back

@@ -12,24 +12,26 @@ from frameforge_pipeline.engine.errors import (
     NoVideoStreamError,
     VideoError,
 )
-from frameforge_pipeline.engine.probe import probe
+from frameforge_pipeline.engine.probe import container_name, probe
 from tests.sample_clips import write_audio_only
 
 
 @pytest.mark.parametrize(
-    ("name", "codec", "container", "codec_name"),
+    ("name", "codec", "container", "demuxer", "codec_name"),
     [
-        ("h264.mp4", "libx264", "mov,mp4,m4a,3gp,3g2,mj2", "h264"),
-        ("vp9.webm", "libvpx-vp9", "matroska,webm", "vp9"),
-        ("hevc.mkv", "libx265", "matroska,webm", "hevc"),
-        ("mjpeg.avi", "mjpeg", "avi", "mjpeg"),
-        ("h264.mov", "libx264", "mov,mp4,m4a,3gp,3g2,mj2", "h264"),
+        ("h264.mp4", "libx264", "mp4", "mov,mp4,m4a,3gp,3g2,mj2", "h264"),
+        ("vp9.webm", "libvpx-vp9", "webm", "matroska,webm", "vp9"),
+        ("hevc.mkv", "libx265", "mkv", "matroska,webm", "hevc"),
+        ("mjpeg.avi", "mjpeg", "avi", "avi", "mjpeg"),
+        ("h264.mov", "libx264", "mov", "mov,mp4,m4a,3gp,3g2,mj2", "h264"),
     ],
 )
-def test_probe_reads_each_container_and_codec(make_clip, name, codec, container, codec_name):
+def test_probe_reads_each_container_and_codec(
+    make_clip, name, codec, container, demuxer, codec_name
+):
     clip = make_clip(name, codec=codec, seconds=2)
     facts = probe(clip.path)
-    assert (facts.container, facts.codec) == (container, codec_name)
+    assert (facts.container, facts.demuxer, facts.codec) == (container, demuxer, codec_name)
     assert (facts.width, facts.height, facts.rotation) == (320, 240, 0)
     assert facts.fps == 30
     assert facts.duration == pytest.approx(2, abs=0.05)
@@ -41,6 +43,25 @@ def test_probe_keeps_ntsc_rate_exact(make_clip):
     facts = probe(make_clip("ntsc.mp4", fps=Fraction(30000, 1001), seconds=2).path)
     assert facts.fps == Fraction(30000, 1001)
     assert facts.to_json()["fps_exact"] == "30000/1001"
+
+
+@pytest.mark.parametrize(
+    ("demuxer", "brand", "codec", "audio", "name"),
+    [
+        ("mov,mp4,m4a,3gp,3g2,mj2", "isom", "h264", ["aac"], "mp4"),
+        ("mov,mp4,m4a,3gp,3g2,mj2", "mp42", "hevc", [], "mp4"),
+        ("mov,mp4,m4a,3gp,3g2,mj2", "qt  ", "prores", [], "mov"),
+        ("mov,mp4,m4a,3gp,3g2,mj2", "3gp4", "h263", ["amr_nb"], "3gp"),
+        ("mov,mp4,m4a,3gp,3g2,mj2", "", "h264", [], "mov"),  # no ftyp: a classic QuickTime
+        ("matroska,webm", "", "vp9", ["opus"], "webm"),
+        ("matroska,webm", "", "vp9", ["aac"], "mkv"),  # WebM holds no AAC
+        ("matroska,webm", "", "h264", [], "mkv"),
+        ("mpegts", "", "h264", [], "mpegts"),
+    ],
+)
+def test_container_names_are_what_people_call_the_file(demuxer, brand, codec, audio, name):
+    metadata = {"major_brand": brand} if brand else {}
+    assert container_name(demuxer, metadata, codec, audio) == name
 
 
 @pytest.mark.parametrize("rotation", [90, 180, 270])

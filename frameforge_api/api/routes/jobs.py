@@ -24,7 +24,7 @@ from frameforge_api.core.config import Settings
 from frameforge_api.services import jobs
 from frameforge_core import lifecycle, signing
 from frameforge_core.errors import NotFound
-from frameforge_core.lifecycle import JobStatus
+from frameforge_core.lifecycle import RETRYABLE, JobStatus
 from frameforge_core.models import VideoJob
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.gateway.job_runs import RunOutcome
@@ -52,6 +52,7 @@ def _shown(job: VideoJob, state: RunOutcome, settings: Settings) -> JobOut:
         options=ExtractOptions.model_validate(job.options),
         video=state.video,
         error=state.error,
+        retryable=state.status in RETRYABLE and not state.rejected,
         download_url=download.url if download else None,
         download_expires_at=download.expires_at if download else None,
         results_expired_at=job.results_expired_at,

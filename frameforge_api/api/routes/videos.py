@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from frameforge_api.api.deps import CurrentUser, InstanceDep, SessionDep, SettingsDep, StorageDep
 from frameforge_api.api.schemas import UploadedOut, UploadUrlIn, UploadUrlOut
@@ -15,6 +16,22 @@ from frameforge_pipeline.resources import FrameStore
 
 router = APIRouter(tags=["videos"])
 SIGNATURE = r"^[0-9a-f]{64}$"
+
+
+class VideoIdConvertor(Convertor[str]):
+    """A video id in a path: any segment but the paths of their own beside it, so that
+    ``DELETE /videos/jobs`` is a 405 (the path allows GET and POST), not "no such video"."""
+
+    regex = "(?!(?:jobs|upload-url)$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("video_id", VideoIdConvertor())
 
 
 @router.post("/videos/upload-url", response_model=UploadUrlOut)
@@ -138,7 +155,7 @@ def stored_file(
 
 
 @router.delete(
-    "/videos/{video_id}",
+    "/videos/{video_id:video_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
 )

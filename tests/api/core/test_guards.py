@@ -13,7 +13,7 @@ from frameforge_api.services import accounts
 from tests.api.conftest import problem
 
 LIMIT = 64 * 1024
-DETAIL = f"the request body is larger than the {LIMIT} bytes allowed"
+DETAIL = "the request body is larger than the 64 KiB allowed"
 
 
 @pytest.fixture

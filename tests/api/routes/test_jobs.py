@@ -65,6 +65,10 @@ def test_job_goes_from_queued_to_completed_with_a_download(
     assert done["progress"] == 1
     assert done["frameCount"] == 10
     assert done["video"]["codec"] == "h264"
+    assert done["video"]["container"] == "mp4"  # not FFmpeg's "mov,mp4,m4a,3gp,3g2,mj2"
+    assert (done["video"]["codedWidth"], done["video"]["hasAudio"]) == (320, False)
+    assert done["video"]["sizeBytes"] > 0
+    assert not [name for name in done["video"] if "_" in name]  # camelCase as all of the API
     assert done["options"]["fps"] == 2
 
     archive = client.get(done["downloadUrl"])
@@ -92,7 +96,7 @@ def test_sensor_evaluated_twice_asks_for_one_run(
     assert first.run_requests[0].partition_key == f"{video_id}.44136fa355b3"  # default options
 
 
-def test_rejected_video_fails_with_its_reason_and_can_be_retried(
+def test_rejected_video_fails_with_its_reason_and_is_not_retried(
     client, alice, upload, instance, defs, database, undecodable_video
 ):
     video_id = upload(alice, undecodable_video)
@@ -100,25 +104,57 @@ def test_rejected_video_fails_with_its_reason_and_can_be_retried(
     run_queue(instance, defs, database)
     failed = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
     assert failed["status"] == "failed"
-    assert failed["error"] == (
-        "video rejected: the video stream cannot be decoded (Invalid data found when processing "
-        "input)"
-    )
+    reason = "the video stream cannot be decoded (Invalid data found when processing input)"
+    assert failed["error"] == f"video rejected: {reason}"
     assert failed["downloadUrl"] is None
+    assert failed["retryable"] is False
+
+    # the same video would fail the same way, use a job slot and mail its user again
+    retried = client.post(f"/api/v1/videos/jobs/{job_id}/retry", headers=alice)
+    assert problem(retried) == (
+        409,
+        f"this video cannot be processed: {reason}; upload a different file",
+    )
+    assert run_queue(instance, defs, database) == []  # nothing is run
+    with database.session() as session:
+        row = session.query(VideoJob).filter_by(id=job_id).one()
+        assert (row.status, row.attempt) == ("failed", 0)
+        assert session.query(OutboxMessage).filter_by(routing_key="video.job.failed").count() == 1
+    assert client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json() == failed
+
+
+def test_a_job_failed_by_an_outage_can_be_retried(
+    client, alice, upload, instance, defs, database, undecodable_video
+):
+    job_id = failed_job(client, alice, upload, instance, defs, database, undecodable_video)
+    failed = client.get(f"/api/v1/videos/jobs/{job_id}", headers=alice).json()
+    assert (failed["status"], failed["retryable"]) == ("failed", True)
 
     retried = client.post(f"/api/v1/videos/jobs/{job_id}/retry", headers=alice)
     assert retried.status_code == 202
-    assert retried.json()["status"] == "queued"
+    assert (retried.json()["status"], retried.json()["retryable"]) == ("queued", False)
     [request] = run_queue(instance, defs, database)
     assert request.run_key == f"{job_id}:1"
     assert request.tags["dagster/parent_run_id"]
 
 
-def failed_job(client, user, upload, instance, defs, database, undecodable_video) -> str:
-    """A job whose run has failed (its frames cannot be decoded) and whose outcome is
-    recorded."""
-    job_id = create_job(client, user, upload(user, undecodable_video)).json()["jobId"]
-    run_queue(instance, defs, database)
+def run_queue_in_an_outage(client, instance, defs, database) -> None:
+    """``run_queue`` while the store cannot be read: the runs fail, not by their videos
+    (an outage, which a retry may get past)."""
+
+    def unreachable(self, key):
+        raise OSError(f"the store is unreachable (reading {key})")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(client.app.state.storage), "local_path", unreachable)
+        run_queue(instance, defs, database)
+
+
+def failed_job(client, user, upload, instance, defs, database, video) -> str:
+    """A job whose run has failed in an outage (``run_queue_in_an_outage``) and whose
+    outcome is recorded."""
+    job_id = create_job(client, user, upload(user, video)).json()["jobId"]
+    run_queue_in_an_outage(client, instance, defs, database)
     return str(job_id)
 
 
@@ -367,7 +403,7 @@ def test_one_live_job_per_rendition(
     again = create_job(client, alice, video_id)
     assert (again.status_code, again.json()["jobId"]) == (200, first)
     assert create_job(client, alice, video_id, options={"fps": 2}).status_code == 202
-    run_queue(instance, defs, database)  # both fail: a new job of each may follow
+    run_queue_in_an_outage(client, instance, defs, database)  # both fail: new jobs may follow
     second = create_job(client, alice, video_id)
     assert second.status_code == 202
     retry_first = client.post(f"/api/v1/videos/jobs/{first}/retry", headers=alice)

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from frameforge_api.core.config import Settings
+from frameforge_api.core.sizes import size_text
 from frameforge_api.main import create_app
 from frameforge_api.services import video_header
-from frameforge_api.services.quotas import size_text
 from frameforge_core.models import VideoJob
 from frameforge_core.settings import JobQuotaSettings, PictureLimitSettings
 from frameforge_pipeline.definitions import build_definitions

@@ -46,7 +46,7 @@ def test_announced_size_over_the_limit_is_413(client, alice):
         json={"filename": "big.mp4", "sizeBytes": 2_000_000},
         headers=alice,
     )
-    assert problem(answer) == (413, "uploads are limited to 1000000 bytes")
+    assert problem(answer) == (413, "uploads are limited to 976.6 KiB; this file is 1.9 MiB")
 
 
 def test_body_larger_than_announced_is_413_and_nothing_is_stored(client, alice, storage):
@@ -70,7 +70,10 @@ def test_streamed_body_over_the_limit_is_413(client, alice, storage):
 
 def test_empty_upload_is_400(client, alice):
     answer = slot(client, alice)
-    assert problem(client.put(answer["uploadUrl"], content=b"")) == (400, "the upload is empty")
+    assert problem(client.put(answer["uploadUrl"], content=b"")) == (
+        400,
+        "the file is empty (0 bytes)",
+    )
 
 
 def test_tampered_or_expired_upload_urls_are_refused(client, alice, storage):
