@@ -12,6 +12,7 @@ from frameforge_api.core.security import (
     hash_password,
     verify_password,
 )
+from frameforge_api.services import verification
 from tests.api.conftest import PASSWORD, problem
 
 KEY = "k" * 40
@@ -248,3 +249,18 @@ def test_concurrent_use_of_one_refresh_token_has_one_winner(client, alice):
             )
         )
     assert sorted(codes) == [200, 401, 401, 401]
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("token", ["x.y.z", "not-a-token"])
+def test_a_bad_confirmation_link_sends_a_browser_to_the_page_and_tells_clients_401(client, token):
+    path = f"/api/v1/auth/verify-email?token={token}"
+    landed = client.get(path, headers={"Accept": BROWSER_ACCEPT}, follow_redirects=False)
+    assert landed.status_code == 303  # the page says the link failed and offers a new one
+    page = client.app.state.settings.public_url.rstrip("/")
+    assert landed.headers["location"] == f"{page}/#email-link-refused"
+    for accept in ("application/json", "*/*"):
+        answer = client.get(path, headers={"Accept": accept}, follow_redirects=False)
+        assert problem(answer) == (401, verification.REFUSED)
