@@ -35,7 +35,8 @@ def create_slot(
     ``size_bytes``, or the largest upload allowed when it is not declared, until its upload
     is confirmed (its first job) or swept, unused."""
     if size_bytes is not None and size_bytes > settings.max_upload_bytes:
-        raise TooLarge(f"uploads are limited to {settings.max_upload_bytes} bytes")
+        limit, size = quotas.size_text(settings.max_upload_bytes), quotas.size_text(size_bytes)
+        raise TooLarge(f"uploads are limited to {limit}; this file is {size}")
     quotas.hold(session, user.id)  # until the commit: the slot counts before the next check
     quotas.check_upload(session, user.id, size_bytes, settings)
     video_id = new_id()

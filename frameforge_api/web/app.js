@@ -164,7 +164,7 @@ function greet(me) {
   landing = null; // said once
   if (arrived === LINK_REFUSED_LANDING) notice(""); // said again below, now it can be acted on
   if (!me.emailVerified) {
-    inform(arrived === LINK_REFUSED_LANDING ? ASK_AGAIN : UNVERIFIED, { resend: true });
+    inform(arrived === LINK_REFUSED_LANDING ? ASK_AGAIN : UNVERIFIED, RESEND);
   } else if (arrived) {
     inform(arrived === CONFIRMED_LANDING ? CONFIRMED : ALREADY_CONFIRMED);
   } else {
@@ -181,7 +181,7 @@ async function onResend() {
     const response = await request("/auth/verification", { method: "POST" });
     if (!response.ok) throw new ApiError(response.status, parseProblem(await response.text()));
     if (response.status === 204) inform(ALREADY_CONFIRMED);
-    else inform(`We sent a new link to ${$("who").textContent}: follow it to confirm the address.`, { resend: true });
+    else inform(`We sent a new link to ${$("who").textContent}: follow it to confirm the address.`, RESEND);
   } catch (error) {
     notice(error.message);
   } finally {
@@ -655,6 +655,7 @@ const CONFIRMED = "Your email address is confirmed: FrameForge will email you wh
 const ALREADY_CONFIRMED = "Your email address is confirmed already.";
 const LINK_REFUSED =
   "That confirmation link is invalid or has expired. Sign in to have a new one sent.";
+const RESEND = { resend: true }; // with the "Send a new link" button
 const ASK_AGAIN = "That confirmation link is invalid or has expired: ask for a new one.";
 let landing = [CONFIRMED_LANDING, LINK_REFUSED_LANDING].find((name) => location.hash === `#${name}`);
 

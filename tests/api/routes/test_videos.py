@@ -46,7 +46,8 @@ def test_announced_size_over_the_limit_is_413(client, alice):
         json={"filename": "big.mp4", "sizeBytes": 2_000_000},
         headers=alice,
     )
-    assert problem(answer) == (413, "uploads are limited to 1000000 bytes")
+    # in sizes a person reads (the page shows it as it is)
+    assert problem(answer) == (413, "uploads are limited to 976.6 KiB; this file is 1.9 MiB")
 
 
 def test_body_larger_than_announced_is_413_and_nothing_is_stored(client, alice, storage):
