@@ -117,6 +117,7 @@ async function onAuth(event) {
   const action = event.submitter ? event.submitter.value : "login";
   const credentials = { email: form.email.value.trim(), password: form.password.value };
   busy(form, true);
+  notice(""); // the last attempt's error is not this one's
   try {
     if (action === "register") {
       await call("/auth/register", { method: "POST", body: credentials });
@@ -133,16 +134,59 @@ async function onAuth(event) {
 
 async function signedIn() {
   const me = await call("/auth/validate", { method: "POST" });
-  notice(me.emailVerified ? (justConfirmed ? CONFIRMED : "") : UNVERIFIED);
+  greet(me);
   $("who").textContent = me.email;
   $("account").hidden = false;
   $("auth").hidden = true;
   $("upload").hidden = false;
   $("jobs").hidden = false;
   const jobs = await loadJobs();
-  const asked = new URLSearchParams(location.hash.slice(1)).get("job"); // #job=<id>: a link
+  const asked = askedJob();
   const live = jobs.find((job) => !ENDED.has(job.status));
   if (asked || live) watch(asked || live.jobId);
+}
+
+// The job a link asks for: #job=<id> (the email's link, the address of a job shown before).
+function askedJob() {
+  return new URLSearchParams(location.hash.slice(1)).get("job");
+}
+
+// A link to a job followed in this tab, or Back and Forward between two: that job on the card.
+function onHashChange() {
+  const asked = askedJob();
+  if (asked && auth.access && (!shown || shown.jobId !== asked)) watch(asked);
+}
+
+// What the page says of the account's address once signed in, after the landing of the link
+// mailed to confirm it (GET /auth/verify-email) if the page opened there.
+function greet(me) {
+  const arrived = landing;
+  landing = null; // said once
+  if (arrived === LINK_REFUSED_LANDING) notice(""); // said again below, now it can be acted on
+  if (!me.emailVerified) {
+    inform(arrived === LINK_REFUSED_LANDING ? ASK_AGAIN : UNVERIFIED, RESEND);
+  } else if (arrived) {
+    inform(arrived === CONFIRMED_LANDING ? CONFIRMED : ALREADY_CONFIRMED);
+  } else {
+    inform("");
+  }
+}
+
+// A new confirmation link mailed (POST /auth/verification: 5 an hour, its 429 said as is).
+async function onResend() {
+  const button = $("resend");
+  button.disabled = true;
+  notice("");
+  try {
+    const response = await request("/auth/verification", { method: "POST" });
+    if (!response.ok) throw new ApiError(response.status, parseProblem(await response.text()));
+    if (response.status === 204) inform(ALREADY_CONFIRMED);
+    else inform(`We sent a new link to ${$("who").textContent}: follow it to confirm the address.`, RESEND);
+  } catch (error) {
+    notice(error.message);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // Sign out on the server too (the refresh token is revoked), then forget the tokens here.
@@ -169,6 +213,8 @@ function signOut(message = "") {
   for (const id of ["account", "upload", "jobs", "upload-status"]) $(id).hidden = true;
   $("auth").hidden = false;
   notice(message);
+  inform("");
+  said("");
 }
 
 // --- uploading -------------------------------------------------------------------------------
@@ -178,11 +224,16 @@ async function onUpload(event) {
   const form = event.target;
   const file = form.video.files[0];
   if (!file) return;
+  notice("");
+  said("");
+  if (file.size === 0) {
+    notice("the file is empty (0 bytes)"); // as the CLI says it; nothing is asked of the API
+    return;
+  }
   const options = { fps: Number(form.fps.value), format: form.format.value };
   if (!$("mode-option").hidden) options.mode = form.mode.value;
   if (!$("storyboard-option").hidden && form.storyboard.checked) options.storyboard = true;
   busy(form, true);
-  notice("");
   showUpload(0);
   try {
     const slot = await call("/videos/upload-url", {
@@ -296,7 +347,11 @@ function forget() {
 }
 
 function showJob(job) {
-  const changed = shown && shown.jobId === job.jobId && shown.status !== job.status;
+  const before = shown && shown.jobId === job.jobId ? shown : null;
+  if (before && !Object.keys(job.video || {}).length) {
+    job = { ...job, video: before.video }; // a retry's run, queued, has not read its video yet
+  }
+  const changed = before && before.status !== job.status;
   shown = job;
   if (changed) loadJobs(); // the list says what the card says
   $("job").hidden = false;
@@ -329,17 +384,28 @@ function showJob(job) {
 
 // "120 of 300 frames · about 40 s left", "4 frames so far", "10 frames"
 function framesText(job) {
-  if (job.status === "completed") return `${job.frameCount} frames`;
   if (job.status === "queued") return "waiting for its turn";
-  if (job.framesDone == null) return job.status === "running" ? "starting" : "";
-  if (job.framesExpected == null) return `${job.framesDone} frames so far`;
-  const done = `${job.framesDone} of ${job.framesExpected} frames`;
-  const left = job.status === "running" ? timeLeft(job.framesDone, job.framesExpected) : "";
-  return left ? `${done} · ${left}` : done;
+  const count = frames(job, " frames");
+  if (!count) return job.status === "running" ? "starting" : "";
+  const counting = job.status === "running" && job.framesExpected != null;
+  const left = counting ? timeLeft(job.framesDone, job.framesExpected) : "";
+  return left ? `${count} · ${left}` : count;
 }
 
-// From the frames counted over the last PACE_MS: "about 40 s left", "about 3 min left".
+// The frames of a job: "10 frames" once completed, "120 of 300 frames" while counted (and
+// where a cancel or a failure stopped them), "4 frames so far" when no total is known (scene
+// mode); "" before any is counted. The card and the list say the same.
+function frames(job, unit = "") {
+  if (job.status === "completed") return job.frameCount == null ? "" : `${job.frameCount}${unit}`;
+  if (job.status === "queued" || job.framesDone == null) return "";
+  if (job.framesExpected == null) return `${job.framesDone}${unit} so far`;
+  return `${job.framesDone} of ${job.framesExpected}${unit}`;
+}
+
+// From the frames counted over the last PACE_MS: "about 40 s left", "about 3 min left"; once
+// every frame is made, "finishing" (the ZIP and the index are left, however long they take).
 function timeLeft(done, expected) {
+  if (done >= expected) return "finishing";
   const now = Date.now();
   if (!pace.length || pace[pace.length - 1][1] !== done) pace.push([now, done]);
   pace = pace.filter(([at]) => now - at <= PACE_MS);
@@ -358,9 +424,11 @@ function when(stamp) {
   return time;
 }
 
+// "2 fps jpg storyboard", "keyframes png", "scene cuts jpg": fps counts in interval mode only
 function describeOptions(options) {
-  const parts = [`${options.fps} fps`, options.format];
-  if (options.mode && options.mode !== "interval") parts.push(options.mode);
+  const mode = options.mode || "interval";
+  const sampling = { interval: `${options.fps} fps`, scene: "scene cuts" }[mode] ?? mode;
+  const parts = [sampling, options.format];
   if (options.storyboard) parts.push("storyboard");
   return parts.join(" ");
 }
@@ -369,6 +437,8 @@ function describeOptions(options) {
 async function act(action) {
   if (!shown) return;
   const jobId = shown.jobId;
+  notice("");
+  said("");
   try {
     showJob(await call(`/videos/jobs/${encodeURIComponent(jobId)}/${action}`, { method: "POST" }));
     watch(jobId);
@@ -382,6 +452,7 @@ async function deleteVideo() {
   if (!shown) return;
   const { videoId, fileName } = shown;
   if (!confirm(`Delete ${fileName} for good? Its frames and ZIPs go too.`)) return;
+  notice("");
   try {
     await call(`/videos/${encodeURIComponent(videoId)}`, { method: "DELETE" });
   } catch (error) {
@@ -389,6 +460,7 @@ async function deleteVideo() {
     return;
   }
   if (shown && shown.videoId === videoId) forget();
+  said(`${fileName} is deleted, with its frames and ZIPs.`);
   loadJobs();
 }
 
@@ -484,6 +556,7 @@ function jobRow(job) {
   const video = cell("Video", "", "file");
   const name = document.createElement("span");
   name.textContent = job.fileName;
+  name.title = job.fileName; // the whole name, where a long one ends in "…"
   video.append(name);
   if (job.error) {
     const reason = document.createElement("span");
@@ -511,7 +584,7 @@ function jobRow(job) {
     video,
     created,
     cell("Status", job.status, `status-${job.status}`),
-    cell("Frames", job.frameCount ?? ""),
+    cell("Frames", frames(job)),
     cell("Options", describeOptions(job.options)),
     actions,
   );
@@ -520,9 +593,22 @@ function jobRow(job) {
 
 // --- the page --------------------------------------------------------------------------------
 
+// What went wrong (role=alert), until the next attempt.
 function notice(message) {
   $("notice").textContent = message;
   $("notice").hidden = !message;
+}
+
+// What became of the last thing done to the jobs (a deletion), under the list.
+function said(message) {
+  $("jobs-said").textContent = message;
+}
+
+// What the user should know (role=status), with "Send a new link" when it is about a link.
+function inform(message, { resend = false } = {}) {
+  $("info-text").textContent = message;
+  $("info").hidden = !message;
+  $("resend").hidden = !resend;
 }
 
 function busy(form, on) {
@@ -559,19 +645,31 @@ async function offerOptions() {
   $("storyboard-option").hidden = !options.storyboard;
 }
 
-// The link mailed at registration lands on #email-verified (GET /auth/verify-email).
+// The link mailed at registration (GET /auth/verify-email) lands on #email-verified, or,
+// invalid or expired, on #email-link-refused.
+const CONFIRMED_LANDING = "email-verified";
+const LINK_REFUSED_LANDING = "email-link-refused";
 const UNVERIFIED =
   "Confirm your email address with the link we mailed you: until then FrameForge sends it no email about your jobs.";
 const CONFIRMED = "Your email address is confirmed: FrameForge will email you when your jobs finish.";
-const justConfirmed = location.hash === "#email-verified";
+const ALREADY_CONFIRMED = "Your email address is confirmed already.";
+const LINK_REFUSED =
+  "That confirmation link is invalid or has expired. Sign in to have a new one sent.";
+const RESEND = { resend: true }; // with the "Send a new link" button
+const ASK_AGAIN = "That confirmation link is invalid or has expired: ask for a new one.";
+let landing = [CONFIRMED_LANDING, LINK_REFUSED_LANDING].find((name) => location.hash === `#${name}`);
 
 async function start() {
-  if (justConfirmed) {
-    notice(CONFIRMED);
+  if (landing) {
+    if (landing === CONFIRMED_LANDING) inform(CONFIRMED);
+    else notice(LINK_REFUSED);
     history.replaceState(null, "", location.pathname);
   }
   $("auth-form").addEventListener("submit", onAuth);
   $("upload-form").addEventListener("submit", onUpload);
+  $("upload-form").video.addEventListener("change", () => notice(""));
+  $("resend").addEventListener("click", onResend);
+  window.addEventListener("hashchange", onHashChange);
   $("sign-out").addEventListener("click", onSignOut);
   $("cancel").addEventListener("click", () => act("cancel"));
   $("retry").addEventListener("click", () => act("retry"));

@@ -56,7 +56,9 @@ RETRY_OVERDUE_ERROR = (
 _STATUS = {
     dg.DagsterRunStatus.QUEUED: JobStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED: JobStatus.QUEUED,
-    dg.DagsterRunStatus.STARTING: JobStatus.RUNNING,
+    # launched, its process not started yet: Dagster stamps the start time at STARTED, so
+    # a job is running once it has one (a pod may wait minutes to be scheduled)
+    dg.DagsterRunStatus.STARTING: JobStatus.QUEUED,
     dg.DagsterRunStatus.STARTED: JobStatus.RUNNING,
     dg.DagsterRunStatus.SUCCESS: JobStatus.COMPLETED,
     dg.DagsterRunStatus.FAILURE: JobStatus.FAILED,

@@ -1,7 +1,7 @@
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Query, Response, status
+from fastapi import APIRouter, Cookie, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from frameforge_api.api.deps import (
@@ -60,19 +60,32 @@ def register(
     "/verify-email",
     status_code=status.HTTP_303_SEE_OTHER,
     response_class=RedirectResponse,
-    responses={303: {"description": "Verified: on to the page"}},
+    responses={
+        303: {
+            "description": "On to the page: /#email-verified, or, for a browser following a "
+            "forged or expired link, /#email-link-refused"
+        }
+    },
 )
 def verify_email(
     token: Annotated[str, Query(max_length=4096)],
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     _: AuthLimitsDep,
 ) -> RedirectResponse:
     """The link mailed at registration: confirms the address (following it again changes
-    nothing) and sends the browser on to the page. 401 for a forged or expired link."""
-    verification.verify(session, token, settings, dt.datetime.now(dt.UTC))
-    page = f"{settings.public_url.rstrip('/')}/#email-verified"
-    return RedirectResponse(page, status_code=status.HTTP_303_SEE_OTHER)
+    nothing) and sends the browser on to the page. A forged or expired link sends a browser
+    (``Accept: text/html``) to the page too, which says so and offers a new link; any other
+    client gets 401."""
+    page = settings.public_url.rstrip("/")
+    try:
+        verification.verify(session, token, settings, dt.datetime.now(dt.UTC))
+    except NotAuthenticated:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise
+        return RedirectResponse(f"{page}/#email-link-refused", status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(f"{page}/#email-verified", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post(

@@ -13,6 +13,7 @@ from frameforge_api.core.security import (
     hash_password,
     verify_password,
 )
+from frameforge_api.services import verification
 from frameforge_core import messaging
 from frameforge_core.models import OutboxMessage
 from tests.api.conftest import PASSWORD, problem
@@ -348,3 +349,18 @@ def test_registering_leaves_the_verification_mail_to_the_worker(client):
     header = {"Authorization": f"Bearer {tokens['accessToken']}"}
     assert client.post("/api/v1/auth/verification", headers=header).status_code == 202
     assert len(_verification_mails(client)) == 2
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("token", ["x.y.z", "not-a-token"])
+def test_a_bad_confirmation_link_sends_a_browser_to_the_page_and_tells_clients_401(client, token):
+    path = f"/api/v1/auth/verify-email?token={token}"
+    landed = client.get(path, headers={"Accept": BROWSER_ACCEPT}, follow_redirects=False)
+    assert landed.status_code == 303  # the page says the link failed and offers a new one
+    page = client.app.state.settings.public_url.rstrip("/")
+    assert landed.headers["location"] == f"{page}/#email-link-refused"
+    for accept in ("application/json", "*/*"):
+        answer = client.get(path, headers={"Accept": accept}, follow_redirects=False)
+        assert problem(answer) == (401, verification.REFUSED)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from frameforge_api.core.rate_limit import MemoryRateLimiter
 from frameforge_api.main import create_app
 from frameforge_api.services import jobs
+from frameforge_core.lifecycle import JobStatus
 from frameforge_pipeline.gateway import job_runs
 from tests.api.conftest import sign_up_on
 from tests.api.routes.test_jobs import create_job, run_queue
@@ -88,3 +89,11 @@ def test_a_count_copied_from_the_run_retried_is_reset_at_once(instance):
     run = instance.create_run_for_job(dg.GraphDefinition(name="g").to_job(), tags=parent)
     with job_runs.RunProgress(instance, run, interval=60):
         assert job_runs.frames_progress(instance.get_run_by_id(run.run_id)) == (0, None)
+
+
+def test_a_job_is_running_once_its_run_process_started_and_has_its_start_time():
+    """Dagster stamps a run's start time when its process starts (STARTED); while the
+    launcher starts it (STARTING) the job still waits: never running with no startedAt."""
+    run = dg.DagsterRun(job_name="extract_video", status=dg.DagsterRunStatus.STARTING)
+    assert job_runs.run_status(run) == JobStatus.QUEUED
+    assert job_runs.run_status(run.with_status(dg.DagsterRunStatus.STARTED)) == JobStatus.RUNNING

@@ -46,6 +46,7 @@ def test_announced_size_over_the_limit_is_413(client, alice):
         json={"filename": "big.mp4", "sizeBytes": 2_000_000},
         headers=alice,
     )
+    # in sizes a person reads (the page shows it as it is)
     assert problem(answer) == (413, "uploads are limited to 976.6 KiB; this file is 1.9 MiB")
 
 
