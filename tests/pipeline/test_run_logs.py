@@ -70,12 +70,7 @@ def test_a_failed_step_logs_its_error(defs, instance, storage, database, capfd, 
     instance.add_dynamic_partitions(VIDEOS, ["vid-missing"])
     capfd.readouterr()
 
-    result = defs.resolve_job_def("extract_video").execute_in_process(
-        partition_key="vid-missing", instance=instance, raise_on_error=False
-    )
-
-    assert not result.success
-    entries = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
+    entries = _log_of_a_failed_run(defs, instance, "vid-missing", capfd)
     [failure] = [e for e in entries if e["context"].get("event") == "STEP_FAILURE"]
     assert failure["level"] == "error"
     assert "vid-missing" in failure["context"]["error"]  # the error names what was missing
@@ -93,12 +88,7 @@ def test_a_rejected_video_is_one_warning_with_its_reason(
     instance.add_dynamic_partitions(VIDEOS, ["vid-junk"])
     capfd.readouterr()
 
-    result = defs.resolve_job_def("extract_video").execute_in_process(
-        partition_key="vid-junk", instance=instance, raise_on_error=False
-    )
-
-    assert not result.success
-    entries = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
+    entries = _log_of_a_failed_run(defs, instance, "vid-junk", capfd)
     reason = "video rejected: not a video file: no known media container was found"
     [warning] = [e for e in entries if e["level"] in ("warning", "error")]
     assert warning["level"] == "warning"
@@ -108,6 +98,15 @@ def test_a_rejected_video_is_one_warning_with_its_reason(
     assert end["level"] == "info"
     assert end["message"].endswith(reason)
     assert not any("error" in e["context"] for e in entries)  # no stack trace
+
+
+def _log_of_a_failed_run(defs, instance, partition_key: str, capfd) -> list[dict]:
+    """The lines a run of the video ``partition_key`` writes to stderr; the run fails."""
+    result = defs.resolve_job_def("extract_video").execute_in_process(
+        partition_key=partition_key, instance=instance, raise_on_error=False
+    )
+    assert not result.success
+    return [json.loads(line) for line in capfd.readouterr().err.splitlines()]
 
 
 @dg.op
