@@ -32,6 +32,7 @@ from frameforge_core.settings import SupervisorSettings
 # Below the 10 s that docker and podman (and Kubernetes' 30 s) give a container to stop after
 # SIGTERM, before they kill it: the children stop cleanly, and so does the command.
 STOP_GRACE_SECONDS = 8
+LEFTOVER_SECONDS = 2.0  # what a stopped child left in its group gets at least this long
 TURN_SECONDS = 0.2  # how often the children are looked at
 
 Processes = dict[str, subprocess.Popen[bytes]]
@@ -121,7 +122,7 @@ def stop_all(processes: Processes, say: Say) -> None:
     """SIGTERM to every running process, which stops what it started in its own order (the
     daemon finishes its ticks, then stops its code server); SIGKILL (said out loud) to the
     group of any still running after ``STOP_GRACE_SECONDS``, and SIGTERM to whatever is left
-    in the group of one that stopped (a run it launched)."""
+    in the group of one that stopped (a run it launched), until none is (``_end_group``)."""
     running = {name: p for name, p in processes.items() if p.poll() is None}
     for process in running.values():
         process.send_signal(signal.SIGTERM)
@@ -133,8 +134,25 @@ def stop_all(processes: Processes, say: Say) -> None:
             say(f"{name} did not stop within {STOP_GRACE_SECONDS} s; killed")
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        with contextlib.suppress(ProcessLookupError):  # none left: the usual case
-            os.killpg(process.pid, signal.SIGTERM)
+        _end_group(process.pid, max(deadline, time.monotonic() + LEFTOVER_SECONDS))
+
+
+def _end_group(group: int, deadline: float) -> None:
+    """SIGTERM to what a stopped process left in its group (a code server finishing its own
+    stop, a run it launched), waiting until none is left; SIGKILL to any still there at
+    ``deadline``. Nothing of a stopped child outlives the stop."""
+    try:
+        os.killpg(group, signal.SIGTERM)
+    except ProcessLookupError:  # none left: the usual case
+        return
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def exit_code(returncode: int) -> int:

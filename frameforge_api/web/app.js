@@ -348,7 +348,7 @@ function forget() {
 
 function showJob(job) {
   const before = shown && shown.jobId === job.jobId ? shown : null;
-  if (before && !Object.keys(job.video || {}).length) {
+  if (before && !Object.values(job.video || {}).some((fact) => fact != null)) {
     job = { ...job, video: before.video }; // a retry's run, queued, has not read its video yet
   }
   const changed = before && before.status !== job.status;

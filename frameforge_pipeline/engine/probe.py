@@ -22,6 +22,7 @@ from av.container import InputContainer
 from av.video.reformatter import ColorTrc
 from av.video.stream import VideoStream
 
+from frameforge_pipeline.engine import container_names
 from frameforge_pipeline.engine.errors import (
     EMPTY_FILE,
     CorruptVideoError,
@@ -41,37 +42,11 @@ _STILL_IMAGE_FORMATS = {"image2", "webp_pipe", "png_pipe", "jpeg_pipe", "bmp_pip
 _TEXT_FORMATS = {"tty", "bin", "xbin", "adf", "idf"}
 
 
-# What WebM may hold (the rest of Matroska is "mkv"); FFmpeg reads both with one demuxer
-_WEBM_VIDEO = frozenset({"vp8", "vp9", "av1"})
-_WEBM_AUDIO = frozenset({"opus", "vorbis"})
-
-
-def container_name(
-    demuxer: str, metadata: dict[str, str], video_codec: str, audio_codecs: list[str]
-) -> str:
-    """The container's short name, as a person calls the file (``mp4``, ``mov``, ``webm``,
-    ``mkv``, ``avi``), from what the file is, not what it is named: FFmpeg names its demuxer
-    after every format it reads (``mov,mp4,m4a,3gp,3g2,mj2``), so the MP4 family is told
-    apart by the file's major brand, and WebM from the rest of Matroska by its codecs."""
-    names = demuxer.split(",")
-    if names[0] == "mov":
-        brand = metadata.get("major_brand", "").strip()
-        if brand in ("qt", ""):  # MP4 starts with its brand; a classic QuickTime file has none
-            return "mov"
-        if brand.startswith(("3gp", "3g2")):
-            return brand[:3]
-        return "mj2" if brand == "mjp2" else "mp4"
-    if names[0] == "matroska":
-        webm = video_codec in _WEBM_VIDEO and set(audio_codecs) <= _WEBM_AUDIO
-        return "webm" if webm else "mkv"
-    return names[0]
-
-
 @dataclasses.dataclass(frozen=True)
 class VideoFacts:
     """Facts of the first video stream. Width and height are the upright display size."""
 
-    container: str  # its short name (container_name): mp4, mov, webm, mkv, avi
+    container: str  # its short name (container_names): mp4, mov, webm, mkv, avi
     codec: str
     width: int
     height: int
@@ -248,11 +223,8 @@ def probe(path: Path, limits: Limits | None = None) -> VideoFacts:
         limits.picture.check(frame.width, frame.height, "the coded picture")
         if rotation in (90, 270):
             display_w, display_h = display_h, display_w
-        audio = [a.codec_context.name for a in container.streams.audio]
         facts = VideoFacts(
-            container=container_name(
-                container.format.name, dict(container.metadata), stream.codec_context.name, audio
-            ),
+            container=container_names.name_of(container, stream.codec_context.name),
             codec=stream.codec_context.name,
             width=display_w,
             height=display_h,
@@ -264,7 +236,7 @@ def probe(path: Path, limits: Limits | None = None) -> VideoFacts:
             duration=duration,
             frame_count=stream.frames or None,
             pixel_format=frame.format.name,
-            has_audio=bool(audio),
+            has_audio=bool(container.streams.audio),
             size_bytes=path.stat().st_size,
             start_pts=frame.pts,
             ignored_sample_aspect_ratio=ignored,

@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
+from frameforge_pipeline.engine.container_names import container_name
 from frameforge_pipeline.engine.errors import (
     CorruptVideoError,
     EmptyFileError,
@@ -12,7 +13,7 @@ from frameforge_pipeline.engine.errors import (
     NoVideoStreamError,
     VideoError,
 )
-from frameforge_pipeline.engine.probe import container_name, probe
+from frameforge_pipeline.engine.probe import probe
 from tests.sample_clips import write_audio_only
 
 

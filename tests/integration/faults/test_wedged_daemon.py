@@ -70,7 +70,7 @@ def daemon_pid(parent: int) -> int | None:
             if (
                 ppid == parent
                 and b"run" in command
-                and any(part.endswith(b"dagster-daemon") for part in command)
+                and b"frameforge.dagster_daemon" in command  # supervisor.dagster_daemon()
             ):
                 return int(entry.name)
     return None
