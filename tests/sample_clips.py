@@ -14,6 +14,11 @@ import numpy as np
 from frameforge_pipeline.samples import BARS, write_clip
 
 
+def times_from_gaps(gaps_ms: Sequence[int] | np.ndarray) -> list[Fraction]:
+    """Frame times starting at 0, each ``gaps_ms[i]`` milliseconds after the one before."""
+    return [Fraction(0)] + [Fraction(int(t), 1000) for t in np.cumsum(gaps_ms)]
+
+
 def read_index(image_bgr: np.ndarray) -> int:
     """The index drawn on an upright picture. Raises ValueError when no barcode is upright."""
     height, width = image_bgr.shape[:2]

@@ -19,6 +19,7 @@ import numpy as np
 from av.video.stream import VideoStream
 
 from tests.engine.clips import SIZE, shot_frame, texture
+from tests.sample_clips import times_from_gaps
 
 FPS = 25
 
@@ -117,7 +118,7 @@ def write_variable_rate(path: Path) -> list[Fraction]:
     """Hard cuts at a variable frame rate (10-70 ms between frames); returns the times."""
     pictures = _shots([35, 20, 50, 16, 40, 30])
     gaps = np.random.default_rng(11).integers(10, 70, size=len(pictures) - 1)
-    times = [Fraction(0)] + [Fraction(int(t), 1000) for t in np.cumsum(gaps)]
+    times = times_from_gaps(gaps)
     encode_timed(path, pictures, times)
     return times
 

@@ -12,6 +12,7 @@ from frameforge_pipeline.engine.extractor import extract
 from frameforge_pipeline.engine.options import ExtractOptions
 from frameforge_pipeline.engine.reader import FrameReader
 from frameforge_pipeline.engine.sampling import IntervalSampler
+from tests.sample_clips import times_from_gaps
 
 
 def expected_indices(times, fps=Fraction(1), start=Fraction(0), end=None):
@@ -61,7 +62,7 @@ def test_ntsc_rate_samples_the_first_frame_at_or_after_each_second(make_clip, co
 def test_variable_frame_rate_uses_real_timestamps(make_clip, collector):
     rng = np.random.default_rng(3)
     gaps = rng.integers(5, 120, size=150)  # 5-120 ms between frames
-    times = [Fraction(int(t), 1000) for t in np.concatenate([[0], np.cumsum(gaps)])]
+    times = times_from_gaps(gaps)
     clip = make_clip("vfr.mp4", times=times)
     result = extract(clip.path, ExtractOptions(fps=2), collector)
     chosen = expected_indices(times, fps=Fraction(2))

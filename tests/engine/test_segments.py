@@ -39,7 +39,7 @@ from frameforge_pipeline.engine.stream_index import StreamIndex
 from tests.engine.clips import write_shots
 from tests.engine.scene_clips import SYNTHETIC, real_footage
 from tests.engine.test_short_gop import run as plain_or_economical
-from tests.sample_clips import write_x264_clip
+from tests.sample_clips import times_from_gaps, write_x264_clip
 
 WORK_COUNTS = ("decoded_frames", "seeks", "seconds")  # how the work went, not what it made
 
@@ -97,10 +97,6 @@ def assert_split_safe(path: Path, options: ExtractOptions, seconds: float) -> li
     return segments
 
 
-def times_of(gaps_ms: list[int]) -> list[Fraction]:
-    return [Fraction(0)] + [Fraction(t, 1000) for t in np.cumsum(gaps_ms).tolist()]
-
-
 @settings(max_examples=60)
 @given(
     keyint=st.integers(2, 30),
@@ -119,7 +115,7 @@ def test_the_result_does_not_depend_on_the_split(
     keyint, bframes, open_gop, gaps_ms, mode, fps, start_ms, length_ms, dedupe,
     timestamp_names, seconds,
 ):  # fmt: skip
-    times = times_of(gaps_ms)
+    times = times_from_gaps(gaps_ms)
     end = None if length_ms is None else Fraction(start_ms + length_ms, 1000)
     options = ExtractOptions(
         mode=mode,
@@ -160,7 +156,7 @@ def clip(request, tmp_path_factory) -> Path:
     x264, rate, count = CLIPS[request.param]
     if rate is None:
         gaps = np.random.default_rng(5).integers(5, 120, size=count - 1).tolist()
-        times = times_of(gaps)
+        times = times_from_gaps(gaps)
     else:
         times = [Fraction(i, rate) for i in range(count * rate)]
     path = tmp_path_factory.mktemp("segments") / request.param

@@ -25,7 +25,7 @@ from frameforge_pipeline.engine.records import ExtractionResult
 from frameforge_pipeline.engine.stream_index import StreamIndex
 from tests.conftest import Collector
 from tests.engine.test_extract import expected_indices
-from tests.sample_clips import write_x264_clip
+from tests.sample_clips import times_from_gaps, write_x264_clip
 
 
 def run(
@@ -64,7 +64,7 @@ def steady(seconds: float, fps: Fraction = Fraction(30)) -> list[Fraction]:
 
 def vfr(count: int, seed: int) -> list[Fraction]:
     gaps = np.random.default_rng(seed).integers(5, 120, size=count - 1)  # 5-120 ms
-    return [Fraction(int(t), 1000) for t in np.concatenate([[0], np.cumsum(gaps)])]
+    return times_from_gaps(gaps)
 
 
 CLIPS = {
@@ -138,7 +138,7 @@ def test_a_drained_decoder_that_misses_the_frame_decodes_again(make_clip, monkey
 def test_any_gop_structure_gives_the_frames_the_rule_names(
     keyint, bframes, open_gop, gaps_ms, fps, start_ms
 ):
-    times = [Fraction(0)] + [Fraction(t, 1000) for t in np.cumsum(gaps_ms).tolist()]
+    times = times_from_gaps(gaps_ms)
     x264 = f"keyint={keyint}:bframes={bframes}:open-gop={int(open_gop)}"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "clip.mp4"
