@@ -3,7 +3,7 @@
 The states come from the app database (every job's row says queued, submitted, completed,
 failed or cancelled) and, for a submitted job, from its Dagster run (running: the row does not
 say when a run starts). The feed looks every second: a job that starts and ends between two
-looks is shown ended without a "running" line (its "completed" says it ran). A job that
+looks is shown ended without a "running" line (its "completed" says it ran). A job
 whose video is deleted (its row goes with it) is shown deleted, with how its run ended if the
 row could not say so first. The processes' own logs go to files.
 """
